@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { buildCrd, type Schema } from './crd';
+
+type Crd = ReturnType<typeof buildCrd> & {
+  spec: {
+    versions: {
+      name: string;
+      subresources: unknown;
+      additionalPrinterColumns: { name: string }[];
+      schema: { openAPIV3Schema: Schema };
+    }[];
+  };
+};
+
+/** Structural schema: every node says its type (or is int-or-string / preserves unknown fields). */
+function untypedPaths(schema: Schema, path: string): string[] {
+  const here =
+    schema.type === undefined &&
+    !schema['x-kubernetes-int-or-string'] &&
+    !schema['x-kubernetes-preserve-unknown-fields']
+      ? [path]
+      : [];
+  const children = [
+    ...Object.entries(schema.properties ?? {}).map(([k, s]) => untypedPaths(s, `${path}.${k}`)),
+    schema.items ? untypedPaths(schema.items, `${path}[]`) : [],
+    schema.additionalProperties ? untypedPaths(schema.additionalProperties, `${path}{}`) : [],
+  ];
+  return [...here, ...children.flat()];
+}
+
+describe('EcomStack CRD', () => {
+  const crd = buildCrd() as Crd;
+  const version = crd.spec.versions[0];
+
+  it('is v1alpha1 with the status subresource and the printer columns', () => {
+    expect(version?.name).toBe('v1alpha1');
+    expect(version?.subresources).toEqual({ status: {} });
+    expect(version?.additionalPrinterColumns.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['Ready', 'Age', 'Version']),
+    );
+  });
+
+  it('has a structural schema', () => {
+    if (!version) throw new Error('no version');
+    expect(untypedPaths(version.schema.openAPIV3Schema, 'root')).toEqual([]);
+  });
+
+  it('is what the chart ships (regenerate with `npm run -w operator crd`)', () => {
+    const file = join(__dirname, '../../../charts/ecom-micro/crds/ecomstacks.ecom-micro.io.yaml');
+    expect(load(readFileSync(file, 'utf8'))).toEqual(JSON.parse(JSON.stringify(crd)));
+  });
+});

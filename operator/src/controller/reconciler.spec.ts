@@ -1,0 +1,123 @@
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- fixtures are plain objects typed by client-node's data-only model classes */
+import { API_VERSION, KIND, type EcomStack } from '../api/ecom-stack';
+import { countingMaterial, externalInfra } from '../testing/fixtures';
+import { MemoryCluster } from '../testing/memory-cluster';
+import { Reconciler, type Logger } from './reconciler';
+
+const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const UID = '11111111-2222-3333-4444-555555555555';
+
+function stack(spec: unknown, name = 'shop', uid = UID, createdAt = '2026-01-01T00:00:00Z'): EcomStack {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name, namespace: 'prod', uid, generation: 2, creationTimestamp: new Date(createdAt) },
+    spec,
+  };
+}
+
+function setup(spec: unknown = {}) {
+  const cluster = new MemoryCluster();
+  cluster.put(stack(spec));
+  const material = countingMaterial();
+  const reconciler = new Reconciler({
+    client: cluster,
+    material,
+    clock: () => new Date('2026-01-01T00:00:00Z'),
+    log: quiet,
+  });
+  const status = async (name = 'shop') => {
+    const s = await cluster.get<EcomStack>({ apiVersion: API_VERSION, kind: KIND, namespace: 'prod', name });
+    return Object.fromEntries((s?.status?.conditions ?? []).map((c) => [c.type, c]));
+  };
+  return { cluster, material, reconciler, status };
+}
+
+const count = (cluster: MemoryCluster, kind: string) =>
+  [...cluster.objects.values()].filter((o) => o.kind === kind).length;
+
+describe('Reconciler', () => {
+  it('applies every child and reports progress', async () => {
+    const { cluster, reconciler, status } = setup();
+    const result = await reconciler.reconcile('prod/shop');
+    expect(count(cluster, 'Deployment')).toBe(7);
+    expect(count(cluster, 'StatefulSet')).toBe(4);
+    expect(count(cluster, 'Component')).toBe(2);
+    expect(count(cluster, 'Secret')).toBe(2);
+    const c = await status();
+    expect(c.Progressing).toMatchObject({ status: 'True', observedGeneration: 2 });
+    expect(c.Ready?.status).toBe('False');
+    expect(result.requeueAfterMs).toBeGreaterThan(0);
+  });
+
+  it('generates Secrets once and never overwrites them', async () => {
+    const { cluster, material, reconciler } = setup();
+    await reconciler.reconcile('prod/shop');
+    const generated = material.calls;
+    await reconciler.reconcile('prod/shop');
+    expect(material.calls).toBe(generated);
+    expect(cluster.writes.filter((w) => w.verb === 'create')).toHaveLength(2);
+  });
+
+  it('reports an invalid spec in a condition without throwing or applying anything', async () => {
+    const { cluster, reconciler, status } = setup({ infrastructure: { postgres: { mode: 'external' } } });
+    await expect(reconciler.reconcile('prod/shop')).resolves.toEqual({});
+    expect(count(cluster, 'Deployment')).toBe(0);
+    expect((await status()).Degraded).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+  });
+
+  it('prunes children the spec no longer renders', async () => {
+    const { cluster, reconciler } = setup();
+    await reconciler.reconcile('prod/shop');
+    expect(count(cluster, 'StatefulSet')).toBe(4);
+    cluster.put(stack({ infrastructure: externalInfra }));
+    await reconciler.reconcile('prod/shop');
+    expect(count(cluster, 'StatefulSet')).toBe(0);
+    expect(count(cluster, 'Deployment')).toBe(7);
+  });
+
+  it('reports missing referenced Secrets until they exist', async () => {
+    const { cluster, reconciler, status } = setup({ infrastructure: externalInfra });
+    const result = await reconciler.reconcile('prod/shop');
+    expect((await status()).InfrastructureReady).toMatchObject({ status: 'False', reason: 'MissingSecret' });
+    expect(result.requeueAfterMs).toBe(15_000);
+    for (const name of ['kafka-conn', 'pg-conn', 'mongo-conn', 'redis-conn']) {
+      cluster.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'prod' } });
+    }
+    await reconciler.reconcile('prod/shop');
+    expect((await status()).InfrastructureReady?.reason).not.toBe('MissingSecret');
+  });
+
+  it('still applies the services when Dapr is not installed, and says so', async () => {
+    const { cluster, reconciler, status } = setup();
+    cluster.unknownApiVersions.add('dapr.io/v1alpha1');
+    cluster.unknownApiVersions.add('dapr.io/v2alpha1');
+    await reconciler.reconcile('prod/shop');
+    expect(count(cluster, 'Deployment')).toBe(7);
+    expect((await status()).DaprComponentsReady).toMatchObject({
+      status: 'False',
+      reason: 'DaprNotInstalled',
+    });
+  });
+
+  it('leaves a second stack in the namespace alone and says why', async () => {
+    const { cluster, reconciler, status } = setup();
+    cluster.put(stack({}, 'late', '99999999-2222-3333-4444-555555555555', '2026-02-01T00:00:00Z'));
+    await reconciler.reconcile('prod/late');
+    expect(count(cluster, 'Deployment')).toBe(0);
+    expect((await status('late')).Degraded).toMatchObject({ reason: 'DuplicateInNamespace' });
+  });
+
+  it('throws (so the queue backs off) when an apply fails, after writing the condition', async () => {
+    const { cluster, reconciler, status } = setup();
+    cluster.apply = () => Promise.reject(new Error('admission webhook said no'));
+    await expect(reconciler.reconcile('prod/shop')).rejects.toThrow('admission webhook said no');
+    expect((await status()).Degraded).toMatchObject({ status: 'True', reason: 'ApplyFailed' });
+  });
+
+  it('does nothing for a stack that is gone', async () => {
+    const { cluster, reconciler } = setup();
+    await expect(reconciler.reconcile('prod/nope')).resolves.toEqual({});
+    expect(cluster.writes).toEqual([]);
+  });
+});

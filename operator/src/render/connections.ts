@@ -1,0 +1,85 @@
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
+   @kubernetes/client-node's models are data-only classes (no methods, no invariants);
+   manifests are built as plain object literals typed by them, as its own docs do. */
+import type { V1EnvVar } from '@kubernetes/client-node';
+import type { SecretKeyRef, ServiceName } from '../api/ecom-stack';
+import { names, type RenderContext } from './context';
+
+/** A setting given inline or read from a Secret: the shape both env vars and Dapr metadata take. */
+export type ValueSource = { value: string } | { secretKeyRef: SecretKeyRef };
+
+export const PORTS = {
+  kafka: 9092,
+  kafkaController: 9093,
+  postgres: 5432,
+  mongodb: 27017,
+  redis: 6379,
+} as const;
+
+/** Keys of the generated credentials Secret. */
+export const CREDENTIAL_KEYS = {
+  postgresPassword: 'postgres-password',
+  redisPassword: 'redis-password',
+  adminPassword: 'admin-password',
+  postgres: (service: ServiceName) => `postgres-${service}`,
+  mongodb: (service: ServiceName) => `mongodb-${service}`,
+} as const;
+
+/** In-cluster DNS name of a managed backend's first pod, through its headless Service. */
+export function managedHost(ctx: RenderContext, backend: 'kafka' | 'postgres' | 'mongodb' | 'redis'): string {
+  const svc = names.infra(ctx, backend);
+  return `${svc}-0.${svc}.${ctx.namespace}.svc`;
+}
+
+export function kafkaBrokers(ctx: RenderContext): ValueSource {
+  const kafka = ctx.spec.infrastructure.kafka;
+  if (kafka.mode === 'external' && kafka.external) return { secretKeyRef: kafka.external.brokersSecretRef };
+  return { value: `${managedHost(ctx, 'kafka')}:${PORTS.kafka}` };
+}
+
+/** The connection string of a service's own database (PostgreSQL URL or MongoDB URI). */
+export function databaseUrl(
+  ctx: RenderContext,
+  service: ServiceName,
+  store: 'postgres' | 'mongodb',
+): ValueSource {
+  const infra = ctx.spec.infrastructure[store];
+  if (infra.mode === 'external' && infra.external) {
+    return { secretKeyRef: { name: infra.external.secretName, key: service } };
+  }
+  const key = store === 'postgres' ? CREDENTIAL_KEYS.postgres(service) : CREDENTIAL_KEYS.mongodb(service);
+  return { secretKeyRef: { name: names.credentials(ctx), key } };
+}
+
+export function redisAddress(ctx: RenderContext): ValueSource {
+  const redis = ctx.spec.infrastructure.redis;
+  if (redis.mode === 'external' && redis.external) return { secretKeyRef: redis.external.addressSecretRef };
+  return { value: `${managedHost(ctx, 'redis')}:${PORTS.redis}` };
+}
+
+export function redisPassword(ctx: RenderContext): ValueSource | undefined {
+  const redis = ctx.spec.infrastructure.redis;
+  if (redis.mode === 'external') {
+    return redis.external?.passwordSecretRef ? { secretKeyRef: redis.external.passwordSecretRef } : undefined;
+  }
+  return { secretKeyRef: { name: names.credentials(ctx), key: CREDENTIAL_KEYS.redisPassword } };
+}
+
+export function toEnv(name: string, source: ValueSource): V1EnvVar {
+  return 'value' in source
+    ? { name, value: source.value }
+    : { name, valueFrom: { secretKeyRef: { ...source.secretKeyRef } } };
+}
+
+/** A Dapr component metadata item. */
+export interface MetadataItem {
+  name: string;
+  value?: string;
+  secretKeyRef?: SecretKeyRef;
+}
+
+export function toMetadata(name: string, source: ValueSource): MetadataItem {
+  return 'value' in source
+    ? { name, value: source.value }
+    : { name, secretKeyRef: { ...source.secretKeyRef } };
+}

@@ -1,0 +1,142 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { daprComponents } from '@ecom/shared/dapr/components';
+import { SERVICE_NAMES } from '../api/ecom-stack';
+import { contextFor, externalInfra } from '../testing/fixtures';
+import { buildDaprResources, buildSubscriptions, type DaprComponent } from './dapr';
+
+interface LocalDoc {
+  kind: string;
+  metadata: { name: string };
+  spec: Record<string, unknown>;
+  scopes?: string[];
+}
+
+/** The local stack's self-hosted Dapr resources (dapr-components/, owned by the local stack). */
+const LOCAL_DIR = join(__dirname, '../../../dapr-components');
+const local: LocalDoc[] = readdirSync(LOCAL_DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => load(readFileSync(join(LOCAL_DIR, f), 'utf8')) as LocalDoc);
+
+const placeholder = /^\$\{[A-Z0-9_]+\}$/;
+/** Fields the Dapr Resiliency CRD knows for a retry policy (others are dropped by the API server). */
+const RETRY_FIELDS = ['policy', 'duration', 'maxInterval', 'maxRetries'];
+
+describe('Dapr resources agree with the local stack (dapr-components/)', () => {
+  const ctx = contextFor();
+  const rendered = buildDaprResources(ctx);
+
+  it('declares the same components under the names the services use', () => {
+    const names = (docs: { kind?: string; metadata?: { name?: string } }[]) =>
+      docs
+        .filter((d) => d.kind === 'Component')
+        .map((d) => d.metadata?.name)
+        .sort();
+    expect(names(rendered)).toEqual(names(local));
+    expect(names(rendered)).toEqual(expect.arrayContaining(Object.values(daprComponents)));
+  });
+
+  it.each(local.filter((d) => d.kind === 'Component').map((d) => [d.metadata.name, d] as const))(
+    'component %s has the same type, metadata and scopes',
+    (name, doc) => {
+      const mine = rendered.find((r) => r.kind === 'Component' && r.metadata.name === name) as
+        DaprComponent | undefined;
+      if (!mine) throw new Error(`operator renders no component ${name}`);
+      const spec = doc.spec as {
+        type: string;
+        version: string;
+        metadata: { name: string; value?: string }[];
+      };
+      expect(mine.spec.type).toBe(spec.type);
+      expect(mine.spec.version).toBe(spec.version);
+      expect(mine.spec.metadata.map((m) => m.name).sort()).toEqual(spec.metadata.map((m) => m.name).sort());
+      for (const item of spec.metadata) {
+        const other = mine.spec.metadata.find((m) => m.name === item.name);
+        // A ${PLACEHOLDER} is filled per environment: here inline or from a Secret.
+        if (item.value !== undefined && placeholder.test(item.value))
+          expect(other?.value ?? other?.secretKeyRef).toBeDefined();
+        else expect(other?.value).toBe(item.value);
+      }
+      expect(mine.scopes).toEqual(doc.scopes ?? [...SERVICE_NAMES]);
+    },
+  );
+
+  it('uses the same sidecar Configuration name and tracing', () => {
+    const doc = local.find((d) => d.kind === 'Configuration');
+    const mine = rendered.find((r) => r.kind === 'Configuration') as unknown as {
+      metadata: { name: string };
+      spec: Record<string, unknown>;
+    };
+    expect(mine.metadata.name).toBe(doc?.metadata.name);
+    expect(mine.spec).toMatchObject(doc?.spec ?? { missing: true });
+  });
+
+  it('uses the same resiliency policies and component targets', () => {
+    const doc = local.find((d) => d.kind === 'Resiliency');
+    const mine = rendered.find((r) => r.kind === 'Resiliency') as unknown as {
+      metadata: { name: string };
+      spec: {
+        policies: { retries: Record<string, Record<string, unknown>> };
+        targets: { components: unknown };
+      };
+    };
+    const spec = doc?.spec as {
+      policies: { retries: Record<string, Record<string, unknown>> };
+      targets: { components: unknown };
+    };
+    expect(mine.metadata.name).toBe(doc?.metadata.name);
+    for (const [policy, retry] of Object.entries(spec.policies.retries)) {
+      const known = Object.fromEntries(Object.entries(retry).filter(([k]) => RETRY_FIELDS.includes(k)));
+      expect(mine.spec.policies.retries[policy]).toMatchObject(known);
+    }
+    expect(mine.spec.targets.components).toEqual(spec.targets.components);
+  });
+});
+
+describe('Dapr resources', () => {
+  it('reads external connection details from the referenced Secrets', () => {
+    const rendered = buildDaprResources(contextFor({ infrastructure: externalInfra }));
+    const pubsub = rendered.find((r) => r.metadata.name === 'pubsub') as DaprComponent;
+    expect(pubsub.spec.metadata.find((m) => m.name === 'brokers')).toEqual({
+      name: 'brokers',
+      secretKeyRef: { name: 'kafka-conn', key: 'brokers' },
+    });
+    const actors = rendered.find((r) => r.metadata.name === 'actorstate') as DaprComponent;
+    expect(actors.spec.metadata.find((m) => m.name === 'connectionString')?.secretKeyRef).toEqual({
+      name: 'pg-conn',
+      key: 'saga',
+    });
+  });
+
+  it('renders declarative subscriptions from the spec', () => {
+    const subs = buildSubscriptions(
+      contextFor({
+        dapr: {
+          subscriptions: [
+            {
+              name: 'audit',
+              topic: 'order_paid',
+              app: 'notification',
+              route: '/audit',
+              deadLetterTopic: 'dlq',
+            },
+          ],
+        },
+      }),
+    );
+    expect(subs).toEqual([
+      expect.objectContaining({
+        apiVersion: 'dapr.io/v2alpha1',
+        kind: 'Subscription',
+        spec: {
+          pubsubname: 'pubsub',
+          topic: 'order_paid',
+          routes: { default: '/audit' },
+          deadLetterTopic: 'dlq',
+        },
+        scopes: ['notification'],
+      }),
+    ]);
+  });
+});

@@ -1,0 +1,176 @@
+import { SERVICE_NAMES } from '../api/ecom-stack';
+import { databaseUrl, kafkaBrokers, toMetadata, type MetadataItem } from './connections';
+import { metadata, names, type RenderContext, type Rendered } from './context';
+import { SERVICES } from './service-catalog';
+
+export const DAPR_API_VERSION = 'dapr.io/v1alpha1';
+
+/**
+ * Names the services address their components by: services/shared's
+ * `daprComponents`. The local stack's dapr-components/ folder declares the same
+ * components for self-hosted mode; dapr-components.spec.ts checks both agree.
+ */
+export const DAPR_COMPONENT_NAMES = {
+  pubsub: 'pubsub',
+  actorStateStore: 'actorstate',
+} as const;
+
+export interface DaprComponent extends Rendered {
+  spec: { type: string; version: string; metadata: MetadataItem[]; initTimeout?: string };
+  scopes: string[];
+}
+
+function component(
+  ctx: RenderContext,
+  name: string,
+  type: string,
+  items: MetadataItem[],
+  scopes: readonly string[],
+): DaprComponent {
+  return {
+    apiVersion: DAPR_API_VERSION,
+    kind: 'Component',
+    metadata: metadata(ctx, name, 'dapr'),
+    spec: { type, version: 'v1', initTimeout: '60s', metadata: items },
+    scopes: [...scopes],
+  };
+}
+
+/** pubsub.kafka: every catalogue event; Kafka never creates topics, the topics Job does. */
+export function buildPubsub(ctx: RenderContext): DaprComponent {
+  return component(
+    ctx,
+    DAPR_COMPONENT_NAMES.pubsub,
+    'pubsub.kafka',
+    [
+      toMetadata('brokers', kafkaBrokers(ctx)),
+      { name: 'consumerGroup', value: '{appID}' },
+      { name: 'clientID', value: '{appID}' },
+      { name: 'authType', value: 'none' },
+      { name: 'disableTls', value: 'true' },
+      // A new consumer group starts from the oldest message, so nothing is skipped.
+      { name: 'initialOffset', value: 'oldest' },
+      { name: 'consumeRetryInterval', value: '200ms' },
+      { name: 'heartbeatInterval', value: '1s' },
+      { name: 'sessionTimeout', value: '10s' },
+    ],
+    SERVICE_NAMES,
+  );
+}
+
+/** state.postgresql in the saga's own database: Dapr Workflow (actor) state. */
+export function buildActorStateStore(ctx: RenderContext): DaprComponent {
+  const actorServices = SERVICES.filter((s) => s.actors);
+  const [first] = actorServices;
+  if (first === undefined) throw new Error('no service hosts actors');
+  return component(
+    ctx,
+    DAPR_COMPONENT_NAMES.actorStateStore,
+    'state.postgresql',
+    [
+      toMetadata('connectionString', databaseUrl(ctx, first.name, 'postgres')),
+      { name: 'actorStateStore', value: 'true' },
+      { name: 'tableName', value: 'dapr_actor_state' },
+      { name: 'metadataTableName', value: 'dapr_actor_metadata' },
+    ],
+    actorServices.map((s) => s.name),
+  );
+}
+
+export function buildDaprConfiguration(ctx: RenderContext): Rendered & { spec: Record<string, unknown> } {
+  const { tracing } = ctx.spec.dapr;
+  return {
+    apiVersion: DAPR_API_VERSION,
+    kind: 'Configuration',
+    metadata: metadata(ctx, names.daprConfig(ctx), 'dapr'),
+    spec: {
+      tracing: {
+        samplingRate: tracing.samplingRate,
+        stdout: false,
+        ...(tracing.otlpEndpoint === undefined
+          ? {}
+          : { otel: { endpointAddress: tracing.otlpEndpoint, isSecure: false, protocol: 'grpc' } }),
+      },
+      metric: { enabled: true },
+      // mTLS itself is a control-plane setting (the dapr-system Configuration, on by
+      // default); spec.dapr.mtls only asserts it. Access control relies on it.
+      // Only these apps may call each other; every other caller is denied.
+      accessControl: {
+        defaultAction: 'deny',
+        trustDomain: 'public',
+        policies: SERVICE_NAMES.map((appId) => ({
+          appId,
+          defaultAction: 'allow',
+          trustDomain: 'public',
+          namespace: ctx.namespace,
+        })),
+      },
+    },
+  };
+}
+
+export function buildResiliency(
+  ctx: RenderContext,
+): Rendered & { spec: Record<string, unknown>; scopes: string[] } {
+  const r = ctx.spec.dapr.resiliency;
+  return {
+    apiVersion: DAPR_API_VERSION,
+    kind: 'Resiliency',
+    metadata: metadata(ctx, names.resiliency(ctx), 'dapr'),
+    scopes: [...SERVICE_NAMES],
+    spec: {
+      policies: {
+        timeouts: { general: r.timeout },
+        retries: {
+          // Consumers are idempotent: retry delivery for as long as it takes (a participant that is down delays, never loses).
+          eventDelivery: { policy: 'exponential', maxInterval: '10s', maxRetries: -1 },
+          // Calls between services are keyed by order id and idempotent, so retrying them is safe.
+          serviceCall: { policy: 'exponential', maxInterval: r.maxRetryInterval, maxRetries: r.maxRetries },
+        },
+        circuitBreakers: {
+          serviceBreaker: {
+            maxRequests: 1,
+            interval: '0s',
+            timeout: r.circuitBreakerTimeout,
+            trip: `consecutiveFailures >= ${r.circuitBreakerTrip}`,
+          },
+        },
+      },
+      targets: {
+        apps: Object.fromEntries(
+          SERVICE_NAMES.map((app) => [
+            app,
+            { timeout: 'general', retry: 'serviceCall', circuitBreaker: 'serviceBreaker' },
+          ]),
+        ),
+        components: { [DAPR_COMPONENT_NAMES.pubsub]: { inbound: { retry: 'eventDelivery' } } },
+      },
+    },
+  };
+}
+
+export function buildSubscriptions(ctx: RenderContext): Rendered[] {
+  return ctx.spec.dapr.subscriptions.map((s) => ({
+    apiVersion: 'dapr.io/v2alpha1',
+    kind: 'Subscription',
+    metadata: metadata(ctx, s.name, 'dapr'),
+    spec: {
+      pubsubname: DAPR_COMPONENT_NAMES.pubsub,
+      topic: s.topic,
+      routes: { default: s.route },
+      ...(s.deadLetterTopic === undefined ? {} : { deadLetterTopic: s.deadLetterTopic }),
+    },
+    scopes: [s.app],
+  }));
+}
+
+/** Every Dapr resource of the stack. */
+export function buildDaprResources(ctx: RenderContext): Rendered[] {
+  return [
+    buildPubsub(ctx),
+    buildActorStateStore(ctx),
+    buildDaprConfiguration(ctx),
+    buildResiliency(ctx),
+    ...buildSubscriptions(ctx),
+  ];
+}

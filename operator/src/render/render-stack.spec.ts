@@ -1,0 +1,193 @@
+import { createPrivateKey } from 'node:crypto';
+import type { V1Deployment, V1Job, V1StatefulSet } from '@kubernetes/client-node';
+import { API_VERSION, KIND, SERVICE_NAMES } from '../api/ecom-stack';
+import { contextFor, countingMaterial, externalInfra } from '../testing/fixtures';
+import { STACK_LABEL, type Rendered } from './context';
+import { kafkaClusterId } from './infrastructure';
+import { objectKey, renderStack } from './render-stack';
+import {
+  buildCredentialsSecret,
+  buildSigningKeySecret,
+  cryptoSecretMaterial,
+  SIGNING_KEY_FILE,
+} from './secrets';
+import { stackTopics } from './topics-job';
+import { CONFIG_HASH_ANNOTATION } from './workloads';
+
+const ofKind = <T>(objs: Rendered[], kind: string) =>
+  objs.filter((o) => o.kind === kind) as unknown as (T & Rendered)[];
+
+describe('renderStack', () => {
+  const ctx = contextFor();
+  const objs = renderStack(ctx);
+
+  it('gives every object an owner reference to the stack, the stack label and its namespace', () => {
+    for (const o of objs) {
+      expect(o.metadata.namespace).toBe('prod');
+      expect(o.metadata.labels[STACK_LABEL]).toBe('shop');
+      expect(o.metadata.ownerReferences).toEqual([
+        {
+          apiVersion: API_VERSION,
+          kind: KIND,
+          name: 'shop',
+          uid: ctx.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ]);
+    }
+  });
+
+  it('renders each object once', () => {
+    const keys = objs.map(objectKey);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('runs the seven services on ports 4001..4007 with Dapr sidecars', () => {
+    const deployments = ofKind<V1Deployment>(objs, 'Deployment');
+    expect(deployments.map((d) => d.metadata.name)).toEqual(SERVICE_NAMES.map((s) => `shop-${s}`));
+    deployments.forEach((d, i) => {
+      const annotations = d.spec?.template.metadata?.annotations ?? {};
+      expect(annotations['dapr.io/enabled']).toBe('true');
+      expect(annotations['dapr.io/app-id']).toBe(SERVICE_NAMES[i]);
+      expect(annotations['dapr.io/app-port']).toBe(String(4001 + i));
+      expect(annotations['dapr.io/config']).toBe('ecom-config');
+      const container = d.spec?.template.spec?.containers[0];
+      expect(container?.ports?.[0]?.containerPort).toBe(4001 + i);
+      expect(container?.image).toBe(`ghcr.io/ecom-micro/ecom-${SERVICE_NAMES[i] ?? ''}:0.1.0`);
+      expect(container?.securityContext).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+      });
+      expect(d.spec?.template.spec?.securityContext?.runAsNonRoot).toBe(true);
+      // The pod selector is a subset of the pod labels.
+      expect(d.spec?.template.metadata?.labels).toMatchObject(
+        d.spec?.selector.matchLabels ?? { missing: true },
+      );
+    });
+  });
+
+  it('reads connection strings from Secrets, never inlines them', () => {
+    const order = ofKind<V1Deployment>(objs, 'Deployment').find((d) => d.metadata.name === 'shop-order');
+    const env = order?.spec?.template.spec?.containers[0]?.env ?? [];
+    expect(env.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'shop-credentials',
+      key: 'postgres-order',
+    });
+    const configMaps = ofKind<{ data: Record<string, string> }>(objs, 'ConfigMap');
+    expect(JSON.stringify(configMaps)).not.toMatch(/postgres:\/\//);
+  });
+
+  it('applies per-service replicas, resources, env and image settings', () => {
+    const custom = renderStack(
+      contextFor({
+        images: { registry: 'reg.local/x/', tag: 'sha-1', pullSecrets: ['regcred'] },
+        services: {
+          payment: { replicas: 3, resources: { limits: { cpu: '1' } }, env: { PROVIDER: 'fake' } },
+        },
+      }),
+    );
+    const payment = ofKind<V1Deployment>(custom, 'Deployment').find(
+      (d) => d.metadata.name === 'shop-payment',
+    );
+    expect(payment?.spec?.replicas).toBe(3);
+    expect(payment?.spec?.template.spec?.containers[0]?.resources).toEqual({ limits: { cpu: '1' } });
+    expect(payment?.spec?.template.spec?.containers[0]?.image).toBe('reg.local/x/ecom-payment:sha-1');
+    expect(payment?.spec?.template.spec?.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    const pinned = renderStack(contextFor({ services: { saga: { image: 'reg.local/saga@sha256:abc' } } }));
+    const saga = ofKind<V1Deployment>(pinned, 'Deployment').find((d) => d.metadata.name === 'shop-saga');
+    expect(saga?.spec?.template.spec?.containers[0]?.image).toBe('reg.local/saga@sha256:abc');
+    const config = ofKind<{ data: Record<string, string> }>(custom, 'ConfigMap').find(
+      (c) => c.metadata.name === 'shop-payment-config',
+    );
+    expect(config?.data.PROVIDER).toBe('fake');
+  });
+
+  it('rolls pods when their configuration changes', () => {
+    const hashOf = (spec: unknown) =>
+      ofKind<V1Deployment>(renderStack(contextFor(spec)), 'Deployment').find(
+        (d) => d.metadata.name === 'shop-auth',
+      )?.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
+    expect(hashOf({})).toBe(hashOf({}));
+    expect(hashOf({ auth: { accessTokenTtl: '5m' } })).not.toBe(hashOf({}));
+  });
+
+  it('runs managed Kafka (KRaft), PostgreSQL, MongoDB (replica set) and Redis with volumes', () => {
+    const sets = ofKind<V1StatefulSet>(objs, 'StatefulSet');
+    expect(sets.map((s) => s.metadata.name)).toEqual([
+      'shop-kafka',
+      'shop-postgres',
+      'shop-mongodb',
+      'shop-redis',
+    ]);
+    for (const s of sets) {
+      expect(s.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage).toMatch(/Gi|Mi/);
+      expect(s.spec?.serviceName).toBe(s.metadata.name);
+    }
+    const kafkaEnv = sets[0]?.spec?.template.spec?.containers[0]?.env ?? [];
+    expect(kafkaEnv).toEqual(
+      expect.arrayContaining([{ name: 'KAFKA_PROCESS_ROLES', value: 'broker,controller' }]),
+    );
+    expect(sets[2]?.spec?.template.spec?.containers[0]?.args).toEqual(['--replSet', 'rs0', '--bind_ip_all']);
+    const init = ofKind<{ data: Record<string, string> }>(objs, 'ConfigMap').find(
+      (c) => c.metadata.name === 'shop-postgres-init',
+    );
+    expect(init?.data['10-databases.sql']).toBe(
+      'CREATE DATABASE "order";\nCREATE DATABASE "inventory";\nCREATE DATABASE "payment";\nCREATE DATABASE "saga";\n',
+    );
+    expect(kafkaClusterId(ctx.uid)).toHaveLength(22);
+  });
+
+  it('runs no infrastructure for external backends and points at their Secrets', () => {
+    const ext = renderStack(contextFor({ infrastructure: externalInfra }));
+    expect(ofKind(ext, 'StatefulSet')).toEqual([]);
+    const user = ofKind<V1Deployment>(ext, 'Deployment').find((d) => d.metadata.name === 'shop-user');
+    const env = user?.spec?.template.spec?.containers[0]?.env ?? [];
+    expect(env.find((e) => e.name === 'MONGODB_URL')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'mongo-conn',
+      key: 'user',
+    });
+    expect(env.find((e) => e.name === 'REDIS_ADDRESS')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'redis-conn',
+      key: 'address',
+    });
+  });
+
+  it('creates every catalogue topic and its dead-letter topic in a Job named after its content', () => {
+    const job = ofKind<V1Job>(objs, 'Job')[0];
+    const script = job?.spec?.template.spec?.containers[0]?.command?.[2] ?? '';
+    const topics = stackTopics();
+    expect(topics).toEqual(expect.arrayContaining(['order_created', 'order_created_dlq', 'payment_success']));
+    for (const t of topics) expect(script).toContain(` ${t}`);
+    expect(script).toContain('--partitions 3');
+    const other = ofKind<V1Job>(
+      renderStack(contextFor({ infrastructure: { kafka: { partitions: 6 } } })),
+      'Job',
+    )[0];
+    expect(other?.metadata.name).not.toBe(job?.metadata.name);
+  });
+});
+
+describe('generated secrets', () => {
+  const ctx = contextFor();
+
+  it('holds a real ES256 key', () => {
+    const secret = buildSigningKeySecret(ctx, cryptoSecretMaterial);
+    const key = createPrivateKey(secret.stringData[SIGNING_KEY_FILE] ?? '');
+    expect(key.asymmetricKeyType).toBe('ec');
+    expect(key.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+  });
+
+  it('gives each service its own database', () => {
+    const secret = buildCredentialsSecret(ctx, countingMaterial());
+    const data = secret.stringData;
+    expect(data['postgres-order']).toMatch(
+      /^postgres:\/\/postgres:t1.*@shop-postgres-0\.shop-postgres\.prod\.svc:5432\/order\?/,
+    );
+    expect(data['postgres-saga']).toMatch(/\/saga\?/);
+    expect(data['mongodb-auth']).toBe(
+      'mongodb://shop-mongodb-0.shop-mongodb.prod.svc:27017/auth?replicaSet=rs0',
+    );
+    expect(data['redis-password']).toMatch(/^t2/);
+  });
+});

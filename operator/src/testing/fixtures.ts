@@ -1,0 +1,39 @@
+import { resolveSpec } from '../api/resolve-spec';
+import type { RenderContext } from '../render/context';
+import type { SecretMaterial } from '../render/secrets';
+
+/** A render context from a raw spec, failing loudly if the spec is invalid. */
+export function contextFor(rawSpec: unknown = {}, name = 'shop', namespace = 'prod'): RenderContext {
+  const resolved = resolveSpec(rawSpec);
+  if (!resolved.ok) throw new Error(`fixture spec is invalid: ${resolved.problems.join('; ')}`);
+  return { name, namespace, uid: '0f1805a9-9c80-49e8-8703-3ee9a994cb33', spec: resolved.spec };
+}
+
+/** Deterministic secret material: counts its calls so specs can see what was generated. */
+export function countingMaterial(): SecretMaterial & { calls: number } {
+  const m = {
+    calls: 0,
+    token(bytes: number) {
+      m.calls += 1;
+      return `t${m.calls}`.padEnd(bytes * 2, '0');
+    },
+    es256PrivateKeyPem() {
+      m.calls += 1;
+      return `-----BEGIN PRIVATE KEY-----\nfake-${m.calls}\n-----END PRIVATE KEY-----\n`;
+    },
+  };
+  return m;
+}
+
+export const externalInfra = {
+  kafka: { mode: 'external', external: { brokersSecretRef: { name: 'kafka-conn', key: 'brokers' } } },
+  postgres: { mode: 'external', external: { secretName: 'pg-conn' } },
+  mongodb: { mode: 'external', external: { secretName: 'mongo-conn' } },
+  redis: {
+    mode: 'external',
+    external: {
+      addressSecretRef: { name: 'redis-conn', key: 'address' },
+      passwordSecretRef: { name: 'redis-conn', key: 'password' },
+    },
+  },
+};

@@ -1,0 +1,123 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
+import { clusterDir, ensureBinaries } from '../../stack/src/cluster';
+import { Controller } from '../src/controller/controller';
+import { Reconciler, type Logger } from '../src/controller/reconciler';
+import { KubeRestClient } from '../src/kube/rest-client';
+import { cryptoSecretMaterial } from '../src/render/secrets';
+
+export const REPO = resolve(__dirname, '../..');
+export const CHART = join(REPO, 'charts', 'ecom-micro');
+
+export function kubeconfigPath(): string {
+  return process.env.ECOM_TEST_KUBECONFIG ?? join(clusterDir(), 'kubeconfig');
+}
+
+/** A client with the test cluster's admin credentials (system:masters). */
+export function adminKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath());
+  return kc;
+}
+
+export function admin(): KubeRestClient {
+  return new KubeRestClient(adminKubeConfig(), 'ecom-test');
+}
+
+/** Polls `probe` until it returns a value other than undefined/false; fails with the last error after the deadline. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  deadlineMs = 30_000,
+): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) {
+      throw new Error(
+        `${what}: not true after ${deadlineMs} ms${last instanceof Error ? ` (last error: ${last.message})` : ''}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function createNamespace(client: KubeRestClient, prefix: string): Promise<string> {
+  const name = `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4).toString(36)}`;
+  await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  return name;
+}
+
+export async function deleteNamespace(client: KubeRestClient, name: string): Promise<void> {
+  await client.delete({ apiVersion: 'v1', kind: 'Namespace', name });
+}
+
+/** `helm template` of the chart, parsed. */
+export function helmTemplate(namespace: string, args: string[] = []): KubernetesObject[] {
+  const { helm } = ensureBinaries();
+  const out = execFileSync(helm, ['template', 'ecom', CHART, '--namespace', namespace, ...args], {
+    encoding: 'utf8',
+  });
+  return loadAll(out).filter((d): d is KubernetesObject => typeof d === 'object' && d !== null);
+}
+
+/** A kubeconfig that authenticates as a ServiceAccount, with a token from the TokenRequest API. */
+export async function serviceAccountKubeConfig(
+  client: KubeRestClient,
+  namespace: string,
+  name: string,
+): Promise<KubeConfig> {
+  const response = (await client.request(
+    'POST',
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+    {},
+    { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+  )) as { status: { token: string } };
+  const adminKc = adminKubeConfig();
+  const cluster = adminKc.getCurrentCluster();
+  if (!cluster) throw new Error('no cluster in the test kubeconfig');
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [
+      {
+        name: 'test',
+        server: cluster.server,
+        caData: cluster.caData ?? readFileSync(cluster.caFile ?? '', 'base64'),
+      },
+    ],
+    users: [{ name, token: response.status.token }],
+    contexts: [{ name: 'test', cluster: 'test', user: name, namespace }],
+    currentContext: 'test',
+  });
+  return kc;
+}
+
+const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Runs the operator in-process with the given credentials: the same Controller and Reconciler as main.ts. */
+export async function startOperator(
+  kc: KubeConfig,
+  namespaces: string[],
+  log: Logger = silent,
+): Promise<Controller> {
+  const client = new KubeRestClient(kc);
+  const reconciler = new Reconciler({
+    client,
+    material: cryptoSecretMaterial,
+    clock: () => new Date(),
+    log,
+    resyncMs: 60_000,
+  });
+  const controller = new Controller(kc, client, reconciler, namespaces, log, 2);
+  await controller.start();
+  return controller;
+}

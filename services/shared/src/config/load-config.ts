@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/** Raised at start-up when the environment does not satisfy a service's config schema. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment once, at start-up, into a typed object. Every bad or
+ * missing key is reported together, by name, so a misconfigured deployment
+ * fails fast with the whole list instead of one key per restart.
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  return result.data;
+}
+
+/** A TCP port given as a string in the environment. */
+export const port = () => z.coerce.number().int().min(1).max(65535);
+
+/** Milliseconds given as a string in the environment. */
+export const millis = () => z.coerce.number().int().min(0);
+
+/** A boolean flag given as "true"/"false"/"1"/"0". */
+export const flag = () =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .transform((value) => value === 'true' || value === '1');
+
+/** Settings every service reads: where it listens and where its Dapr sidecar is. */
+export const baseConfigSchema = z.object({
+  APP_PORT: port(),
+  DAPR_HTTP_PORT: port().default(3500),
+  DAPR_GRPC_PORT: port().default(50001),
+  DAPR_HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_TIMEOUT_MS: millis().default(10_000),
+  BODY_LIMIT: z.string().default('100kb'),
+});
+export type BaseConfig = z.infer<typeof baseConfigSchema>;

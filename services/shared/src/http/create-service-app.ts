@@ -1,0 +1,212 @@
+import type { Server } from 'node:http';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { pinoHttp } from 'pino-http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { AppError } from '../errors/app-error';
+import { PROBLEM_CONTENT_TYPE, toProblem } from '../errors/problem-json';
+import type { Logger } from '../logging/logger';
+import { runWithContext } from '../logging/request-context';
+
+/**
+ * A dependency the service needs to do its work. `critical: false` marks one the
+ * service can run without (a cache): when it fails, /readyz stays 200 but says
+ * `degraded`.
+ */
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<void>;
+  critical?: boolean;
+}
+
+export interface ServiceAppOptions {
+  name: string;
+  port: number;
+  logger: Logger;
+  bodyLimit?: string;
+  shutdownTimeoutMs?: number;
+  readiness?: ReadinessCheck[];
+  /** Mounts the service's routes; called after the common middleware and before the error handler. */
+  routes: (app: Express) => void;
+  /** Runs on shutdown after the HTTP server stopped accepting requests (close pools, stop relays). */
+  onShutdown?: () => Promise<void>;
+}
+
+export interface ServiceApp {
+  app: Express;
+  metrics: Registry;
+  start(): Promise<Server>;
+  stop(reason?: string): Promise<void>;
+}
+
+const READINESS_TIMEOUT_MS = 2_000;
+
+async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`timed out after ${ms} ms`));
+        }, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The bootstrap every ecom-micro service shares: JSON body parsing with a size
+ * limit, structured request logs carrying Dapr's trace context, /healthz,
+ * /readyz, /metrics, problem+json errors and graceful shutdown on SIGTERM/SIGINT.
+ */
+export function createServiceApp(options: ServiceAppOptions): ServiceApp {
+  const { logger } = options;
+  const metrics = new Registry();
+  metrics.setDefaultLabels({ service: options.name });
+  collectDefaultMetrics({ register: metrics });
+
+  let shuttingDown = false;
+  let server: Server | undefined;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  app.use((req, _res, next) => {
+    runWithContext(
+      {
+        traceparent: req.header('traceparent') ?? undefined,
+        tracestate: req.header('tracestate') ?? undefined,
+      },
+      next,
+    );
+  });
+  app.use(
+    pinoHttp({
+      logger,
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use(
+    express.json({
+      limit: options.bodyLimit ?? '100kb',
+      type: ['application/json', 'application/*+json'],
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', service: options.name });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    if (shuttingDown) {
+      res.status(503).json({ status: 'shutting-down', checks: {} });
+      return;
+    }
+    const checks: Record<string, { status: 'up' | 'down'; critical: boolean; error?: string }> = {};
+    await Promise.all(
+      (options.readiness ?? []).map(async (c) => {
+        const critical = c.critical ?? true;
+        try {
+          await withTimeout(c.check(), READINESS_TIMEOUT_MS);
+          checks[c.name] = { status: 'up', critical };
+        } catch (error) {
+          checks[c.name] = { status: 'down', critical, error: error instanceof Error ? error.message : String(error) };
+        }
+      }),
+    );
+    const values = Object.values(checks);
+    const criticalDown = values.some((c) => c.status === 'down' && c.critical);
+    const degraded = values.some((c) => c.status === 'down' && !c.critical);
+    res
+      .status(criticalDown ? 503 : 200)
+      .json({ status: criticalDown ? 'unavailable' : degraded ? 'degraded' : 'ready', checks });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics());
+  });
+
+  options.routes(app);
+
+  app.use((req, _res, next) => {
+    next(AppError.notFound(`no route for ${req.method} ${req.path}`));
+  });
+
+  // Express recognises an error handler by its four parameters.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const appError = translateBodyParserError(error);
+    const problem = toProblem(appError, req.originalUrl);
+    if (problem.status >= 500) {
+      logger.error({ err: error, path: req.originalUrl }, 'request failed');
+    }
+    if (appError instanceof AppError && appError.retryAfterSeconds !== undefined) {
+      res.setHeader('Retry-After', String(appError.retryAfterSeconds));
+    }
+    res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+  });
+
+  async function stop(reason = 'stop requested'): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ reason }, 'shutting down');
+    const timeoutMs = options.shutdownTimeoutMs ?? 10_000;
+    const force = setTimeout(() => {
+      logger.warn({ timeoutMs }, 'graceful shutdown timed out; closing open connections');
+      server?.closeAllConnections();
+    }, timeoutMs);
+    force.unref();
+    try {
+      if (server) {
+        const closing = new Promise<void>((resolve) => server?.close(() => { resolve(); }));
+        server.closeIdleConnections();
+        await closing;
+      }
+      await options.onShutdown?.();
+      logger.info('stopped');
+    } finally {
+      clearTimeout(force);
+    }
+  }
+
+  async function start(): Promise<Server> {
+    const listening = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(options.port, '0.0.0.0', (error?: Error) => {
+        if (error) reject(error);
+        else resolve(s);
+      });
+    });
+    server = listening;
+    logger.info({ port: options.port }, 'listening');
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        stop(signal).then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      });
+    }
+    return listening;
+  }
+
+  return { app, metrics, start, stop };
+}
+
+/** body-parser signals its failures with `type`; turn them into the taxonomy. */
+function translateBodyParserError(error: unknown): unknown {
+  if (error instanceof AppError || typeof error !== 'object' || error === null) return error;
+  const type = (error as { type?: unknown }).type;
+  if (type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'request body is too large');
+  if (type === 'entity.parse.failed') return AppError.invalid('request body is not valid JSON', [{ field: 'body', message: 'malformed JSON' }]);
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return AppError.invalid('unsupported body encoding');
+  return error;
+}

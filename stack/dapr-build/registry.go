@@ -1,0 +1,47 @@
+// Registers the Dapr components ecom-micro uses, and only those.
+//
+// The provisioning script builds a copy of dapr's module in which this file
+// replaces cmd/daprd/components/zz_notag.go, the file compiled when neither the
+// allcomponents nor the stablecomponents tag is set. The runtime stays Dapr's
+// own (cmd/daprd/app.Run); only the component registry is narrowed, which cuts
+// the build from the whole components-contrib graph to a handful of packages.
+// Set ECOM_DAPR_ALLCOMPONENTS=1 to build with `-tags allcomponents` instead.
+
+package components
+
+import (
+	"github.com/dapr/components-contrib/nameresolution/mdns"
+	nrsqlite "github.com/dapr/components-contrib/nameresolution/sqlite"
+	"github.com/dapr/components-contrib/pubsub/kafka"
+	"github.com/dapr/components-contrib/secretstores/local/env"
+	"github.com/dapr/components-contrib/secretstores/local/file"
+	inmemory "github.com/dapr/components-contrib/state/in-memory"
+	"github.com/dapr/components-contrib/state/mongodb"
+	pgv1 "github.com/dapr/components-contrib/state/postgresql/v1"
+	pgv2 "github.com/dapr/components-contrib/state/postgresql/v2"
+	"github.com/dapr/dapr/pkg/components"
+	nrLoader "github.com/dapr/dapr/pkg/components/nameresolution"
+	pubsubLoader "github.com/dapr/dapr/pkg/components/pubsub"
+	secretstoresLoader "github.com/dapr/dapr/pkg/components/secretstores"
+	stateLoader "github.com/dapr/dapr/pkg/components/state"
+)
+
+func init() {
+	pubsubLoader.DefaultRegistry.RegisterComponent(kafka.NewKafka, "kafka")
+
+	postgres := components.Versioning{
+		Preferred: components.VersionConstructor{Version: "v2", Constructor: pgv2.NewPostgreSQLStateStore},
+		Others:    []components.VersionConstructor{{Version: "v1", Constructor: pgv1.NewPostgreSQLStateStore}},
+		Default:   "v1",
+	}
+	stateLoader.DefaultRegistry.RegisterComponentWithVersions("postgresql", postgres)
+	stateLoader.DefaultRegistry.RegisterComponentWithVersions("postgres", postgres)
+	stateLoader.DefaultRegistry.RegisterComponent(mongodb.NewMongoDB, "mongodb")
+	stateLoader.DefaultRegistry.RegisterComponent(inmemory.NewInMemoryStateStore, "in-memory")
+
+	secretstoresLoader.DefaultRegistry.RegisterComponent(env.NewEnvSecretStore, "local.env")
+	secretstoresLoader.DefaultRegistry.RegisterComponent(file.NewLocalSecretStore, "local.file")
+
+	nrLoader.DefaultRegistry.RegisterComponent(mdns.NewResolver, "mdns")
+	nrLoader.DefaultRegistry.RegisterComponent(nrsqlite.NewResolver, "sqlite")
+}

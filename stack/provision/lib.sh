@@ -1,0 +1,63 @@
+# Shared helpers for the provisioning scripts. Sourced, never executed.
+# Everything downloaded or built lives outside the clone, keyed by version, so a
+# fresh clone on the same machine (CI) reuses it.
+set -euo pipefail
+
+ECOM_CACHE="${ECOM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ecom-micro}"
+STACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=../versions.env
+source "$STACK_DIR/versions.env"
+REPO_DIR="$(cd "$STACK_DIR/.." && pwd)"
+mkdir -p "$ECOM_CACHE"
+
+# One line per step, prefixed by the part's name; long steps print elapsed time.
+say() { printf '[provision:%s] %s\n' "${PART:-stack}" "$*" >&2; }
+
+# fail "what is wrong" "how to fix it": one line, non-zero exit.
+fail() { printf '[provision:%s] error: %s — %s\n' "${PART:-stack}" "$1" "$2" >&2; exit 1; }
+
+need() { command -v "$1" >/dev/null 2>&1 || fail "'$1' is not on PATH" "$2"; }
+
+# run_logged LOGFILE CMD...: runs a long command with its output in LOGFILE and
+# a heartbeat line every 30 s, so a multi-minute build shows it is alive.
+run_logged() {
+  local log="$1"; shift
+  local start=$SECONDS
+  "$@" >"$log" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 5
+    if (( (SECONDS - start) % 30 < 5 )) && kill -0 "$pid" 2>/dev/null; then
+      say "… still working ($((SECONDS - start)) s; log: $log; $(tail -n1 "$log" | cut -c1-100))"
+    fi
+  done
+  if ! wait "$pid"; then
+    tail -n 20 "$log" >&2
+    fail "step failed after $((SECONDS - start)) s: $*" "see $log"
+  fi
+  say "done in $((SECONDS - start)) s"
+}
+
+# A lock per part, so two concurrent provisioners (npm start + npm test) never
+# build the same thing at once.
+with_lock() {
+  local name="$1"; shift
+  exec {lockfd}>"$ECOM_CACHE/.$name.lock"
+  flock "$lockfd"
+  "$@"
+}
+
+apt_install() {
+  if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
+    fail "missing Debian packages: $*" "install them with: apt-get install -y $*"
+  fi
+  local SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  if [ ! -f "$ECOM_CACHE/.apt-updated" ] || [ -n "$(find "$ECOM_CACHE/.apt-updated" -mmin +1440)" ]; then
+    say "apt-get update"
+    $SUDO apt-get update -qq >/dev/null || fail "apt-get update failed" "check the Debian mirror is reachable"
+    touch "$ECOM_CACHE/.apt-updated"
+  fi
+  say "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null \
+    || fail "apt-get install $* failed" "run it by hand to see why"
+}

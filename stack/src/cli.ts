@@ -1,0 +1,100 @@
+/**
+ * The local stack's command line: `up` (background), `down`, `status [--json]`,
+ * and `start` (everything in the foreground until Ctrl-C). Failures print one
+ * line saying what is wrong and how to fix it, and leave nothing half-started.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { down, loadStackSettings, servicePorts, status, upInfrastructure, upServices } from './stack';
+import { presentServices } from './services';
+import { repoDir, StackError, type StackSettings } from './settings';
+
+const progress = (line: string) => {
+  process.stdout.write(`[stack] ${line}\n`);
+};
+
+function provision(): void {
+  const result = spawnSync('bash', [path.join(repoDir, 'stack', 'provision', 'all.sh')], {
+    stdio: 'inherit',
+    env: { ...process.env, ECOM_SKIP_KUBE: '1' },
+  });
+  if (result.status !== 0) throw new StackError('provisioning failed (see the line above)', 'fix it and run again');
+}
+
+async function up(s: StackSettings): Promise<void> {
+  const started = Date.now();
+  provision();
+  try {
+    await upInfrastructure(s, progress);
+    await upServices(s, progress);
+  } catch (error) {
+    progress('start failed; stopping what was started');
+    await down(s, () => undefined);
+    throw error;
+  }
+  progress(`all healthy in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function printEndpoints(s: StackSettings): void {
+  const lines = [
+    '',
+    'ecom-micro is running. Call a service through its sidecar:',
+    ...presentServices().map((id) => `  ${id.padEnd(13)} http://127.0.0.1:${servicePorts(id).daprHttp}/v1.0/invoke/${id}/method/healthz`),
+    '',
+    `  PostgreSQL    127.0.0.1:${s.ECOM_PORT_POSTGRES} (user ${s.ECOM_PG_USER})   Redis 127.0.0.1:${s.ECOM_PORT_REDIS}`,
+    `  Kafka         127.0.0.1:${s.ECOM_PORT_KAFKA}   MongoDB protocol 127.0.0.1:${s.ECOM_PORT_MONGO}`,
+    `  SMTP sink     127.0.0.1:${s.ECOM_PORT_SMTP} (messages: http://127.0.0.1:${s.ECOM_PORT_SMTP_API}/messages)`,
+    `  Admin         ${s.ADMIN_EMAIL} / ${s.ADMIN_PASSWORD}`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function main(): Promise<void> {
+  const [command, ...flags] = process.argv.slice(2);
+  const s = loadStackSettings();
+  switch (command) {
+    case 'up':
+      await up(s);
+      printEndpoints(s);
+      return;
+    case 'down':
+      await down(s, progress);
+      progress('stopped');
+      return;
+    case 'status': {
+      const report = await status(s);
+      if (flags.includes('--json')) {
+        process.stdout.write(`${JSON.stringify(report)}\n`);
+      } else {
+        for (const c of report.components) {
+          progress(`${c.name.padEnd(20)} ${c.healthy ? 'healthy' : c.running ? 'UNHEALTHY' : 'stopped'}  port ${String(c.port ?? '-').padEnd(6)} pid ${c.pid ?? '-'}`);
+        }
+      }
+      process.exitCode = report.healthy ? 0 : 1;
+      return;
+    }
+    case 'start': {
+      await up(s);
+      printEndpoints(s);
+      progress('press Ctrl-C to stop everything');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await down(s, progress);
+      return;
+    }
+    default:
+      throw new StackError(`unknown command '${command ?? ''}'`, 'use one of: up, down, status [--json], start');
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof StackError) {
+    process.stderr.write(`[stack] error: ${error.message} — ${error.fix}\n`);
+  } else {
+    process.stderr.write(`[stack] error: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { httpHealthy } from './health';
+import { postgresServices, repoDir, serviceIds, servicePorts, stateDir, type ServiceId, type StackSettings } from './settings';
+import type { RenderedDaprResources } from './components';
+import { sidecarSpec } from './sidecar';
+import type { ProcessSpec } from './supervisor';
+
+/**
+ * The services to run: those that exist in this checkout (a folder with
+ * src/main.ts), narrowed by ECOM_STACK_SERVICES (a comma list, or `none`).
+ */
+export function presentServices(): ServiceId[] {
+  const wanted = process.env.ECOM_STACK_SERVICES?.split(',').map((s) => s.trim());
+  return serviceIds.filter(
+    (id) =>
+      existsSync(path.join(repoDir, 'services', id, 'src', 'main.ts')) && (wanted === undefined || wanted.includes(id)),
+  );
+}
+
+/** The environment the stack gives a service: its ports, its own database, and the shared parts. */
+export function serviceEnv(s: StackSettings, id: ServiceId): NodeJS.ProcessEnv {
+  const ports = servicePorts(id);
+  const auth = servicePorts('auth');
+  return {
+    ...process.env,
+    SERVICE_NAME: id,
+    APP_PORT: String(ports.app),
+    DAPR_HTTP_PORT: String(ports.daprHttp),
+    DAPR_GRPC_PORT: String(ports.daprGrpc),
+    DAPR_HOST: '127.0.0.1',
+    ...(postgresServices.includes(id)
+      ? { DATABASE_URL: `postgres://${s.ECOM_PG_USER}@127.0.0.1:${s.ECOM_PORT_POSTGRES}/${id}` }
+      : { MONGODB_URL: `mongodb://127.0.0.1:${s.ECOM_PORT_MONGO}/${id}` }),
+    REDIS_URL: `redis://127.0.0.1:${s.ECOM_PORT_REDIS}`,
+    SMTP_HOST: '127.0.0.1',
+    SMTP_PORT: String(s.ECOM_PORT_SMTP),
+    ADMIN_EMAIL: s.ADMIN_EMAIL,
+    ADMIN_PASSWORD: s.ADMIN_PASSWORD,
+    AUTH_JWKS_URL: `http://127.0.0.1:${auth.daprHttp}/v1.0/invoke/auth/method/.well-known/jwks.json`,
+    AUTH_KEYS_DIR: path.join(stateDir, 'secrets', 'auth'),
+  };
+}
+
+export function appSpec(s: StackSettings, id: ServiceId): ProcessSpec {
+  const ports = servicePorts(id);
+  return {
+    name: id,
+    command: process.execPath,
+    args: ['--enable-source-maps', '--import', 'tsx', path.join('services', id, 'src', 'main.ts')],
+    cwd: repoDir,
+    env: serviceEnv(s, id),
+    ports: [ports.app],
+    healthy: () => httpHealthy(`http://127.0.0.1:${ports.app}/healthz`),
+    startTimeoutMs: 60_000,
+  };
+}
+
+export function serviceSidecarSpec(s: StackSettings, id: ServiceId, dapr: RenderedDaprResources): ProcessSpec {
+  const ports = servicePorts(id);
+  return sidecarSpec(s, {
+    appId: id,
+    appPort: ports.app,
+    httpPort: ports.daprHttp,
+    grpcPort: ports.daprGrpc,
+    internalGrpcPort: ports.daprInternalGrpc,
+    resourcesDir: dapr.resourcesDir,
+    configFile: dapr.configFile,
+  });
+}

@@ -1,0 +1,48 @@
+import path from 'node:path';
+import * as bin from './binaries';
+import { httpHealthy } from './health';
+import type { StackSettings } from './settings';
+import type { ProcessSpec } from './supervisor';
+
+export interface SidecarOptions {
+  appId: string;
+  appPort?: number;
+  httpPort: number;
+  grpcPort: number;
+  internalGrpcPort: number;
+  resourcesDir: string;
+  configFile: string;
+  /** Name of the process in the supervisor (default `<appId>-dapr`). */
+  name?: string;
+  logLevel?: string;
+}
+
+/** A daprd sidecar for one app, wired to the stack's placement and scheduler. */
+export function sidecarSpec(s: StackSettings, o: SidecarOptions): ProcessSpec {
+  const args = [
+    '--app-id', o.appId,
+    '--mode', 'standalone',
+    '--dapr-http-port', String(o.httpPort),
+    '--dapr-grpc-port', String(o.grpcPort),
+    '--dapr-internal-grpc-port', String(o.internalGrpcPort),
+    '--dapr-listen-addresses', '127.0.0.1',
+    '--enable-metrics=false',
+    '--placement-host-address', `127.0.0.1:${s.ECOM_PORT_PLACEMENT}`,
+    '--scheduler-host-address', `127.0.0.1:${s.ECOM_PORT_SCHEDULER}`,
+    '--resources-path', o.resourcesDir,
+    '--config', o.configFile,
+    '--log-as-json',
+    '--log-level', o.logLevel ?? 'warn',
+    '--dapr-graceful-shutdown-seconds', '3',
+  ];
+  if (o.appPort !== undefined) args.push('--app-port', String(o.appPort), '--app-protocol', 'http', '--app-channel-address', '127.0.0.1');
+  return {
+    name: o.name ?? `${o.appId}-dapr`,
+    command: bin.daprd(),
+    args,
+    cwd: path.dirname(o.resourcesDir),
+    ports: [o.httpPort, o.grpcPort, o.internalGrpcPort],
+    healthy: () => httpHealthy(`http://127.0.0.1:${o.httpPort}/v1.0/healthz`, (status) => status === 204),
+    startTimeoutMs: 60_000,
+  };
+}

@@ -1,0 +1,112 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { renderDaprResources, type RenderedDaprResources } from './components';
+import { createDatabases, infrastructure, initKafka, initPostgres } from './infrastructure';
+import { appSpec, presentServices, serviceSidecarSpec } from './services';
+import { dataDir, loadStackSettings, serviceIds, servicePorts, stateDir, type StackSettings } from './settings';
+import { isAlive, logFile, readPid, startProcess, stopProcess, type ProcessSpec } from './supervisor';
+import { ensureTopics, stackTopics } from './topics';
+
+export type Progress = (line: string) => void;
+
+/** Values for the ${...} placeholders of dapr-components/ on this machine. */
+export function localComponentValues(s: StackSettings): Record<string, string> {
+  return {
+    KAFKA_BROKERS: `127.0.0.1:${s.ECOM_PORT_KAFKA}`,
+    ACTOR_STATE_CONNECTION_STRING: `host=127.0.0.1 port=${s.ECOM_PORT_POSTGRES} user=${s.ECOM_PG_USER} dbname=dapr_state sslmode=disable`,
+    NAME_RESOLUTION_DB: path.join(dataDir, 'dapr-name-resolution.db'),
+  };
+}
+
+export function renderLocalDapr(s: StackSettings): RenderedDaprResources {
+  return renderDaprResources(path.join(stateDir, 'dapr'), localComponentValues(s));
+}
+
+async function timed(progress: Progress, spec: ProcessSpec): Promise<void> {
+  const started = Date.now();
+  const pid = await startProcess(spec);
+  progress(`${spec.name.padEnd(20)} healthy  pid ${String(pid).padEnd(8)} ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Waits for every start to finish (so none is left half-started), then fails with the first error. */
+async function allSettledOrThrow(starts: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(starts);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** Starts infrastructure and the Dapr control plane, then creates databases and topics. */
+export async function upInfrastructure(s: StackSettings, progress: Progress): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  const [pg, ...rest] = infrastructure(s);
+  initPostgres(s);
+  await timed(progress, pg as ProcessSpec);
+  await createDatabases(s);
+  initKafka(s);
+  // Independent of each other: start them together.
+  await allSettledOrThrow(rest.map((spec) => timed(progress, spec)));
+  const created = await ensureTopics(s.ECOM_PORT_KAFKA, stackTopics());
+  if (created.length > 0) progress(`created ${created.length} Kafka topics`);
+}
+
+/** Starts every present service with its sidecar. */
+export async function upServices(s: StackSettings, progress: Progress): Promise<void> {
+  const dapr = renderLocalDapr(s);
+  await allSettledOrThrow(
+    presentServices().map(async (id) => {
+      await timed(progress, appSpec(s, id));
+      await timed(progress, serviceSidecarSpec(s, id, dapr));
+    }),
+  );
+}
+
+/** Every process name the stack may run, in start order. */
+export function allProcessNames(s: StackSettings): string[] {
+  return [...infrastructure(s).map((p) => p.name), ...serviceIds.flatMap((id) => [id, `${id}-dapr`])];
+}
+
+/** Stops everything in reverse start order; safe to call when nothing runs. */
+export async function down(s: StackSettings, progress: Progress): Promise<void> {
+  const services = serviceIds.flatMap((id) => [`${id}-dapr`, id]);
+  await Promise.all(services.map((name) => stopProcess(name)));
+  for (const name of infrastructure(s).map((p) => p.name).reverse()) {
+    const pid = readPid(name);
+    await stopProcess(name);
+    if (pid) progress(`${name.padEnd(20)} stopped`);
+  }
+}
+
+export interface ComponentStatus {
+  name: string;
+  port: number | null;
+  pid: number | null;
+  running: boolean;
+  healthy: boolean;
+  log: string;
+}
+
+/** What runs and whether it serves: each part with its port, pid and health. */
+export async function status(s: StackSettings): Promise<{ healthy: boolean; components: ComponentStatus[] }> {
+  const dapr = renderLocalDapr(s);
+  const specs: ProcessSpec[] = [
+    ...infrastructure(s),
+    ...presentServices().flatMap((id) => [appSpec(s, id), serviceSidecarSpec(s, id, dapr)]),
+  ];
+  const components = await Promise.all(
+    specs.map(async (spec) => {
+      const pid = readPid(spec.name);
+      const running = isAlive(pid);
+      return {
+        name: spec.name,
+        port: spec.ports[0] ?? null,
+        pid: running ? (pid ?? null) : null,
+        running,
+        healthy: running && (await spec.healthy().catch(() => false)),
+        log: logFile(spec.name),
+      };
+    }),
+  );
+  return { healthy: components.every((c) => c.healthy), components };
+}
+
+export { loadStackSettings, servicePorts };

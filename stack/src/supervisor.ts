@@ -1,0 +1,157 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { logDir, runDir, StackError } from './settings';
+
+/** One long-running process of the stack. */
+export interface ProcessSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Run as this user (PostgreSQL refuses to run as root). */
+  uid?: number;
+  gid?: number;
+  /** Ports the process listens on; checked free before it starts. */
+  ports: number[];
+  /** Resolves true once the process serves requests. */
+  healthy: () => Promise<boolean>;
+  /** How long it may take to become healthy. */
+  startTimeoutMs?: number;
+}
+
+const pidFile = (name: string) => path.join(runDir, `${name}.pid`);
+export const logFile = (name: string) => path.join(logDir, `${name}.log`);
+
+export function readPid(name: string): number | undefined {
+  const file = pidFile(name);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+export function isAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when something accepts connections on 127.0.0.1:port. */
+export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    socket.setTimeout(500);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => {
+      resolve(false);
+    });
+  });
+}
+
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  isStillRunning: () => boolean = () => true,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    if (!isStillRunning()) throw new StackError(`${what} exited while starting`, `see its log`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new StackError(`${what} did not become healthy within ${Math.round(timeoutMs / 1000)} s`, 'see its log');
+}
+
+/**
+ * Starts a process detached in its own process group, with its output in
+ * .stack/logs/<name>.log and its pid in .stack/run/<name>.pid, and waits until
+ * it is healthy. A process of the stack already running and healthy is kept.
+ */
+export async function startProcess(spec: ProcessSpec): Promise<number> {
+  mkdirSync(runDir, { recursive: true });
+  mkdirSync(logDir, { recursive: true });
+  const existing = readPid(spec.name);
+  if (isAlive(existing) && (await spec.healthy().catch(() => false))) return existing as number;
+  if (isAlive(existing)) await stopProcess(spec.name);
+  for (const port of spec.ports) {
+    if (await portInUse(port)) {
+      throw new StackError(
+        `port ${port} (${spec.name}) is already taken by another process`,
+        `stop that process (ss -ltnp 'sport = :${port}') or choose another port through its ECOM_PORT_* variable`,
+      );
+    }
+  }
+  const log = openSync(logFile(spec.name), 'a');
+  const child = spawn(spec.command, spec.args, {
+    cwd: spec.cwd,
+    env: spec.env ?? process.env,
+    detached: true,
+    stdio: ['ignore', log, log],
+    uid: spec.uid,
+    gid: spec.gid,
+  });
+  closeSync(log);
+  const pid = await new Promise<number>((resolve, reject) => {
+    child.once('spawn', () => {
+      resolve(child.pid as number);
+    });
+    child.once('error', (error) => {
+      reject(new StackError(`cannot start ${spec.name}: ${error.message}`, 'run `npm run provision`'));
+    });
+  });
+  child.unref();
+  writeFileSync(pidFile(spec.name), `${pid}\n`);
+  try {
+    await waitFor(spec.name, spec.healthy, spec.startTimeoutMs ?? 60_000, () => isAlive(pid));
+  } catch (error) {
+    await stopProcess(spec.name);
+    if (error instanceof StackError) throw new StackError(error.message, `see ${logFile(spec.name)}`);
+    throw error;
+  }
+  return pid;
+}
+
+/** SIGTERM to the process group, then SIGKILL after the grace period. */
+export async function stopProcess(name: string, graceMs = 10_000): Promise<void> {
+  const pid = readPid(name);
+  if (isAlive(pid)) {
+    signalGroup(pid as number, 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (isAlive(pid)) signalGroup(pid as number, 'SIGKILL');
+    while (isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+  }
+  rmSync(pidFile(name), { force: true });
+}
+
+/** Kills a process at once (a crash, for fault tests); its pid file stays so status shows it down. */
+export function killProcess(name: string): void {
+  const pid = readPid(name);
+  if (isAlive(pid)) signalGroup(pid as number, 'SIGKILL');
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { loadStackSettings, localComponentValues } from '../src/stack';
+import { daprOutboxTopic, ensureTopics } from '../src/topics';
+import { consistently, eventually } from './support/eventually';
+import { startTestApp, type TestApp } from './support/test-app';
+
+const appId = 'outbox-probe';
+// A topic per run: the internal outbox topic then starts empty, whatever earlier runs left.
+const topic = `stack_probe_outbox_${Date.now()}`;
+
+/** A state.postgresql store with Dapr's transactional outbox, scoped to the probe app. */
+function outboxStore(connectionString: string): string {
+  return `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: outboxstore
+spec:
+  type: state.postgresql
+  version: v1
+  metadata:
+    - name: connectionString
+      value: "${connectionString}"
+    - name: tableName
+      value: outbox_probe_state
+    # Migrations are tracked per metadata table: each store needs its own.
+    - name: metadataTableName
+      value: outbox_probe_metadata
+    - name: outboxPublishPubsub
+      value: pubsub
+    - name: outboxPublishTopic
+      value: ${topic}
+    # A rolled-back transaction leaves its message on the internal topic with no
+    # state behind it. Without discarding, infinite inbound retries (our
+    # resiliency policy) would block that partition for good.
+    - name: outboxDiscardWhenMissingState
+      value: "true"
+scopes:
+  - ${appId}
+`;
+}
+
+describe("Dapr's transactional outbox on state.postgresql", () => {
+  const received: { id: string; data: unknown; datacontenttype?: string }[] = [];
+  let app: TestApp;
+
+  beforeAll(async () => {
+    const s = loadStackSettings();
+    // pubsub.kafka never creates topics: the final topic and the outbox's internal one must exist.
+    // One partition each, so that a barrier message is always behind the messages it must follow.
+    await ensureTopics(s.ECOM_PORT_KAFKA, [topic, daprOutboxTopic(appId, topic)], 1);
+    app = await startTestApp({
+      appId,
+      extraResources: [outboxStore(localComponentValues(s).ACTOR_STATE_CONNECTION_STRING as string)],
+      routes: (express) => {
+        express.get('/dapr/subscribe', (_req, res) => res.json([{ pubsubname: 'pubsub', topic, route: '/in' }]));
+        express.post('/in', (req, res) => {
+          received.push(req.body as { id: string; data: unknown });
+          res.json({ status: 'SUCCESS' });
+        });
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  const upsert = (key: string, value: unknown, etag?: string) => ({
+    operation: 'upsert' as const,
+    request: { key, value, ...(etag ? { etag } : {}), metadata: { contentType: 'application/json' } },
+  });
+  const eventsFor = (marker: string) => received.filter((e) => (e.data as { marker?: string } | undefined)?.marker === marker);
+
+  it('publishes exactly one CloudEvent per committed transaction, with the JSON payload intact', async () => {
+    const marker = randomUUID();
+    const value = { marker, order: { total: 4200, currency: 'EUR', lines: [{ sku: 'SKU-1', quantity: 2 }] } };
+    await app.sidecar.stateTransaction('outboxstore', [upsert(`committed-${marker}`, value)]);
+
+    const [event] = await eventually(async () => eventsFor(marker), (events) => events.length === 1, {
+      what: 'the outbox event',
+      timeoutMs: 60_000,
+    });
+    expect(event?.data).toEqual(value);
+    // The state itself was committed with the event.
+    expect(await app.sidecar.getState('outboxstore', `committed-${marker}`)).toEqual(value);
+
+    // A later committed transaction acts as a barrier: once its event arrived,
+    // a duplicate of the first would have arrived too.
+    const barrier = randomUUID();
+    await app.sidecar.stateTransaction('outboxstore', [upsert(`barrier-${barrier}`, { marker: barrier })]);
+    await eventually(async () => eventsFor(barrier), (events) => events.length === 1, { timeoutMs: 60_000 });
+    expect(eventsFor(marker)).toHaveLength(1);
+  });
+
+  it('publishes nothing for a transaction that fails', async () => {
+    const existing = `existing-${randomUUID()}`;
+    await app.sidecar.stateTransaction('outboxstore', [upsert(existing, { marker: 'seed' })]);
+
+    const marker = randomUUID();
+    // The second operation's etag is stale, so the whole transaction rolls back.
+    await expect(
+      app.sidecar.stateTransaction('outboxstore', [upsert(`failed-${marker}`, { marker }), upsert(existing, { marker }, '1')]),
+    ).rejects.toThrow(/state transaction/);
+    expect(await app.sidecar.getState('outboxstore', `failed-${marker}`)).toBeUndefined();
+
+    // daprd publishes to its internal topic before the database commits, then
+    // only forwards a message whose state exists. Watch well past its 1 s
+    // outbox delay and 10 s state scan: nothing may come out.
+    await consistently(async () => eventsFor(marker), (events) => events.length === 0, {
+      durationMs: 20_000,
+      what: 'no event for the rolled-back transaction',
+    });
+  });
+});

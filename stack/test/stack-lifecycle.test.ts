@@ -1,0 +1,94 @@
+import { execFile, type ExecFileException } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoDir } from '../src/settings';
+import { isAlive, portInUse } from '../src/supervisor';
+
+/**
+ * A second, private stack (own state folder, ports shifted by 100, no
+ * services) so that bringing it up and down does not disturb the stack the
+ * other integration tests use.
+ */
+const ports = {
+  ECOM_PORT_POSTGRES: 15532,
+  ECOM_PORT_REDIS: 16479,
+  ECOM_PORT_KAFKA: 19192,
+  ECOM_PORT_KAFKA_CONTROLLER: 19193,
+  ECOM_PORT_MONGO: 27127,
+  ECOM_PORT_MONGO_DEBUG: 58188,
+  ECOM_PORT_SMTP: 2625,
+  ECOM_PORT_SMTP_API: 2626,
+  ECOM_PORT_PLACEMENT: 50105,
+  ECOM_PORT_SCHEDULER: 50106,
+  ECOM_PORT_SCHEDULER_ETCD: 52479,
+  ECOM_PORT_PLACEMENT_HEALTH: 58180,
+  ECOM_PORT_PLACEMENT_RAFT: 58301,
+  ECOM_PORT_SCHEDULER_HEALTH: 58181,
+};
+
+function cli(stateDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), ECOM_STATE_DIR: stateDir, ECOM_STACK_SERVICES: 'none' };
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', path.join(repoDir, 'stack', 'src', 'cli.ts'), ...args], { cwd: repoDir, env, timeout: 180_000 }, (error: ExecFileException | null, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function pidsOf(stateDir: string): number[] {
+  const dir = path.join(stateDir, 'run');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.pid'))
+    .map((f) => Number(readFileSync(path.join(dir, f), 'utf8').trim()));
+}
+
+describe('the stack CLI', () => {
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'ecom-stack-'));
+  // PostgreSQL runs as its own user, which must be able to reach its data folder.
+  chmodSync(stateDir, 0o755);
+  afterAll(async () => {
+    await cli(stateDir, 'down');
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('reports every part healthy after up, and leaves no process behind after down', async () => {
+    const up = await cli(stateDir, 'up');
+    expect(up.stderr).not.toMatch(/error/);
+    expect(up.code).toBe(0);
+
+    const status = await cli(stateDir, 'status', '--json');
+    const report = JSON.parse(status.stdout) as { healthy: boolean; components: { name: string; healthy: boolean; pid: number | null; port: number }[] };
+    expect(report.components.map((c) => c.name).sort()).toEqual(['kafka', 'mongo', 'placement', 'postgres', 'redis', 'scheduler', 'smtp']);
+    expect(report.components.filter((c) => !c.healthy)).toEqual([]);
+    expect(report.healthy).toBe(true);
+    const pids = report.components.map((c) => c.pid as number);
+
+    const down = await cli(stateDir, 'down');
+    expect(down.code).toBe(0);
+    expect(pids.filter((pid) => isAlive(pid))).toEqual([]);
+    expect(pidsOf(stateDir)).toEqual([]);
+    for (const port of Object.values(ports)) expect(await portInUse(port)).toBe(false);
+
+    const after = await cli(stateDir, 'status', '--json');
+    expect(after.code).toBe(1);
+    expect((JSON.parse(after.stdout) as { healthy: boolean }).healthy).toBe(false);
+  });
+
+  it('refuses to start on a taken port with one line naming it, and leaves nothing running', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(ports.ECOM_PORT_KAFKA, '127.0.0.1', resolve));
+    try {
+      const up = await cli(stateDir, 'up');
+      expect(up.code).toBe(1);
+      const errorLines = up.stderr.trim().split('\n').filter((l) => l.includes('error'));
+      expect(errorLines).toHaveLength(1);
+      expect(errorLines[0]).toMatch(new RegExp(`port ${ports.ECOM_PORT_KAFKA} \\(kafka\\) is already taken`));
+      expect(pidsOf(stateDir).filter((pid) => isAlive(pid))).toEqual([]);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});
