@@ -5,9 +5,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { down, loadStackSettings, servicePorts, status, upInfrastructure, upServices } from './stack';
+import { down, loadStackSettings, restartService, servicePorts, status, upInfrastructure, upServices } from './stack';
 import { presentServices } from './services';
-import { repoDir, StackError, type StackSettings } from './settings';
+import { repoDir, serviceIds, StackError, type ServiceId, type StackSettings } from './settings';
 
 const progress = (line: string) => {
   process.stdout.write(`[stack] ${line}\n`);
@@ -58,6 +58,14 @@ async function main(): Promise<void> {
       await up(s);
       printEndpoints(s);
       return;
+    case 'restart': {
+      const unknown = flags.filter((f) => !(serviceIds as readonly string[]).includes(f));
+      if (flags.length === 0 || unknown.length > 0) {
+        throw new StackError(`restart needs service names, got '${flags.join(' ')}'`, `use: restart ${serviceIds.join('|')} …`);
+      }
+      for (const id of flags as ServiceId[]) await restartService(s, id, progress);
+      return;
+    }
     case 'down':
       await down(s, progress);
       progress('stopped');
@@ -86,7 +94,7 @@ async function main(): Promise<void> {
       return;
     }
     default:
-      throw new StackError(`unknown command '${command ?? ''}'`, 'use one of: up, down, status [--json], start');
+      throw new StackError(`unknown command '${command ?? ''}'`, 'use one of: up, down, status [--json], restart <service…>, start');
   }
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { renderDaprResources, type RenderedDaprResources } from './components';
 import { createDatabases, infrastructure, initKafka, initPostgres } from './infrastructure';
 import { appSpec, presentServices, serviceSidecarSpec } from './services';
-import { dataDir, loadStackSettings, serviceIds, servicePorts, stateDir, type StackSettings } from './settings';
+import { dataDir, loadStackSettings, serviceIds, servicePorts, stateDir, type ServiceId, type StackSettings } from './settings';
 import { isAlive, logFile, readPid, startProcess, stopProcess, type ProcessSpec } from './supervisor';
 import { ensureTopics, stackTopics } from './topics';
 
@@ -58,6 +58,15 @@ export async function upServices(s: StackSettings, progress: Progress): Promise<
       await timed(progress, serviceSidecarSpec(s, id, dapr));
     }),
   );
+}
+
+/** Stops and starts one service and its sidecar (after a code change, or to recover from a fault test). */
+export async function restartService(s: StackSettings, id: ServiceId, progress: Progress): Promise<void> {
+  await stopProcess(`${id}-dapr`);
+  await stopProcess(id);
+  const dapr = renderLocalDapr(s);
+  await timed(progress, appSpec(s, id));
+  await timed(progress, serviceSidecarSpec(s, id, dapr));
 }
 
 /** Every process name the stack may run, in start order. */

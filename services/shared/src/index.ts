@@ -12,3 +12,5 @@ export * from './dapr/dapr-sidecar';
 export * from './dapr/event-publisher';
 export * from './dapr/event-subscriber';
 export * from './outbox/sql-outbox';
+export * from './auth/jwt-verifier';
+export * from './auth/authenticate';
