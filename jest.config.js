@@ -1,18 +1,47 @@
 // One jest run covers every workspace. `unit` specs live beside the code and
 // need nothing running; `integration` tests (test/ folders) run against the
 // real local stack, which jest's global setup starts once for the whole run.
-const transform = { '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, target: 'es2022' }, module: { type: 'commonjs' } }] };
+const transform = {
+  '^.+\\.(t|j|mj)s$': [
+    '@swc/jest',
+    {
+      jsc: {
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true },
+        target: 'es2022',
+      },
+      module: { type: 'commonjs' },
+    },
+  ],
+};
 // ESM-only packages that jest must transform to CommonJS.
-const esmOnly = ['jose', '@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jsonpath-plus', '@jsep-plugin', 'jsep', 'hpagent', 'isomorphic-ws'];
+const esmOnly = [
+  'jose',
+  '@kubernetes/client-node',
+  'openid-client',
+  'oauth4webapi',
+  'jsonpath-plus',
+  '@jsep-plugin',
+  'jsep',
+  'hpagent',
+  'isomorphic-ws',
+];
 const common = {
   transform,
   transformIgnorePatterns: [`node_modules/(?!(${esmOnly.join('|')})/)`],
-  moduleNameMapper: { '^@ecom/shared$': '<rootDir>/services/shared/src/index.ts', '^@ecom/shared/(.*)$': '<rootDir>/services/shared/src/$1' },
+  moduleNameMapper: {
+    '^@ecom/shared$': '<rootDir>/services/shared/src/index.ts',
+    '^@ecom/shared/(.*)$': '<rootDir>/services/shared/src/$1',
+  },
   testEnvironment: 'node',
 };
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{services,operator,stack}/**/src/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{services,operator,stack}/**/src/**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'integration',

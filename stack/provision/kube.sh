@@ -14,7 +14,7 @@ PART=kube
 ETCD_OUT="$ECOM_CACHE/etcd-$ETCD_VERSION"
 KUBE_OUT="$ECOM_CACHE/kube-$KUBERNETES_VERSION"
 HELM_OUT="$ECOM_CACHE/helm-$HELM_VERSION"
-# Not in versions.env yet: v2.16.1 is the newest skaffold release the Go module proxy serves here (v2.17.0: 403).
+# Pinned in stack/versions.env.
 SKAFFOLD_VERSION="${SKAFFOLD_VERSION:-2.16.1}"
 SKAFFOLD_OUT="$ECOM_CACHE/skaffold-$SKAFFOLD_VERSION"
 # Builds share two cores with everything else on the machine.

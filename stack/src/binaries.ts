@@ -6,7 +6,8 @@ import { cacheDir, readVersions, StackError } from './settings';
 const versions = readVersions();
 
 function required(file: string, what: string): string {
-  if (!existsSync(file)) throw new StackError(`${what} is not provisioned (${file} is missing)`, 'run `npm run provision`');
+  if (!existsSync(file))
+    throw new StackError(`${what} is not provisioned (${file} is missing)`, 'run `npm run provision`');
   return file;
 }
 
@@ -21,7 +22,9 @@ export function daprBinDir(): string {
   const userBin = path.join(homedir(), '.dapr', 'bin');
   if (existsSync(path.join(userBin, 'daprd'))) return userBin;
   const flavour = process.env.ECOM_DAPR_ALLCOMPONENTS === '1' ? 'all' : 'slim';
-  return path.dirname(required(path.join(cacheDir, `dapr-${version('DAPR_VERSION')}-${flavour}`, 'bin', 'daprd'), 'daprd'));
+  return path.dirname(
+    required(path.join(cacheDir, `dapr-${version('DAPR_VERSION')}-${flavour}`, 'bin', 'daprd'), 'daprd'),
+  );
 }
 
 export const daprd = () => path.join(daprBinDir(), 'daprd');
@@ -31,7 +34,10 @@ export const scheduler = () => required(path.join(daprBinDir(), 'scheduler'), 'D
 export function daprCli(): string {
   const userCli = path.join(homedir(), '.dapr', 'bin', 'dapr');
   if (existsSync(userCli)) return userCli;
-  return required(path.join(cacheDir, `dapr-cli-${version('DAPR_CLI_VERSION')}`, 'bin', 'dapr'), 'the Dapr CLI');
+  return required(
+    path.join(cacheDir, `dapr-cli-${version('DAPR_CLI_VERSION')}`, 'bin', 'dapr'),
+    'the Dapr CLI',
+  );
 }
 
 /** The PostgreSQL server's bin directory, as provision found it. */
@@ -54,6 +60,9 @@ export function mongoServer(): { kind: 'mongod' | 'ferretdb'; path: string } {
   }
   return {
     kind: 'ferretdb',
-    path: required(path.join(cacheDir, `ferretdb-${version('FERRETDB_VERSION')}`, 'bin', 'ferretdb'), 'FerretDB'),
+    path: required(
+      path.join(cacheDir, `ferretdb-${version('FERRETDB_VERSION')}`, 'bin', 'ferretdb'),
+      'FerretDB',
+    ),
   };
 }

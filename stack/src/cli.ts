@@ -5,7 +5,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { down, loadStackSettings, restartService, servicePorts, status, upInfrastructure, upServices } from './stack';
+import {
+  down,
+  loadStackSettings,
+  restartService,
+  servicePorts,
+  status,
+  upInfrastructure,
+  upServices,
+} from './stack';
 import { presentServices } from './services';
 import { repoDir, serviceIds, StackError, type ServiceId, type StackSettings } from './settings';
 
@@ -18,7 +26,8 @@ function provision(): void {
     stdio: 'inherit',
     env: { ...process.env, ECOM_SKIP_KUBE: '1' },
   });
-  if (result.status !== 0) throw new StackError('provisioning failed (see the line above)', 'fix it and run again');
+  if (result.status !== 0)
+    throw new StackError('provisioning failed (see the line above)', 'fix it and run again');
 }
 
 async function up(s: StackSettings): Promise<void> {
@@ -39,7 +48,10 @@ function printEndpoints(s: StackSettings): void {
   const lines = [
     '',
     'ecom-micro is running. Call a service through its sidecar:',
-    ...presentServices().map((id) => `  ${id.padEnd(13)} http://127.0.0.1:${servicePorts(id).daprHttp}/v1.0/invoke/${id}/method/healthz`),
+    ...presentServices().map(
+      (id) =>
+        `  ${id.padEnd(13)} http://127.0.0.1:${servicePorts(id).daprHttp}/v1.0/invoke/${id}/method/healthz`,
+    ),
     '',
     `  PostgreSQL    127.0.0.1:${s.ECOM_PORT_POSTGRES} (user ${s.ECOM_PG_USER})   Redis 127.0.0.1:${s.ECOM_PORT_REDIS}`,
     `  Kafka         127.0.0.1:${s.ECOM_PORT_KAFKA}   MongoDB protocol 127.0.0.1:${s.ECOM_PORT_MONGO}`,
@@ -61,7 +73,10 @@ async function main(): Promise<void> {
     case 'restart': {
       const unknown = flags.filter((f) => !(serviceIds as readonly string[]).includes(f));
       if (flags.length === 0 || unknown.length > 0) {
-        throw new StackError(`restart needs service names, got '${flags.join(' ')}'`, `use: restart ${serviceIds.join('|')} …`);
+        throw new StackError(
+          `restart needs service names, got '${flags.join(' ')}'`,
+          `use: restart ${serviceIds.join('|')} …`,
+        );
       }
       for (const id of flags as ServiceId[]) await restartService(s, id, progress);
       return;
@@ -76,7 +91,9 @@ async function main(): Promise<void> {
         process.stdout.write(`${JSON.stringify(report)}\n`);
       } else {
         for (const c of report.components) {
-          progress(`${c.name.padEnd(20)} ${c.healthy ? 'healthy' : c.running ? 'UNHEALTHY' : 'stopped'}  port ${String(c.port ?? '-').padEnd(6)} pid ${c.pid ?? '-'}`);
+          progress(
+            `${c.name.padEnd(20)} ${c.healthy ? 'healthy' : c.running ? 'UNHEALTHY' : 'stopped'}  port ${String(c.port ?? '-').padEnd(6)} pid ${c.pid ?? '-'}`,
+          );
         }
       }
       process.exitCode = report.healthy ? 0 : 1;
@@ -94,7 +111,10 @@ async function main(): Promise<void> {
       return;
     }
     default:
-      throw new StackError(`unknown command '${command ?? ''}'`, 'use one of: up, down, status [--json], restart <service…>, start');
+      throw new StackError(
+        `unknown command '${command ?? ''}'`,
+        'use one of: up, down, status [--json], restart <service…>, start',
+      );
   }
 }
 

@@ -13,7 +13,8 @@ export const componentsSourceDir = path.join(repoDir, 'dapr-components');
 export function renderTemplate(text: string, values: Record<string, string>, source = 'template'): string {
   return text.replace(/\$\{([A-Z0-9_]+)\}/g, (_match, name: string) => {
     const value = values[name];
-    if (value === undefined) throw new StackError(`${source} needs a value for \${${name}}`, 'add it to the stack settings');
+    if (value === undefined)
+      throw new StackError(`${source} needs a value for \${${name}}`, 'add it to the stack settings');
     return value;
   });
 }
@@ -28,17 +29,32 @@ export interface RenderedDaprResources {
  * resources folder, the Configuration into its own file with local-only name
  * resolution (SQLite: the loopback interface here has no multicast for mDNS).
  */
-export function renderDaprResources(outDir: string, values: Record<string, string>, extraResources: string[] = []): RenderedDaprResources {
+export function renderDaprResources(
+  outDir: string,
+  values: Record<string, string>,
+  extraResources: string[] = [],
+): RenderedDaprResources {
   const resourcesDir = path.join(outDir, 'resources');
   mkdirSync(resourcesDir, { recursive: true });
   let configFile = '';
-  for (const file of readdirSync(componentsSourceDir).filter((f) => f.endsWith('.yaml')).sort()) {
-    const rendered = renderTemplate(readFileSync(path.join(componentsSourceDir, file), 'utf8'), values, `dapr-components/${file}`);
+  for (const file of readdirSync(componentsSourceDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
+    const rendered = renderTemplate(
+      readFileSync(path.join(componentsSourceDir, file), 'utf8'),
+      values,
+      `dapr-components/${file}`,
+    );
     const doc = YAML.parse(rendered) as { kind?: string; spec?: Record<string, unknown> };
     if (doc.kind === 'Configuration') {
       doc.spec = {
         ...doc.spec,
-        nameResolution: { component: 'sqlite', configuration: { connectionString: values.NAME_RESOLUTION_DB ?? path.join(outDir, 'name-resolution.db') } },
+        nameResolution: {
+          component: 'sqlite',
+          configuration: {
+            connectionString: values.NAME_RESOLUTION_DB ?? path.join(outDir, 'name-resolution.db'),
+          },
+        },
       };
       configFile = path.join(outDir, 'config.yaml');
       writeFileSync(configFile, YAML.stringify(doc));
@@ -49,6 +65,10 @@ export function renderDaprResources(outDir: string, values: Record<string, strin
   extraResources.forEach((text, i) => {
     writeFileSync(path.join(resourcesDir, `zz-extra-${i}.yaml`), text);
   });
-  if (!configFile) throw new StackError('dapr-components/ has no Configuration', 'restore dapr-components/configuration.yaml');
+  if (!configFile)
+    throw new StackError(
+      'dapr-components/ has no Configuration',
+      'restore dapr-components/configuration.yaml',
+    );
   return { resourcesDir, configFile };
 }

@@ -19,11 +19,19 @@ export async function postgresHealthy(port: number, user: string, database = 'po
 }
 
 export async function redisHealthy(port: number): Promise<boolean> {
-  const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+  const redis = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1_000,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
-    return (await redis.ping()) === 'PONG';
+    await redis.ping();
+    return true;
   } catch {
     return false;
   } finally {
@@ -55,7 +63,10 @@ export async function kafkaHealthy(port: number): Promise<boolean> {
 }
 
 export async function mongoHealthy(port: number): Promise<boolean> {
-  const client = new MongoClient(`mongodb://127.0.0.1:${port}/`, { serverSelectionTimeoutMS: 1_000, directConnection: true });
+  const client = new MongoClient(`mongodb://127.0.0.1:${port}/`, {
+    serverSelectionTimeoutMS: 1_000,
+    directConnection: true,
+  });
   try {
     await client.connect();
     const answer = await client.db('admin').command({ ping: 1 });
@@ -67,7 +78,10 @@ export async function mongoHealthy(port: number): Promise<boolean> {
   }
 }
 
-export async function httpHealthy(url: string, expect: (status: number) => boolean = (s) => s >= 200 && s < 300): Promise<boolean> {
+export async function httpHealthy(
+  url: string,
+  expect: (status: number) => boolean = (s) => s >= 200 && s < 300,
+): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
     await response.arrayBuffer();

@@ -27,7 +27,20 @@ function postgres(s: StackSettings): ProcessSpec {
   return {
     name: 'postgres',
     command: path.join(bin.postgresBinDir(), 'postgres'),
-    args: ['-D', dir, '-p', String(s.ECOM_PORT_POSTGRES), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=400', '-c', 'shared_buffers=256MB'],
+    args: [
+      '-D',
+      dir,
+      '-p',
+      String(s.ECOM_PORT_POSTGRES),
+      '-k',
+      socketDir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=400',
+      '-c',
+      'shared_buffers=256MB',
+    ],
     ...owner,
     ports: [s.ECOM_PORT_POSTGRES],
     healthy: () => postgresHealthy(s.ECOM_PORT_POSTGRES, s.ECOM_PG_USER),
@@ -61,7 +74,12 @@ export function initPostgres(s: StackSettings): void {
 
 /** One database per PostgreSQL service, plus Dapr's state store and FerretDB's backend. */
 export async function createDatabases(s: StackSettings): Promise<void> {
-  const client = new Client({ host: '127.0.0.1', port: s.ECOM_PORT_POSTGRES, user: s.ECOM_PG_USER, database: 'postgres' });
+  const client = new Client({
+    host: '127.0.0.1',
+    port: s.ECOM_PORT_POSTGRES,
+    user: s.ECOM_PG_USER,
+    database: 'postgres',
+  });
   await client.connect();
   try {
     const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database');
@@ -78,14 +96,25 @@ function redis(s: StackSettings): ProcessSpec {
   return {
     name: 'redis',
     command: 'redis-server',
-    args: ['--port', String(s.ECOM_PORT_REDIS), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    args: [
+      '--port',
+      String(s.ECOM_PORT_REDIS),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+    ],
     ports: [s.ECOM_PORT_REDIS],
     healthy: () => redisHealthy(s.ECOM_PORT_REDIS),
     startTimeoutMs: 15_000,
   };
 }
 
-function kafkaConfigFile(s: StackSettings): string {
+function kafkaConfigFile(): string {
   return path.join(dataDir, 'kafka', 'server.properties');
 }
 
@@ -114,17 +143,41 @@ export function initKafka(s: StackSettings): void {
     'auto.create.topics.enable=false',
     'log.retention.hours=24',
   ];
-  writeFileSync(kafkaConfigFile(s), `${properties.join('\n')}\n`);
+  writeFileSync(kafkaConfigFile(), `${properties.join('\n')}\n`);
   writeFileSync(
     path.join(dir, 'log4j.properties'),
-    ['log4j.rootLogger=WARN, stdout', 'log4j.appender.stdout=org.apache.log4j.ConsoleAppender', 'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout', 'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n', 'log4j.logger.kafka.server.KafkaServer=INFO', 'log4j.logger.kafka.server.KafkaRaftServer=INFO'].join('\n') + '\n',
+    [
+      'log4j.rootLogger=WARN, stdout',
+      'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
+      'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
+      'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
+      'log4j.logger.kafka.server.KafkaServer=INFO',
+      'log4j.logger.kafka.server.KafkaRaftServer=INFO',
+    ].join('\n') + '\n',
   );
   if (existsSync(path.join(logs, 'meta.properties'))) return;
   try {
-    execFileSync('java', ['-cp', `${bin.kafkaLibs()}/*`, `-Dlog4j.configuration=file:${path.join(dir, 'log4j.properties')}`, 'kafka.tools.StorageTool', 'format', '-t', randomUUID().replaceAll('-', '').slice(0, 22), '-c', kafkaConfigFile(s)], { stdio: 'pipe' });
+    execFileSync(
+      'java',
+      [
+        '-cp',
+        `${bin.kafkaLibs()}/*`,
+        `-Dlog4j.configuration=file:${path.join(dir, 'log4j.properties')}`,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        randomUUID().replaceAll('-', '').slice(0, 22),
+        '-c',
+        kafkaConfigFile(),
+      ],
+      { stdio: 'pipe' },
+    );
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim() ?? String(error);
-    throw new StackError(`formatting Kafka's log directory failed: ${stderr.split('\n').pop() ?? ''}`, `remove ${dir} and retry`);
+    throw new StackError(
+      `formatting Kafka's log directory failed: ${stderr.split('\n').pop() ?? ''}`,
+      `remove ${dir} and retry`,
+    );
   }
 }
 
@@ -133,7 +186,17 @@ function kafka(s: StackSettings): ProcessSpec {
   return {
     name: 'kafka',
     command: 'java',
-    args: ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${path.join(dir, 'log4j.properties')}`, '-cp', `${bin.kafkaLibs()}/*`, 'kafka.Kafka', kafkaConfigFile(s)],
+    args: [
+      '-Xms256m',
+      '-Xmx768m',
+      '-XX:+UseG1GC',
+      '-Djava.awt.headless=true',
+      `-Dlog4j.configuration=file:${path.join(dir, 'log4j.properties')}`,
+      '-cp',
+      `${bin.kafkaLibs()}/*`,
+      'kafka.Kafka',
+      kafkaConfigFile(),
+    ],
     ports: [s.ECOM_PORT_KAFKA, s.ECOM_PORT_KAFKA_CONTROLLER],
     healthy: () => kafkaHealthy(s.ECOM_PORT_KAFKA),
     startTimeoutMs: 90_000,
@@ -147,7 +210,16 @@ function mongo(s: StackSettings): ProcessSpec {
   const args =
     server.kind === 'mongod'
       ? ['--port', String(s.ECOM_PORT_MONGO), '--bind_ip', '127.0.0.1', '--dbpath', dir]
-      : ['--handler=postgresql', `--postgresql-url=postgres://${s.ECOM_PG_USER}@127.0.0.1:${s.ECOM_PORT_POSTGRES}/ferretdb`, `--listen-addr=127.0.0.1:${s.ECOM_PORT_MONGO}`, '--telemetry=disable', `--state-dir=${dir}`, `--debug-addr=127.0.0.1:${s.ECOM_PORT_MONGO_DEBUG}`, '--log-format=json', '--log-level=WARN'];
+      : [
+          '--handler=postgresql',
+          `--postgresql-url=postgres://${s.ECOM_PG_USER}@127.0.0.1:${s.ECOM_PORT_POSTGRES}/ferretdb`,
+          `--listen-addr=127.0.0.1:${s.ECOM_PORT_MONGO}`,
+          '--telemetry=disable',
+          `--state-dir=${dir}`,
+          `--debug-addr=127.0.0.1:${s.ECOM_PORT_MONGO_DEBUG}`,
+          '--log-format=json',
+          '--log-level=WARN',
+        ];
   return {
     name: 'mongo',
     command: server.path,
@@ -177,12 +249,16 @@ function placement(s: StackSettings): ProcessSpec {
     name: 'placement',
     command: bin.placement(),
     args: [
-      '--port', String(s.ECOM_PORT_PLACEMENT),
-      '--healthz-port', String(s.ECOM_PORT_PLACEMENT_HEALTH),
-      '--initial-cluster', `dapr-placement-0=127.0.0.1:${s.ECOM_PORT_PLACEMENT_RAFT}`,
+      '--port',
+      String(s.ECOM_PORT_PLACEMENT),
+      '--healthz-port',
+      String(s.ECOM_PORT_PLACEMENT_HEALTH),
+      '--initial-cluster',
+      `dapr-placement-0=127.0.0.1:${s.ECOM_PORT_PLACEMENT_RAFT}`,
       '--enable-metrics=false',
       '--log-as-json',
-      '--listen-address', '127.0.0.1',
+      '--listen-address',
+      '127.0.0.1',
     ],
     ports: [s.ECOM_PORT_PLACEMENT, s.ECOM_PORT_PLACEMENT_HEALTH, s.ECOM_PORT_PLACEMENT_RAFT],
     healthy: () => httpHealthy(`http://127.0.0.1:${s.ECOM_PORT_PLACEMENT_HEALTH}/healthz`),
@@ -196,15 +272,22 @@ function scheduler(s: StackSettings): ProcessSpec {
     name: 'scheduler',
     command: bin.scheduler(),
     args: [
-      '--port', String(s.ECOM_PORT_SCHEDULER),
-      '--healthz-port', String(s.ECOM_PORT_SCHEDULER_HEALTH),
+      '--port',
+      String(s.ECOM_PORT_SCHEDULER),
+      '--healthz-port',
+      String(s.ECOM_PORT_SCHEDULER_HEALTH),
       '--enable-metrics=false',
       '--log-as-json',
-      '--listen-address', '127.0.0.1',
-      '--etcd-data-dir', path.join(dataDir, 'scheduler'),
-      '--etcd-client-port', String(s.ECOM_PORT_SCHEDULER_ETCD),
-      '--etcd-initial-cluster', `dapr-scheduler-server-0=http://127.0.0.1:${peerPort}`,
-      '--override-broadcast-host-port', `127.0.0.1:${s.ECOM_PORT_SCHEDULER}`,
+      '--listen-address',
+      '127.0.0.1',
+      '--etcd-data-dir',
+      path.join(dataDir, 'scheduler'),
+      '--etcd-client-port',
+      String(s.ECOM_PORT_SCHEDULER_ETCD),
+      '--etcd-initial-cluster',
+      `dapr-scheduler-server-0=http://127.0.0.1:${peerPort}`,
+      '--override-broadcast-host-port',
+      `127.0.0.1:${s.ECOM_PORT_SCHEDULER}`,
     ],
     ports: [s.ECOM_PORT_SCHEDULER, s.ECOM_PORT_SCHEDULER_HEALTH, s.ECOM_PORT_SCHEDULER_ETCD, peerPort],
     healthy: () => httpHealthy(`http://127.0.0.1:${s.ECOM_PORT_SCHEDULER_HEALTH}/healthz`),

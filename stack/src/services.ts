@@ -1,7 +1,15 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { httpHealthy } from './health';
-import { postgresServices, repoDir, serviceIds, servicePorts, stateDir, type ServiceId, type StackSettings } from './settings';
+import {
+  postgresServices,
+  repoDir,
+  serviceIds,
+  servicePorts,
+  stateDir,
+  type ServiceId,
+  type StackSettings,
+} from './settings';
 import type { RenderedDaprResources } from './components';
 import { sidecarSpec } from './sidecar';
 import type { ProcessSpec } from './supervisor';
@@ -14,7 +22,8 @@ export function presentServices(): ServiceId[] {
   const wanted = process.env.ECOM_STACK_SERVICES?.split(',').map((s) => s.trim());
   return serviceIds.filter(
     (id) =>
-      existsSync(path.join(repoDir, 'services', id, 'src', 'main.ts')) && (wanted === undefined || wanted.includes(id)),
+      existsSync(path.join(repoDir, 'services', id, 'src', 'main.ts')) &&
+      (wanted === undefined || wanted.includes(id)),
   );
 }
 
@@ -56,7 +65,11 @@ export function appSpec(s: StackSettings, id: ServiceId): ProcessSpec {
   };
 }
 
-export function serviceSidecarSpec(s: StackSettings, id: ServiceId, dapr: RenderedDaprResources): ProcessSpec {
+export function serviceSidecarSpec(
+  s: StackSettings,
+  id: ServiceId,
+  dapr: RenderedDaprResources,
+): ProcessSpec {
   const ports = servicePorts(id);
   return sidecarSpec(s, {
     appId: id,

@@ -7,7 +7,8 @@ import { z } from 'zod';
 export const repoDir = path.resolve(__dirname, '..', '..');
 export const stateDir = process.env.ECOM_STATE_DIR ?? path.join(repoDir, '.stack');
 export const cacheDir =
-  process.env.ECOM_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'ecom-micro');
+  process.env.ECOM_CACHE ??
+  path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'ecom-micro');
 export const runDir = path.join(stateDir, 'run');
 export const logDir = path.join(stateDir, 'logs');
 export const dataDir = path.join(stateDir, 'data');

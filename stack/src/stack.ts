@@ -3,7 +3,15 @@ import path from 'node:path';
 import { renderDaprResources, type RenderedDaprResources } from './components';
 import { createDatabases, infrastructure, initKafka, initPostgres } from './infrastructure';
 import { appSpec, presentServices, serviceSidecarSpec } from './services';
-import { dataDir, loadStackSettings, serviceIds, servicePorts, stateDir, type ServiceId, type StackSettings } from './settings';
+import {
+  dataDir,
+  loadStackSettings,
+  serviceIds,
+  servicePorts,
+  stateDir,
+  type ServiceId,
+  type StackSettings,
+} from './settings';
 import { isAlive, logFile, readPid, startProcess, stopProcess, type ProcessSpec } from './supervisor';
 import { ensureTopics, stackTopics } from './topics';
 
@@ -25,7 +33,9 @@ export function renderLocalDapr(s: StackSettings): RenderedDaprResources {
 async function timed(progress: Progress, spec: ProcessSpec): Promise<void> {
   const started = Date.now();
   const pid = await startProcess(spec);
-  progress(`${spec.name.padEnd(20)} healthy  pid ${String(pid).padEnd(8)} ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  progress(
+    `${spec.name.padEnd(20)} healthy  pid ${String(pid).padEnd(8)} ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 
 /** Waits for every start to finish (so none is left half-started), then fails with the first error. */
@@ -78,7 +88,9 @@ export function allProcessNames(s: StackSettings): string[] {
 export async function down(s: StackSettings, progress: Progress): Promise<void> {
   const services = serviceIds.flatMap((id) => [`${id}-dapr`, id]);
   await Promise.all(services.map((name) => stopProcess(name)));
-  for (const name of infrastructure(s).map((p) => p.name).reverse()) {
+  for (const name of infrastructure(s)
+    .map((p) => p.name)
+    .reverse()) {
     const pid = readPid(name);
     await stopProcess(name);
     if (pid) progress(`${name.padEnd(20)} stopped`);

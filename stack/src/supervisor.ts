@@ -73,7 +73,10 @@ export async function waitFor(
     if (!isStillRunning()) throw new StackError(`${what} exited while starting`, `see its log`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new StackError(`${what} did not become healthy within ${Math.round(timeoutMs / 1000)} s`, 'see its log');
+  throw new StackError(
+    `${what} did not become healthy within ${Math.round(timeoutMs / 1000)} s`,
+    'see its log',
+  );
 }
 
 /**

@@ -10,7 +10,11 @@ export function stackTopics(): string[] {
 }
 
 /** The internal topic Dapr's transactional outbox publishes through first (daprd's namespace is `default` unless NAMESPACE is set). */
-export function daprOutboxTopic(appId: string, topic: string, namespace = process.env.NAMESPACE ?? 'default'): string {
+export function daprOutboxTopic(
+  appId: string,
+  topic: string,
+  namespace = process.env.NAMESPACE ?? 'default',
+): string {
   return `${namespace}${appId}${topic}outbox`;
 }
 

@@ -52,7 +52,9 @@ describe("Dapr's transactional outbox on state.postgresql", () => {
       appId,
       extraResources: [outboxStore(localComponentValues(s).ACTOR_STATE_CONNECTION_STRING as string)],
       routes: (express) => {
-        express.get('/dapr/subscribe', (_req, res) => res.json([{ pubsubname: 'pubsub', topic, route: '/in' }]));
+        express.get('/dapr/subscribe', (_req, res) =>
+          res.json([{ pubsubname: 'pubsub', topic, route: '/in' }]),
+        );
         express.post('/in', (req, res) => {
           received.push(req.body as { id: string; data: unknown });
           res.json({ status: 'SUCCESS' });
@@ -69,17 +71,22 @@ describe("Dapr's transactional outbox on state.postgresql", () => {
     operation: 'upsert' as const,
     request: { key, value, ...(etag ? { etag } : {}), metadata: { contentType: 'application/json' } },
   });
-  const eventsFor = (marker: string) => received.filter((e) => (e.data as { marker?: string } | undefined)?.marker === marker);
+  const eventsFor = (marker: string) =>
+    received.filter((e) => (e.data as { marker?: string } | undefined)?.marker === marker);
 
   it('publishes exactly one CloudEvent per committed transaction, with the JSON payload intact', async () => {
     const marker = randomUUID();
     const value = { marker, order: { total: 4200, currency: 'EUR', lines: [{ sku: 'SKU-1', quantity: 2 }] } };
     await app.sidecar.stateTransaction('outboxstore', [upsert(`committed-${marker}`, value)]);
 
-    const [event] = await eventually(async () => eventsFor(marker), (events) => events.length === 1, {
-      what: 'the outbox event',
-      timeoutMs: 60_000,
-    });
+    const [event] = await eventually(
+      async () => eventsFor(marker),
+      (events) => events.length === 1,
+      {
+        what: 'the outbox event',
+        timeoutMs: 60_000,
+      },
+    );
     expect(event?.data).toEqual(value);
     // The state itself was committed with the event.
     expect(await app.sidecar.getState('outboxstore', `committed-${marker}`)).toEqual(value);
@@ -88,7 +95,11 @@ describe("Dapr's transactional outbox on state.postgresql", () => {
     // a duplicate of the first would have arrived too.
     const barrier = randomUUID();
     await app.sidecar.stateTransaction('outboxstore', [upsert(`barrier-${barrier}`, { marker: barrier })]);
-    await eventually(async () => eventsFor(barrier), (events) => events.length === 1, { timeoutMs: 60_000 });
+    await eventually(
+      async () => eventsFor(barrier),
+      (events) => events.length === 1,
+      { timeoutMs: 60_000 },
+    );
     expect(eventsFor(marker)).toHaveLength(1);
   });
 
@@ -99,16 +110,23 @@ describe("Dapr's transactional outbox on state.postgresql", () => {
     const marker = randomUUID();
     // The second operation's etag is stale, so the whole transaction rolls back.
     await expect(
-      app.sidecar.stateTransaction('outboxstore', [upsert(`failed-${marker}`, { marker }), upsert(existing, { marker }, '1')]),
+      app.sidecar.stateTransaction('outboxstore', [
+        upsert(`failed-${marker}`, { marker }),
+        upsert(existing, { marker }, '1'),
+      ]),
     ).rejects.toThrow(/state transaction/);
     expect(await app.sidecar.getState('outboxstore', `failed-${marker}`)).toBeUndefined();
 
     // daprd publishes to its internal topic before the database commits, then
     // only forwards a message whose state exists. Watch well past its 1 s
     // outbox delay and 10 s state scan: nothing may come out.
-    await consistently(async () => eventsFor(marker), (events) => events.length === 0, {
-      durationMs: 20_000,
-      what: 'no event for the rolled-back transaction',
-    });
+    await consistently(
+      async () => eventsFor(marker),
+      (events) => events.length === 0,
+      {
+        durationMs: 20_000,
+        what: 'no event for the rolled-back transaction',
+      },
+    );
   });
 });

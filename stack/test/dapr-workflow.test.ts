@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { DaprWorkflowClient, WorkflowRuntime, WorkflowRuntimeStatus, type WorkflowActivityContext, type WorkflowContext } from '@dapr/dapr';
+import {
+  DaprWorkflowClient,
+  WorkflowRuntime,
+  WorkflowRuntimeStatus,
+  type WorkflowActivityContext,
+  type WorkflowContext,
+} from '@dapr/dapr';
 import { loadStackSettings, localComponentValues } from '../src/stack';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -37,7 +43,10 @@ describe('Dapr Workflow on placement, scheduler and a PostgreSQL actor state sto
 
   beforeAll(async () => {
     const s = loadStackSettings();
-    app = await startTestApp({ appId, extraResources: [actorStore(localComponentValues(s).ACTOR_STATE_CONNECTION_STRING as string)] });
+    app = await startTestApp({
+      appId,
+      extraResources: [actorStore(localComponentValues(s).ACTOR_STATE_CONNECTION_STRING as string)],
+    });
     const options = { daprHost: '127.0.0.1', daprPort: String(app.daprGrpcPort) };
 
     const greet = async (_ctx: WorkflowActivityContext, name: string): Promise<string> => {
@@ -45,13 +54,18 @@ describe('Dapr Workflow on placement, scheduler and a PostgreSQL actor state sto
       return `hello ${name}`;
     };
     // Workflows must be generators registered under explicit names (bundlers rename functions).
-    const probe = async function* (ctx: WorkflowContext, name: string): AsyncGenerator<unknown, { greeting: string; waitedMs: number }> {
+    const probe = async function* (
+      ctx: WorkflowContext,
+      name: string,
+    ): AsyncGenerator<unknown, { greeting: string; waitedMs: number }> {
       const started = ctx.getCurrentUtcDateTime().getTime();
       const greeting = (yield ctx.callActivity('probe_greet', name)) as string;
       yield ctx.createTimer(2);
       return { greeting, waitedMs: ctx.getCurrentUtcDateTime().getTime() - started };
     };
-    runtime = new WorkflowRuntime(options).registerWorkflowWithName('probe_workflow', probe).registerActivityWithName('probe_greet', greet);
+    runtime = new WorkflowRuntime(options)
+      .registerWorkflowWithName('probe_workflow', probe)
+      .registerActivityWithName('probe_greet', greet);
     await runtime.start();
     client = new DaprWorkflowClient(options);
   });

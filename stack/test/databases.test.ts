@@ -11,7 +11,9 @@ describe('the MongoDB-protocol server (FerretDB, or mongod when on PATH)', () =>
   const Account = new Schema({ email: { type: String, required: true, unique: true }, name: String });
 
   beforeAll(async () => {
-    connection = await mongoose.createConnection(`mongodb://127.0.0.1:${s.ECOM_PORT_MONGO}/stack_probe`).asPromise();
+    connection = await mongoose
+      .createConnection(`mongodb://127.0.0.1:${s.ECOM_PORT_MONGO}/stack_probe`)
+      .asPromise();
   });
   afterAll(async () => {
     await connection.dropDatabase();
@@ -32,13 +34,19 @@ describe('the MongoDB-protocol server (FerretDB, or mongod when on PATH)', () =>
 
 describe('Redis', () => {
   const redis = new Redis({ host: '127.0.0.1', port: s.ECOM_PORT_REDIS });
-  afterAll(() => redis.disconnect());
+  afterAll(() => {
+    redis.disconnect();
+  });
 
   it('gets and sets values, and expires them', async () => {
     const key = `probe:${randomUUID()}`;
     await redis.set(key, 'value', 'PX', 300);
     expect(await redis.get(key)).toBe('value');
     expect(await redis.pttl(key)).toBeGreaterThan(0);
-    await eventually(() => redis.get(key), (v) => v === null, { what: 'key expiry', timeoutMs: 5_000 });
+    await eventually(
+      () => redis.get(key),
+      (v) => v === null,
+      { what: 'key expiry', timeoutMs: 5_000 },
+    );
   });
 });

@@ -29,11 +29,21 @@ const ports = {
 };
 
 function cli(stateDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), ECOM_STATE_DIR: stateDir, ECOM_STACK_SERVICES: 'none' };
+  const env = {
+    ...process.env,
+    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    ECOM_STATE_DIR: stateDir,
+    ECOM_STACK_SERVICES: 'none',
+  };
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(repoDir, 'stack', 'src', 'cli.ts'), ...args], { cwd: repoDir, env, timeout: 180_000 }, (error: ExecFileException | null, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', path.join(repoDir, 'stack', 'src', 'cli.ts'), ...args],
+      { cwd: repoDir, env, timeout: 180_000 },
+      (error: ExecFileException | null, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -60,8 +70,19 @@ describe('the stack CLI', () => {
     expect(up.code).toBe(0);
 
     const status = await cli(stateDir, 'status', '--json');
-    const report = JSON.parse(status.stdout) as { healthy: boolean; components: { name: string; healthy: boolean; pid: number | null; port: number }[] };
-    expect(report.components.map((c) => c.name).sort()).toEqual(['kafka', 'mongo', 'placement', 'postgres', 'redis', 'scheduler', 'smtp']);
+    const report = JSON.parse(status.stdout) as {
+      healthy: boolean;
+      components: { name: string; healthy: boolean; pid: number | null; port: number }[];
+    };
+    expect(report.components.map((c) => c.name).sort()).toEqual([
+      'kafka',
+      'mongo',
+      'placement',
+      'postgres',
+      'redis',
+      'scheduler',
+      'smtp',
+    ]);
     expect(report.components.filter((c) => !c.healthy)).toEqual([]);
     expect(report.healthy).toBe(true);
     const pids = report.components.map((c) => c.pid as number);
@@ -83,7 +104,10 @@ describe('the stack CLI', () => {
     try {
       const up = await cli(stateDir, 'up');
       expect(up.code).toBe(1);
-      const errorLines = up.stderr.trim().split('\n').filter((l) => l.includes('error'));
+      const errorLines = up.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes('error'));
       expect(errorLines).toHaveLength(1);
       expect(errorLines[0]).toMatch(new RegExp(`port ${ports.ECOM_PORT_KAFKA} \\(kafka\\) is already taken`));
       expect(pidsOf(stateDir).filter((pid) => isAlive(pid))).toEqual([]);

@@ -14,3 +14,4 @@ export * from './dapr/event-subscriber';
 export * from './outbox/sql-outbox';
 export * from './auth/jwt-verifier';
 export * from './auth/authenticate';
+export * from './outbox/mongo-outbox';

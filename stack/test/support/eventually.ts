@@ -5,7 +5,11 @@
 export async function eventually<T>(
   probe: () => Promise<T>,
   accept: (value: T) => boolean,
-  { timeoutMs = 30_000, intervalMs = 100, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+  {
+    timeoutMs = 30_000,
+    intervalMs = 100,
+    what = 'condition',
+  }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
@@ -30,7 +34,11 @@ export async function eventually<T>(
 export async function consistently<T>(
   probe: () => Promise<T>,
   accept: (value: T) => boolean,
-  { durationMs, intervalMs = 200, what = 'condition' }: { durationMs: number; intervalMs?: number; what?: string },
+  {
+    durationMs,
+    intervalMs = 200,
+    what = 'condition',
+  }: { durationMs: number; intervalMs?: number; what?: string },
 ): Promise<void> {
   const end = Date.now() + durationMs;
   while (Date.now() < end) {

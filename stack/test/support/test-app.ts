@@ -46,7 +46,11 @@ export async function startTestApp(options: {
     });
   }
   const [httpPort, grpcPort, internalGrpcPort] = [await freePort(), await freePort(), await freePort()];
-  const dapr = renderDaprResources(path.join(stateDir, 'test-dapr', options.appId), localComponentValues(s), options.extraResources);
+  const dapr = renderDaprResources(
+    path.join(stateDir, 'test-dapr', options.appId),
+    localComponentValues(s),
+    options.extraResources,
+  );
   const name = `test-${options.appId}-dapr`;
   await startProcess(
     sidecarSpec(s, {
@@ -68,7 +72,13 @@ export async function startTestApp(options: {
     daprGrpcPort: grpcPort,
     stop: async () => {
       await stopProcess(name);
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await new Promise<void>((resolve) => {
+        if (server)
+          server.close(() => {
+            resolve();
+          });
+        else resolve();
+      });
     },
   };
 }

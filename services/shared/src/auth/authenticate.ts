@@ -48,6 +48,10 @@ export function isAdmin(principal: Principal): boolean {
 export function allowCallers(...appIds: string[]): RequestHandler {
   return (req, _res, next) => {
     const caller = req.header('dapr-caller-app-id');
-    next(caller && appIds.includes(caller) ? undefined : AppError.forbidden(`internal route; caller '${caller ?? 'unknown'}' is not allowed`));
+    next(
+      caller && appIds.includes(caller)
+        ? undefined
+        : AppError.forbidden(`internal route; caller '${caller ?? 'unknown'}' is not allowed`),
+    );
   };
 }

@@ -1,4 +1,11 @@
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error';
 
@@ -48,7 +55,11 @@ export class JwtVerifier {
   constructor(private readonly options: JwtVerifierOptions) {
     this.keySet =
       'jwksUrl' in options.keys
-        ? createRemoteJWKSet(new URL(options.keys.jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 5_000, timeoutDuration: 5_000 })
+        ? createRemoteJWKSet(new URL(options.keys.jwksUrl), {
+            cacheMaxAge: 10 * 60_000,
+            cooldownDuration: 5_000,
+            timeoutDuration: 5_000,
+          })
         : createLocalJWKSet(options.keys.jwks);
   }
 
@@ -74,7 +85,9 @@ export class JwtVerifier {
       return { userId: claims.sub, roles: claims.roles, tokenId: claims.jti, token };
     } catch (error) {
       if (error instanceof errors.JWKSTimeout) {
-        throw new AppError('UNAVAILABLE', 'cannot reach the auth service to verify the token', { cause: error });
+        throw new AppError('UNAVAILABLE', 'cannot reach the auth service to verify the token', {
+          cause: error,
+        });
       }
       throw new AppError('UNAUTHORIZED', describe(error), { cause: error });
     }

@@ -31,9 +31,7 @@ export const millis = () => z.coerce.number().int().min(0);
 
 /** A boolean flag given as "true"/"false"/"1"/"0". */
 export const flag = () =>
-  z
-    .enum(['true', 'false', '1', '0'])
-    .transform((value) => value === 'true' || value === '1');
+  z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
 /** Settings every service reads: where it listens and where its Dapr sidecar is. */
 export const baseConfigSchema = z.object({

@@ -33,7 +33,12 @@ export class DaprSidecar {
   }
 
   /** Calls another app through service invocation; a non-2xx answer becomes an AppError keeping the callee's detail. */
-  async invoke<T>(appId: string, method: string, path: string, options: InvokeOptions = {}): Promise<InvokeResult<T>> {
+  async invoke<T>(
+    appId: string,
+    method: string,
+    path: string,
+    options: InvokeOptions = {},
+  ): Promise<InvokeResult<T>> {
     const url = `${this.baseUrl}/invoke/${encodeURIComponent(appId)}/method/${path.replace(/^\//, '')}`;
     const response = await this.fetch(url, {
       method,
@@ -49,16 +54,30 @@ export class DaprSidecar {
     const body = parseJson(text);
     if (!response.ok) {
       const detail = isRecord(body) && typeof body.detail === 'string' ? body.detail : text.slice(0, 300);
-      throw new AppError(kindOfStatus(response.status), `${appId} ${method} ${path}: ${detail || response.statusText}`, {
-        fields: isRecord(body) && Array.isArray(body.errors) ? (body.errors as { field: string; message: string }[]) : [],
-      });
+      throw new AppError(
+        kindOfStatus(response.status),
+        `${appId} ${method} ${path}: ${detail || response.statusText}`,
+        {
+          fields:
+            isRecord(body) && Array.isArray(body.errors)
+              ? (body.errors as { field: string; message: string }[])
+              : [],
+        },
+      );
     }
     return { status: response.status, body: body as T };
   }
 
   /** Publishes JSON data; Dapr wraps it in a CloudEvent carrying the current trace context. */
-  async publish(pubsub: string, topic: string, data: unknown, metadata: Record<string, string> = {}): Promise<void> {
-    const query = new URLSearchParams(Object.entries(metadata).map(([k, v]): [string, string] => [`metadata.${k}`, v]));
+  async publish(
+    pubsub: string,
+    topic: string,
+    data: unknown,
+    metadata: Record<string, string> = {},
+  ): Promise<void> {
+    const query = new URLSearchParams(
+      Object.entries(metadata).map(([k, v]): [string, string] => [`metadata.${k}`, v]),
+    );
     const url = `${this.baseUrl}/publish/${pubsub}/${topic}${query.size > 0 ? `?${query.toString()}` : ''}`;
     const response = await this.fetch(url, {
       method: 'POST',
@@ -69,7 +88,11 @@ export class DaprSidecar {
   }
 
   /** Runs a state transaction; with an outbox-enabled store, its upserts are published atomically. */
-  async stateTransaction(store: string, operations: StateOperation[], metadata: Record<string, string> = {}): Promise<void> {
+  async stateTransaction(
+    store: string,
+    operations: StateOperation[],
+    metadata: Record<string, string> = {},
+  ): Promise<void> {
     const response = await this.fetch(`${this.baseUrl}/state/${store}/transaction`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...traceHeaders() },

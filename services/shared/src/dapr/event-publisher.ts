@@ -11,7 +11,7 @@ export class EventPublisher {
   ) {}
 
   async publish<K extends EventName>(name: K, payload: EventPayload<K>): Promise<void> {
-    const key = aggregateIdOf(name, payload as Record<string, unknown>);
+    const key = aggregateIdOf(name, payload);
     await this.sidecar.publish(this.pubsub, name, payload, key ? { partitionKey: key } : {});
   }
 }

@@ -56,7 +56,12 @@ export class EventSubscriber {
     });
     for (const registration of this.registrations) {
       app.post(registration.route, async (req, res) => {
-        const cloudEvent = req.body as { data?: unknown; id?: string; traceparent?: string; tracestate?: string };
+        const cloudEvent = req.body as {
+          data?: unknown;
+          id?: string;
+          traceparent?: string;
+          tracestate?: string;
+        };
         const data = cloudEvent.data;
         const orderId = isRecord(data) && typeof data.orderId === 'string' ? data.orderId : undefined;
         const status = await runWithContext(
@@ -75,7 +80,10 @@ export class EventSubscriber {
   private async dispatch(registration: Registration, data: unknown): Promise<'SUCCESS' | 'RETRY' | 'DROP'> {
     const parsed = eventSchemas[registration.name].safeParse(data);
     if (!parsed.success) {
-      this.logger.error({ topic: registration.name, issues: parsed.error.issues }, 'event does not match its schema; dropped');
+      this.logger.error(
+        { topic: registration.name, issues: parsed.error.issues },
+        'event does not match its schema; dropped',
+      );
       return 'DROP';
     }
     const payload: Record<string, unknown> = parsed.data;

@@ -69,7 +69,12 @@ export const eventSchemas = {
   /** A charge was refunded (compensation of a cancelled order). */
   payment_refunded: z.object({ ...orderEnvelope, paymentId: z.uuid(), refundId: z.uuid(), ...money }),
   /** The order completed: paid and its stock sold. */
-  order_paid: z.object({ ...orderEnvelope, customerId: z.string(), total: money.amount, currency: money.currency }),
+  order_paid: z.object({
+    ...orderEnvelope,
+    customerId: z.string(),
+    total: money.amount,
+    currency: money.currency,
+  }),
   /** The order ended without a sale; every effect was compensated. */
   order_cancelled: z.object({ ...orderEnvelope, customerId: z.string(), reason: z.string() }),
   /** A new account exists. */
@@ -94,7 +99,10 @@ export const eventSchemas = {
 export type EventName = keyof typeof eventSchemas;
 export type EventPayload<K extends EventName> = z.infer<(typeof eventSchemas)[K]>;
 /** What a publisher supplies: the payload without the envelope fields the publisher fills in. */
-export type EventInput<K extends EventName> = Omit<EventPayload<K>, 'eventId' | 'occurredAt' | 'schemaVersion'>;
+export type EventInput<K extends EventName> = Omit<
+  EventPayload<K>,
+  'eventId' | 'occurredAt' | 'schemaVersion'
+>;
 
 export const eventNames = Object.keys(eventSchemas) as EventName[];
 

@@ -15,6 +15,11 @@ export function buildEvent<K extends EventName>(
   input: EventInput<K>,
   clock: EventClock = systemEventClock,
 ): EventPayload<K> {
-  const candidate = { ...input, eventId: clock.newId(), occurredAt: clock.now().toISOString(), schemaVersion: 1 };
+  const candidate = {
+    ...input,
+    eventId: clock.newId(),
+    occurredAt: clock.now().toISOString(),
+    schemaVersion: 1,
+  };
   return eventSchemas[name].parse(candidate) as EventPayload<K>;
 }

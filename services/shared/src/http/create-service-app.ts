@@ -85,8 +85,11 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   app.use(
     pinoHttp({
       logger,
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      autoLogging: {
+        ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics',
+      },
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
       serializers: {
         req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -117,7 +120,11 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
           await withTimeout(c.check(), READINESS_TIMEOUT_MS);
           checks[c.name] = { status: 'up', critical };
         } catch (error) {
-          checks[c.name] = { status: 'down', critical, error: error instanceof Error ? error.message : String(error) };
+          checks[c.name] = {
+            status: 'down',
+            critical,
+            error: error instanceof Error ? error.message : String(error),
+          };
         }
       }),
     );
@@ -164,7 +171,11 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     force.unref();
     try {
       if (server) {
-        const closing = new Promise<void>((resolve) => server?.close(() => { resolve(); }));
+        const closing = new Promise<void>((resolve) =>
+          server?.close(() => {
+            resolve();
+          }),
+        );
         server.closeIdleConnections();
         await closing;
       }
@@ -206,7 +217,9 @@ function translateBodyParserError(error: unknown): unknown {
   if (error instanceof AppError || typeof error !== 'object' || error === null) return error;
   const type = (error as { type?: unknown }).type;
   if (type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'request body is too large');
-  if (type === 'entity.parse.failed') return AppError.invalid('request body is not valid JSON', [{ field: 'body', message: 'malformed JSON' }]);
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return AppError.invalid('unsupported body encoding');
+  if (type === 'entity.parse.failed')
+    return AppError.invalid('request body is not valid JSON', [{ field: 'body', message: 'malformed JSON' }]);
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported')
+    return AppError.invalid('unsupported body encoding');
   return error;
 }

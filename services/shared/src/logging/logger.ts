@@ -15,7 +15,13 @@ export function createLogger(service: string, level: pino.LevelWithSilent = 'inf
     formatters: { level: (label) => ({ level: label }) },
     mixin: () => traceFields(currentContext()),
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.refreshToken', '*.accessToken'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        '*.password',
+        '*.refreshToken',
+        '*.accessToken',
+      ],
       censor: '[redacted]',
     },
   });

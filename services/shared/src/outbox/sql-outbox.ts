@@ -74,7 +74,7 @@ export async function enqueueEvent<K extends EventName>(
     .values({
       eventId: payload.eventId,
       topic: name,
-      aggregateId: aggregateIdOf(name, payload as Record<string, unknown>),
+      aggregateId: aggregateIdOf(name, payload),
       payload: () => ':payload',
       attempts: 0,
     })
@@ -175,7 +175,7 @@ export class OutboxRelay {
       let published = 0;
       for (const row of rows) {
         try {
-          await this.sink.publish(row.topic as EventName, row.payload as EventPayload<EventName>);
+          await this.sink.publish(row.topic as EventName, row.payload as unknown as EventPayload<EventName>);
         } catch (error) {
           await manager.increment(OutboxEntity, { eventId: row.eventId }, 'attempts', 1);
           throw error;
@@ -210,4 +210,3 @@ export class OutboxRelay {
     }
   }
 }
-

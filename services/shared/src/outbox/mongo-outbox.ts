@@ -1,0 +1,144 @@
+import type { EventInput, EventName, EventPayload } from '../events/catalogue';
+import { buildEvent, systemEventClock, type EventClock } from '../events/envelope';
+import type { Logger } from '../logging/logger';
+import type { EventSink } from './sql-outbox';
+
+/**
+ * The embedded outbox of a MongoDB service. The MongoDB-protocol server of the
+ * local stack (FerretDB v1) has no multi-document transactions, so an event
+ * cannot be committed in a second collection together with the change that
+ * causes it. Instead the event rides *inside* the changed document, in its
+ * `outbox` array: one single-document write holds both the state and the event.
+ * A relay then publishes the array's head and pops it. A crash between the
+ * write and the publish leaves the event in the document for the next pass;
+ * a crash between publish and pop publishes it again (at-least-once, consumers
+ * dedupe on `eventId`).
+ */
+export const OUTBOX_FIELD = 'outbox';
+
+/** One event waiting in a document's outbox. */
+export interface PendingEvent {
+  eventId: string;
+  topic: EventName;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** Builds (and validates against the catalogue) an event to embed in a document write. */
+export function pendingEvent<K extends EventName>(
+  name: K,
+  input: EventInput<K>,
+  clock: EventClock = systemEventClock,
+): PendingEvent {
+  const payload: EventPayload<K> = buildEvent(name, input, clock);
+  return {
+    eventId: payload.eventId,
+    topic: name,
+    payload: payload as Record<string, unknown>,
+    createdAt: clock.now(),
+  };
+}
+
+/**
+ * The slice of a MongoDB driver collection the relay uses; the driver's (and
+ * mongoose's `model.collection`) satisfy it, and the shared package needs no
+ * driver dependency of its own.
+ */
+export interface OutboxCollection {
+  find(filter: Record<string, unknown>): {
+    limit(n: number): { toArray(): Promise<Record<string, unknown>[]> };
+  };
+  updateOne(filter: Record<string, unknown>, update: Record<string, unknown>): Promise<unknown>;
+}
+
+export interface MongoOutboxRelayOptions {
+  /** Collections whose documents may carry an `outbox` array. */
+  collections: OutboxCollection[];
+  sink: EventSink;
+  logger: Logger;
+  /** How often to look for pending events when nobody kicked the relay. */
+  pollIntervalMs?: number;
+  batchSize?: number;
+}
+
+/**
+ * Publishes the events embedded in documents, oldest first within a document,
+ * and removes each one only after the sink accepted it. The removal is
+ * conditional on the head still being that event, so two relays (two replicas)
+ * never drop an event the other has not published.
+ */
+export class MongoOutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+  private stopped = true;
+  private readonly pollIntervalMs: number;
+  private readonly batchSize: number;
+
+  constructor(private readonly options: MongoOutboxRelayOptions) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.batchSize = options.batchSize ?? 100;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running?.catch(() => 0);
+  }
+
+  /** Asks for a pass now (after a write that embedded an event), instead of at the next poll. */
+  kick(): void {
+    if (!this.stopped) this.schedule(0);
+  }
+
+  /** One pass over every collection; resolves with the number of events published. */
+  async drainOnce(): Promise<number> {
+    if (this.running) return this.running;
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.drainOnce()
+        .catch((error: unknown) => {
+          this.options.logger.warn({ err: error }, 'outbox relay pass failed; will retry');
+          return 0;
+        })
+        .finally(() => {
+          if (!this.stopped) this.schedule(this.pollIntervalMs);
+        });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async drain(): Promise<number> {
+    let published = 0;
+    for (const collection of this.options.collections) {
+      const documents = await collection
+        .find({ [`${OUTBOX_FIELD}.0`]: { $exists: true } })
+        .limit(this.batchSize)
+        .toArray();
+      for (const document of documents) {
+        const events = (document[OUTBOX_FIELD] ?? []) as PendingEvent[];
+        for (const event of events) {
+          await this.options.sink.publish(event.topic, event.payload as EventPayload<typeof event.topic>);
+          await collection.updateOne(
+            { _id: document._id, [`${OUTBOX_FIELD}.0.eventId`]: event.eventId },
+            { $pop: { [OUTBOX_FIELD]: -1 } },
+          );
+          published += 1;
+          this.options.logger.debug({ topic: event.topic, eventId: event.eventId }, 'outbox event published');
+        }
+      }
+    }
+    return published;
+  }
+}
