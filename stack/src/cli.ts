@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import {
   down,
+  renderLocalDapr,
   loadStackSettings,
   restartService,
   servicePorts,
@@ -14,7 +15,9 @@ import {
   upInfrastructure,
   upServices,
 } from './stack';
-import { presentServices } from './services';
+import { presentServices, presentServicesUnfiltered } from './services';
+import { daprCli } from './binaries';
+import { writeServicesRunFile } from './dapr-run-file';
 import { repoDir, serviceIds, StackError, type ServiceId, type StackSettings } from './settings';
 
 const progress = (line: string) => {
@@ -81,6 +84,17 @@ async function main(): Promise<void> {
       for (const id of flags as ServiceId[]) await restartService(s, id, progress);
       return;
     }
+    case 'dapr-run': {
+      // Infrastructure from the stack, services through the Dapr CLI's multi-app run.
+      process.env.ECOM_STACK_SERVICES = 'none';
+      await up(s);
+      const file = writeServicesRunFile(s, renderLocalDapr(s), presentServicesUnfiltered());
+      progress(`dapr run -f ${file}`);
+      const result = spawnSync(daprCli(), ['run', '-f', file], { stdio: 'inherit', cwd: repoDir });
+      await down(s, progress);
+      process.exitCode = result.status ?? 1;
+      return;
+    }
     case 'down':
       await down(s, progress);
       progress('stopped');
@@ -113,7 +127,7 @@ async function main(): Promise<void> {
     default:
       throw new StackError(
         `unknown command '${command ?? ''}'`,
-        'use one of: up, down, status [--json], restart <service…>, start',
+        'use one of: up, down, status [--json], restart <service…>, start, dapr-run',
       );
   }
 }

@@ -18,6 +18,10 @@ import type { ProcessSpec } from './supervisor';
  * The services to run: those that exist in this checkout (a folder with
  * src/main.ts), narrowed by ECOM_STACK_SERVICES (a comma list, or `none`).
  */
+export function presentServicesUnfiltered(): ServiceId[] {
+  return serviceIds.filter((id) => existsSync(path.join(repoDir, 'services', id, 'src', 'main.ts')));
+}
+
 export function presentServices(): ServiceId[] {
   const wanted = process.env.ECOM_STACK_SERVICES?.split(',').map((s) => s.trim());
   return serviceIds.filter(
@@ -28,11 +32,10 @@ export function presentServices(): ServiceId[] {
 }
 
 /** The environment the stack gives a service: its ports, its own database, and the shared parts. */
-export function serviceEnv(s: StackSettings, id: ServiceId): NodeJS.ProcessEnv {
+export function serviceEnv(s: StackSettings, id: ServiceId): Record<string, string> {
   const ports = servicePorts(id);
   const auth = servicePorts('auth');
   return {
-    ...process.env,
     SERVICE_NAME: id,
     APP_PORT: String(ports.app),
     DAPR_HTTP_PORT: String(ports.daprHttp),
@@ -58,7 +61,7 @@ export function appSpec(s: StackSettings, id: ServiceId): ProcessSpec {
     command: process.execPath,
     args: ['--enable-source-maps', '--import', 'tsx', path.join('services', id, 'src', 'main.ts')],
     cwd: repoDir,
-    env: serviceEnv(s, id),
+    env: { ...process.env, ...serviceEnv(s, id) },
     ports: [ports.app],
     healthy: () => httpHealthy(`http://127.0.0.1:${ports.app}/healthz`),
     startTimeoutMs: 60_000,
