@@ -15,3 +15,6 @@ export * from './outbox/sql-outbox';
 export * from './auth/jwt-verifier';
 export * from './auth/authenticate';
 export * from './outbox/mongo-outbox';
+export * from './store/postgres';
+export * from './bootstrap/run-service';
+export * from './bootstrap/postgres-service';

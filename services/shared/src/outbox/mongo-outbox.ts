@@ -34,7 +34,7 @@ export function pendingEvent<K extends EventName>(
   return {
     eventId: payload.eventId,
     topic: name,
-    payload: payload as Record<string, unknown>,
+    payload,
     createdAt: clock.now(),
   };
 }

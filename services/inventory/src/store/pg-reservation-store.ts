@@ -1,0 +1,218 @@
+import { enqueueEvent, sqlRows } from '@ecom/shared';
+import type { DataSource, EntityManager } from 'typeorm';
+import type {
+  CommitResult,
+  Line,
+  ReleaseOutcome,
+  Reservation,
+  ReservationStatus,
+  ReserveOutcome,
+  Shortfall,
+} from '../domain/model';
+import type { ReservationStore } from '../domain/ports';
+
+interface ReservationRecord {
+  order_id: string;
+  status: ReservationStatus;
+  reason: string | null;
+  expires_at: Date | null;
+  shortfalls: Shortfall[] | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/**
+ * Reservations in PostgreSQL. Stock moves only through conditional UPDATEs
+ * (`... WHERE available >= $n`), never read-then-write, always in sku order;
+ * the CHECK constraints on the counters are the last line of defence. The
+ * reservation row is claimed first (INSERT ... ON CONFLICT DO NOTHING), so a
+ * duplicate command waits for the first and then returns its recorded outcome.
+ */
+export class PgReservationStore implements ReservationStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly afterCommit: () => void = () => undefined,
+  ) {}
+
+  async reserve(orderId: string, lines: Line[], expiresAt: Date, now: Date): Promise<ReserveOutcome> {
+    const outcome = await this.dataSource.transaction(async (m): Promise<ReserveOutcome> => {
+      const claimed = await sqlRows(
+        m,
+        `INSERT INTO reservations (order_id, status, created_at, updated_at)
+         VALUES ($1, 'PENDING', $2, $2) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
+        [orderId, now],
+      );
+      if (claimed.length === 0) return recordedReserveOutcome(await this.find(m, orderId));
+
+      await m.query('SAVEPOINT reserve_lines');
+      const shortfalls: Shortfall[] = [];
+      for (const line of lines) {
+        const taken = await sqlRows(
+          m,
+          `UPDATE products SET available = available - $2, reserved = reserved + $2, updated_at = $3
+           WHERE sku = $1 AND available >= $2 RETURNING sku`,
+          [line.sku, line.quantity, now],
+        );
+        if (taken.length === 0) {
+          const [left] = await sqlRows<{ available: number }>(
+            m,
+            'SELECT available FROM products WHERE sku = $1',
+            [line.sku],
+          );
+          shortfalls.push({ sku: line.sku, requested: line.quantity, available: left?.available ?? 0 });
+        }
+      }
+
+      if (shortfalls.length > 0) {
+        // All or nothing: give back the lines that were taken before recording the failure.
+        await m.query('ROLLBACK TO SAVEPOINT reserve_lines');
+        await m.query(
+          `UPDATE reservations SET status = 'FAILED', reason = 'insufficient_stock', shortfalls = $2::jsonb,
+           updated_at = $3 WHERE order_id = $1`,
+          [orderId, JSON.stringify(shortfalls), now],
+        );
+        await enqueueEvent(m, 'inventory_failed', { orderId, reason: 'insufficient_stock', shortfalls });
+        return { outcome: 'failed', reason: 'insufficient_stock', shortfalls };
+      }
+
+      await m.query('RELEASE SAVEPOINT reserve_lines');
+      for (const line of lines) {
+        await m.query('INSERT INTO reservation_lines (order_id, sku, quantity) VALUES ($1, $2, $3)', [
+          orderId,
+          line.sku,
+          line.quantity,
+        ]);
+      }
+      await m.query(
+        `UPDATE reservations SET status = 'RESERVED', expires_at = $2, updated_at = $3 WHERE order_id = $1`,
+        [orderId, expiresAt, now],
+      );
+      await enqueueEvent(m, 'inventory_reserved', {
+        orderId,
+        items: lines,
+        expiresAt: expiresAt.toISOString(),
+      });
+      return { outcome: 'reserved', expiresAt: expiresAt.toISOString() };
+    });
+    this.afterCommit();
+    return outcome;
+  }
+
+  async commit(orderId: string, now: Date): Promise<CommitResult> {
+    const result = await this.dataSource.transaction(async (m): Promise<CommitResult> => {
+      const moved = await sqlRows(
+        m,
+        `UPDATE reservations SET status = 'COMMITTED', updated_at = $2
+         WHERE order_id = $1 AND status = 'RESERVED' AND expires_at > $2 RETURNING order_id`,
+        [orderId, now],
+      );
+      if (moved.length === 0) {
+        const current = await this.find(m, orderId);
+        if (!current) return 'missing';
+        if (current.status === 'COMMITTED') return 'committed';
+        if (current.status === 'RESERVED') return 'expired';
+        return current.status === 'FAILED' ? 'failed' : 'released';
+      }
+      for (const line of await this.lines(m, orderId)) {
+        await m.query(
+          `UPDATE products SET reserved = reserved - $2, sold = sold + $2, updated_at = $3 WHERE sku = $1`,
+          [line.sku, line.quantity, now],
+        );
+      }
+      await enqueueEvent(m, 'inventory_committed', { orderId });
+      return 'committed';
+    });
+    this.afterCommit();
+    return result;
+  }
+
+  async release(orderId: string, reason: string, now: Date, onlyExpiredAt?: Date): Promise<ReleaseOutcome> {
+    const result = await this.dataSource.transaction(async (m): Promise<ReleaseOutcome> => {
+      if (!onlyExpiredAt) {
+        // A release that comes first leaves a tombstone, so a late reserve for this order holds nothing.
+        const tombstone = await sqlRows(
+          m,
+          `INSERT INTO reservations (order_id, status, reason, created_at, updated_at)
+           VALUES ($1, 'VOID', $2, $3, $3) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
+          [orderId, reason, now],
+        );
+        if (tombstone.length > 0) return 'not_reserved';
+      }
+      const moved = await sqlRows(
+        m,
+        `UPDATE reservations SET status = 'RELEASED', reason = $2, updated_at = $3
+         WHERE order_id = $1 AND status = 'RESERVED' AND ($4::timestamptz IS NULL OR expires_at <= $4)
+         RETURNING order_id`,
+        [orderId, reason, now, onlyExpiredAt ?? null],
+      );
+      if (moved.length === 0) {
+        const current = await this.find(m, orderId);
+        if (current?.status === 'COMMITTED') return 'already_committed';
+        return current?.status === 'RELEASED' ? 'released' : 'not_reserved';
+      }
+      for (const line of await this.lines(m, orderId)) {
+        await m.query(
+          `UPDATE products SET available = available + $2, reserved = reserved - $2, updated_at = $3 WHERE sku = $1`,
+          [line.sku, line.quantity, now],
+        );
+      }
+      await enqueueEvent(m, 'inventory_released', { orderId, reason });
+      return 'released';
+    });
+    this.afterCommit();
+    return result;
+  }
+
+  async expired(now: Date, limit: number): Promise<string[]> {
+    const rows = await sqlRows<{ order_id: string }>(
+      this.dataSource.manager,
+      `SELECT order_id FROM reservations WHERE status = 'RESERVED' AND expires_at <= $1
+       ORDER BY expires_at LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map((r) => r.order_id);
+  }
+
+  async get(orderId: string): Promise<Reservation | undefined> {
+    const row = await this.find(this.dataSource.manager, orderId);
+    if (!row) return undefined;
+    return {
+      orderId: row.order_id,
+      status: row.status,
+      items: await this.lines(this.dataSource.manager, orderId),
+      expiresAt: row.expires_at,
+      reason: row.reason,
+      shortfalls: row.shortfalls ?? [],
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  private async find(m: EntityManager, orderId: string): Promise<ReservationRecord | undefined> {
+    const [row] = await sqlRows<ReservationRecord>(
+      m,
+      `SELECT order_id, status, reason, expires_at, shortfalls, created_at, updated_at
+       FROM reservations WHERE order_id = $1`,
+      [orderId],
+    );
+    return row;
+  }
+
+  /** A reservation's lines in sku order: the order every stock writer locks rows in. */
+  private async lines(m: EntityManager, orderId: string): Promise<Line[]> {
+    return sqlRows<Line>(m, 'SELECT sku, quantity FROM reservation_lines WHERE order_id = $1 ORDER BY sku', [
+      orderId,
+    ]);
+  }
+}
+
+/** What a repeated reserve command answers: the outcome recorded by the first one. */
+function recordedReserveOutcome(row: ReservationRecord | undefined): ReserveOutcome {
+  if (row && (row.status === 'RESERVED' || row.status === 'COMMITTED') && row.expires_at) {
+    return { outcome: 'reserved', expiresAt: row.expires_at.toISOString() };
+  }
+  if (row?.status === 'FAILED') {
+    return { outcome: 'failed', reason: 'insufficient_stock', shortfalls: row.shortfalls ?? [] };
+  }
+  return { outcome: 'failed', reason: 'released', shortfalls: [] };
+}

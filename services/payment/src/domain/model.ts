@@ -1,0 +1,49 @@
+/** Why a charge did not succeed; also the `code` of payment_failed. */
+export type FailureCode = 'declined' | 'insufficient_funds' | 'provider_error';
+
+export type ChargeOutcome =
+  { outcome: 'succeeded'; paymentId: string } | { outcome: FailureCode; reason: string };
+
+export type RefundOutcome =
+  { outcome: 'refunded'; refundId: string; paymentId: string } | { outcome: 'nothing_to_refund' };
+
+export interface ChargeCommand {
+  orderId: string;
+  /** Integer minor units. */
+  amount: number;
+  currency: string;
+  paymentToken: string;
+  /** The order's customer, when the caller knows it (otherwise learnt from order_created). */
+  customerId?: string;
+}
+
+export type PaymentStatus = 'SUCCEEDED' | 'DECLINED' | 'INSUFFICIENT_FUNDS' | 'PROVIDER_ERROR' | 'REFUNDED';
+
+export interface Refund {
+  refundId: string;
+  paymentId: string;
+  amount: number;
+  currency: string;
+  reason: string;
+  createdAt: Date;
+}
+
+/** One charge attempt and, once refunded, its refund. */
+export interface Payment {
+  paymentId: string;
+  orderId: string;
+  customerId: string | null;
+  amount: number;
+  currency: string;
+  status: PaymentStatus;
+  reason: string | null;
+  providerRef: string | null;
+  createdAt: Date;
+  refund: Refund | null;
+}
+
+export const statusOfFailure: Record<FailureCode, PaymentStatus> = {
+  declined: 'DECLINED',
+  insufficient_funds: 'INSUFFICIENT_FUNDS',
+  provider_error: 'PROVIDER_ERROR',
+};

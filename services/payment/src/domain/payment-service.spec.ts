@@ -1,0 +1,175 @@
+import { TestTokenProvider } from '../provider/test-token-provider';
+import type { Payment, Refund } from './model';
+import { PaymentService } from './payment-service';
+import type { PaymentProvider, PaymentStore, PaymentTransaction } from './ports';
+
+/** An in-memory PaymentStore: one order's commands run one at a time, like under the advisory lock. */
+class MemoryPaymentStore implements PaymentStore {
+  readonly payments: Payment[] = [];
+  readonly voids = new Set<string>();
+  readonly owners = new Map<string, string>();
+  readonly events: { topic: string; orderId: string }[] = [];
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  async withOrderLock<T>(orderId: string, work: (tx: PaymentTransaction) => Promise<T>): Promise<T> {
+    const previous = this.locks.get(orderId) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => work(this.transaction()));
+    this.locks.set(orderId, run);
+    return run;
+  }
+  async rememberOwner(_eventId: string, orderId: string, customerId: string) {
+    if (!this.owners.has(orderId)) this.owners.set(orderId, customerId);
+  }
+  async ownerOf(orderId: string) {
+    return (
+      this.owners.get(orderId) ??
+      this.payments.find((p) => p.orderId === orderId && p.customerId)?.customerId ??
+      undefined
+    );
+  }
+  async paymentsOf(orderId: string) {
+    return this.payments.filter((p) => p.orderId === orderId);
+  }
+
+  private transaction(): PaymentTransaction {
+    return {
+      latestCharge: async (orderId) => this.payments.filter((p) => p.orderId === orderId).at(-1),
+      isVoided: async (orderId) => this.voids.has(orderId),
+      void: async (orderId) => {
+        const added = !this.voids.has(orderId);
+        this.voids.add(orderId);
+        return added;
+      },
+      recordCharge: async (payment) => {
+        if (
+          payment.status === 'SUCCEEDED' &&
+          this.payments.some((p) => p.orderId === payment.orderId && p.status === 'SUCCEEDED')
+        ) {
+          throw new Error('unique violation: one success per order');
+        }
+        this.payments.push({ ...payment, refund: null });
+        this.events.push({
+          topic: payment.status === 'SUCCEEDED' ? 'payment_success' : 'payment_failed',
+          orderId: payment.orderId,
+        });
+      },
+      recordRefund: async (orderId, refund: Refund) => {
+        const payment = this.payments.find((p) => p.paymentId === refund.paymentId);
+        if (!payment) throw new Error('no payment');
+        payment.status = 'REFUNDED';
+        payment.refund = refund;
+        this.events.push({ topic: 'payment_refunded', orderId });
+      },
+    };
+  }
+}
+
+function setup(provider?: PaymentProvider) {
+  let id = 0;
+  const ids = { newId: () => `id-${++id}` };
+  const store = new MemoryPaymentStore();
+  const service = new PaymentService({
+    store,
+    provider: provider ?? new TestTokenProvider(ids),
+    clock: { now: () => new Date('2026-01-01T00:00:00Z') },
+    ids,
+  });
+  return { store, service };
+}
+
+const charge = (orderId: string, paymentToken: string) => ({
+  orderId,
+  amount: 1000,
+  currency: 'USD',
+  paymentToken,
+});
+
+describe('PaymentService', () => {
+  it.each([
+    ['tok_visa', 'succeeded'],
+    ['tok_chargeDeclined', 'declined'],
+    ['tok_chargeDeclinedInsufficientFunds', 'insufficient_funds'],
+    ['tok_processingError', 'provider_error'],
+    ['tok_unknown', 'declined'],
+  ])('charges %s → %s', async (token, outcome) => {
+    const { service, store } = setup();
+    await expect(service.charge(charge('o1', token))).resolves.toMatchObject({ outcome });
+    expect(store.events).toHaveLength(1);
+  });
+
+  it('charges once for concurrent duplicate commands and answers each with the recorded outcome', async () => {
+    const { service, store } = setup();
+    const outcomes = await Promise.all([1, 2, 3, 4].map(() => service.charge(charge('o1', 'tok_visa'))));
+    expect(new Set(outcomes.map((o) => JSON.stringify(o))).size).toBe(1);
+    expect(store.payments).toHaveLength(1);
+    expect(store.events).toEqual([{ topic: 'payment_success', orderId: 'o1' }]);
+  });
+
+  it('refunds a successful charge once and voids the order', async () => {
+    const { service, store } = setup();
+    const charged = await service.charge(charge('o1', 'tok_visa'));
+    const first = await service.refund('o1', 'payment_compensation');
+    const again = await service.refund('o1', 'payment_compensation');
+    expect(first).toEqual(again);
+    expect(first).toMatchObject({
+      outcome: 'refunded',
+      paymentId: (charged as { paymentId: string }).paymentId,
+    });
+    expect(store.events.map((e) => e.topic)).toEqual(['payment_success', 'payment_refunded']);
+  });
+
+  it('has nothing to refund for a declined charge', async () => {
+    const { service, store } = setup();
+    await service.charge(charge('o1', 'tok_chargeDeclined'));
+    await expect(service.refund('o1', 'x')).resolves.toEqual({ outcome: 'nothing_to_refund' });
+    expect(store.events.map((e) => e.topic)).toEqual(['payment_failed']);
+  });
+
+  it('declines a charge that arrives after the order was voided, without calling the provider', async () => {
+    const calls: string[] = [];
+    const provider: PaymentProvider = {
+      charge: async (r) => {
+        calls.push(r.token);
+        return { kind: 'succeeded', providerRef: 'ch_1' };
+      },
+      refund: async () => ({ providerRef: 're_1' }),
+    };
+    const { service } = setup(provider);
+    await service.refund('o1', 'deadline_exceeded');
+    await expect(service.charge(charge('o1', 'tok_visa'))).resolves.toEqual({
+      outcome: 'declined',
+      reason: 'order voided',
+    });
+    expect(calls).toEqual([]);
+  });
+
+  it('records nothing when the provider cannot be reached, so the command can be retried', async () => {
+    let fail = true;
+    const provider: PaymentProvider = {
+      charge: async () => {
+        if (fail) throw new Error('connection reset');
+        return { kind: 'succeeded', providerRef: 'ch_1' };
+      },
+      refund: async () => ({ providerRef: 're_1' }),
+    };
+    const { service, store } = setup(provider);
+    await expect(service.charge(charge('o1', 'tok_visa'))).rejects.toThrow('connection reset');
+    expect(store.payments).toHaveLength(0);
+    fail = false;
+    await expect(service.charge(charge('o1', 'tok_visa'))).resolves.toMatchObject({ outcome: 'succeeded' });
+  });
+
+  it('shows payments to the order owner and admins only', async () => {
+    const { service, store } = setup();
+    await store.rememberOwner('e1', 'o1', 'alice');
+    await service.charge(charge('o1', 'tok_visa'));
+    await expect(service.paymentsOf('o1', { userId: 'alice', admin: false })).resolves.toHaveLength(1);
+    await expect(service.paymentsOf('o1', { userId: 'root', admin: true })).resolves.toHaveLength(1);
+    await expect(service.paymentsOf('o1', { userId: 'bob', admin: false })).rejects.toMatchObject({
+      kind: 'FORBIDDEN',
+    });
+    await expect(service.paymentsOf('o2', { userId: 'alice', admin: false })).rejects.toMatchObject({
+      kind: 'NOT_FOUND',
+    });
+  });
+});

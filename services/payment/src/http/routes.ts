@@ -1,0 +1,65 @@
+import {
+  allowCallers,
+  annotateContext,
+  authenticate,
+  isAdmin,
+  parseInput,
+  principalOf,
+  type JwtVerifier,
+} from '@ecom/shared';
+import type { Express } from 'express';
+import type { Payment } from '../domain/model';
+import type { PaymentService } from '../domain/payment-service';
+import { chargeBody, paymentsQuery, refundBody } from './schemas';
+
+export interface PaymentRoutesDeps {
+  payments: PaymentService;
+  verifier: JwtVerifier;
+}
+
+/** A payment as its customer sees it: no provider references. */
+function paymentView(p: Payment) {
+  return {
+    paymentId: p.paymentId,
+    orderId: p.orderId,
+    status: p.status,
+    amount: p.amount,
+    currency: p.currency,
+    reason: p.reason,
+    createdAt: p.createdAt.toISOString(),
+    refund: p.refund && {
+      refundId: p.refund.refundId,
+      amount: p.refund.amount,
+      currency: p.refund.currency,
+      reason: p.refund.reason,
+      createdAt: p.refund.createdAt.toISOString(),
+    },
+  };
+}
+
+export function paymentRoutes(deps: PaymentRoutesDeps): (app: Express) => void {
+  const { payments } = deps;
+  return (app) => {
+    app.get('/payments', authenticate(deps.verifier), async (req, res) => {
+      const { orderId } = parseInput(paymentsQuery, req.query, 'query');
+      const principal = principalOf(res);
+      const list = await payments.paymentsOf(orderId, {
+        userId: principal.userId,
+        admin: isAdmin(principal),
+      });
+      res.json({ items: list.map(paymentView) });
+    });
+
+    app.post('/internal/charges', allowCallers('saga'), async (req, res) => {
+      const command = parseInput(chargeBody, req.body, 'body');
+      annotateContext({ orderId: command.orderId });
+      res.json(await payments.charge(command));
+    });
+
+    app.post('/internal/refunds', allowCallers('saga'), async (req, res) => {
+      const { orderId, reason } = parseInput(refundBody, req.body, 'body');
+      annotateContext({ orderId });
+      res.json(await payments.refund(orderId, reason));
+    });
+  };
+}

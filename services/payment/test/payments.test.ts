@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { eventually } from '../../../stack/test/support/eventually';
+import { adminToken, call, newCustomer, type TestCustomer } from '../../order/test/support/tokens';
+import type { PaymentService } from '../src/domain/payment-service';
+import { connectPaymentDb, outboxTopicsFor, paymentsOver } from './support';
+
+const charge = (orderId: string, paymentToken: string, amount = 2500) => ({
+  orderId,
+  amount,
+  currency: 'USD',
+  paymentToken,
+});
+
+describe('payment commands against the real database', () => {
+  let db: DataSource;
+  let payments: PaymentService;
+
+  beforeAll(async () => {
+    db = await connectPaymentDb();
+    payments = paymentsOver(db);
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+  });
+
+  it.each([
+    ['tok_visa', 'succeeded', 'payment_success'],
+    ['tok_chargeDeclined', 'declined', 'payment_failed'],
+    ['tok_chargeDeclinedInsufficientFunds', 'insufficient_funds', 'payment_failed'],
+    ['tok_processingError', 'provider_error', 'payment_failed'],
+  ])('charges with %s → %s and records %s with it', async (token, outcome, topic) => {
+    const orderId = randomUUID();
+    await expect(payments.charge(charge(orderId, token))).resolves.toMatchObject({ outcome });
+    expect(await outboxTopicsFor(db, orderId)).toEqual([topic]);
+  });
+
+  it('20 concurrent duplicate charge commands make one charge and one event', async () => {
+    const orderId = randomUUID();
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () => payments.charge(charge(orderId, 'tok_visa'))),
+    );
+    expect(new Set(outcomes.map((o) => JSON.stringify(o))).size).toBe(1);
+    expect(outcomes[0]?.outcome).toBe('succeeded');
+    const [rows] = await db.query<
+      {
+        n: number;
+      }[]
+    >('SELECT count(*)::int AS n FROM payments WHERE order_id = $1', [orderId]);
+    expect(rows?.n).toBe(1);
+    expect(await outboxTopicsFor(db, orderId)).toEqual(['payment_success']);
+  });
+
+  it('a retry after a decline answers the recorded decline without charging again', async () => {
+    const orderId = randomUUID();
+    const first = await payments.charge(charge(orderId, 'tok_chargeDeclined'));
+    const retry = await payments.charge(charge(orderId, 'tok_visa'));
+    expect(retry).toEqual(first);
+    expect(await outboxTopicsFor(db, orderId)).toEqual(['payment_failed']);
+  });
+
+  it('the database itself refuses a second successful charge for an order', async () => {
+    const orderId = randomUUID();
+    await payments.charge(charge(orderId, 'tok_visa'));
+    await expect(
+      db.query(
+        `INSERT INTO payments (payment_id, order_id, amount, currency, status, created_at, updated_at)
+         VALUES ($1, $2, 1, 'USD', 'SUCCEEDED', now(), now())`,
+        [randomUUID(), orderId],
+      ),
+    ).rejects.toThrow(/payments_one_success_per_order/);
+  });
+
+  it('refunds a charge once, however often compensation runs; a repeated charge takes nothing more', async () => {
+    const orderId = randomUUID();
+    const charged = await payments.charge(charge(orderId, 'tok_visa', 4200));
+    if (charged.outcome !== 'succeeded') throw new Error('charge should succeed');
+    const refunds = await Promise.all([1, 2, 3].map(() => payments.refund(orderId, 'payment_compensation')));
+    expect(new Set(refunds.map((r) => JSON.stringify(r))).size).toBe(1);
+    expect(refunds[0]).toMatchObject({ outcome: 'refunded', paymentId: charged.paymentId });
+    await expect(payments.charge(charge(orderId, 'tok_visa', 4200))).resolves.toEqual(charged);
+    expect(await outboxTopicsFor(db, orderId)).toEqual(['payment_refunded', 'payment_success']);
+    const [payment] = await payments.paymentsOf(orderId, { userId: 'admin', admin: true });
+    expect(payment).toMatchObject({ status: 'REFUNDED', refund: { amount: 4200, currency: 'USD' } });
+  });
+
+  it('a refund that comes before the charge voids the order: the late charge is declined, nothing is taken', async () => {
+    const orderId = randomUUID();
+    await expect(payments.refund(orderId, 'deadline_exceeded')).resolves.toEqual({
+      outcome: 'nothing_to_refund',
+    });
+    await expect(payments.charge(charge(orderId, 'tok_visa'))).resolves.toEqual({
+      outcome: 'declined',
+      reason: 'order voided',
+    });
+    const list = await payments.paymentsOf(orderId, { userId: 'admin', admin: true });
+    expect(list.map((p) => p.status)).toEqual(['DECLINED']);
+  });
+
+  it('a charge racing its refund ends refunded or declined, never charged and kept', async () => {
+    for (let i = 0; i < 10; i += 1) {
+      const orderId = randomUUID();
+      await Promise.all([payments.charge(charge(orderId, 'tok_visa')), payments.refund(orderId, 'cancel')]);
+      const statuses = (await payments.paymentsOf(orderId, { userId: 'admin', admin: true })).map(
+        (p) => p.status,
+      );
+      expect(['REFUNDED', 'DECLINED']).toContain(statuses[0]);
+    }
+  });
+});
+
+describe('GET /payments through Dapr', () => {
+  let db: DataSource;
+  let payments: PaymentService;
+  let owner: TestCustomer;
+  let other: TestCustomer;
+  let admin: string;
+
+  beforeAll(async () => {
+    db = await connectPaymentDb();
+    payments = paymentsOver(db);
+    [owner, other, admin] = await Promise.all([newCustomer(), newCustomer(), adminToken()]);
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+  });
+
+  it('shows an order payments to its customer and admins only', async () => {
+    const orderId = randomUUID();
+    await payments.charge({ ...charge(orderId, 'tok_visa'), customerId: owner.userId });
+    const mine = await call<{ items: { status: string; orderId: string }[] }>(
+      'payment',
+      'GET',
+      `/payments?orderId=${orderId}`,
+      {
+        token: owner.token,
+      },
+    );
+    expect(mine.status).toBe(200);
+    expect(mine.body.items).toEqual([expect.objectContaining({ orderId, status: 'SUCCEEDED' })]);
+    expect(mine.body.items[0]).not.toHaveProperty('providerRef');
+    const asAdmin = await call<{ items: unknown[] }>('payment', 'GET', `/payments?orderId=${orderId}`, {
+      token: admin,
+    });
+    expect(asAdmin.body.items).toHaveLength(1);
+    expect(
+      (await call('payment', 'GET', `/payments?orderId=${orderId}`, { token: other.token })).status,
+    ).toBe(403);
+    expect((await call('payment', 'GET', `/payments?orderId=${orderId}`)).status).toBe(401);
+  });
+
+  it('404s an order it knows nothing of, and 400s a malformed order id', async () => {
+    expect(
+      (await call('payment', 'GET', `/payments?orderId=${randomUUID()}`, { token: owner.token })).status,
+    ).toBe(404);
+    const bad = await call<{ errors: { field: string }[] }>('payment', 'GET', '/payments?orderId=123', {
+      token: owner.token,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e) => e.field)).toEqual(['orderId']);
+  });
+
+  it('learns the customer of an order from order_created', async () => {
+    const placed = await call<{ orderId: string }>('order', 'POST', '/orders', {
+      token: owner.token,
+      body: { items: [{ sku: 'SKU-STICKER-PACK', quantity: 1 }], paymentMethod: { token: 'tok_visa' } },
+    });
+    expect(placed.status).toBe(202);
+    const orderId = placed.body.orderId;
+    await eventually(
+      async () =>
+        await db.query<unknown[]>('SELECT customer_id FROM order_owners WHERE order_id = $1', [orderId]),
+      (rows) => rows.length === 1,
+      { what: 'payment learning the order owner', timeoutMs: 30_000 },
+    );
+    await payments.charge(charge(orderId, 'tok_chargeDeclined'));
+    const mine = await call<{ items: unknown[] }>('payment', 'GET', `/payments?orderId=${orderId}`, {
+      token: owner.token,
+    });
+    expect(mine.status).toBe(200);
+    expect(
+      (await call('payment', 'GET', `/payments?orderId=${orderId}`, { token: other.token })).status,
+    ).toBe(403);
+  });
+});

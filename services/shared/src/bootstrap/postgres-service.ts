@@ -1,0 +1,102 @@
+import type { Express } from 'express';
+import type { DataSource, EntitySchema } from 'typeorm';
+import { z } from 'zod';
+import { authConfigSchema, JwtVerifier } from '../auth/jwt-verifier';
+import { baseConfigSchema, flag, loadConfig, millis } from '../config/load-config';
+import { DaprSidecar } from '../dapr/dapr-sidecar';
+import { EventPublisher } from '../dapr/event-publisher';
+import { EventSubscriber } from '../dapr/event-subscriber';
+import { createServiceApp, type ReadinessCheck } from '../http/create-service-app';
+import { createLogger, type Logger } from '../logging/logger';
+import { OutboxRelay } from '../outbox/sql-outbox';
+import { connectPostgres } from '../store/postgres';
+import { runService } from './run-service';
+
+/** Settings of every PostgreSQL service: the base, token verification, its database and its outbox. */
+export const postgresServiceConfigSchema = baseConfigSchema.extend({
+  ...authConfigSchema.shape,
+  DATABASE_URL: z.string().min(1),
+  /** Create/alter tables from the entity schemas at start-up (local stack and this reference). */
+  DB_SYNCHRONIZE: flag().default(true),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  /** How often the outbox relay looks for events when nothing nudged it. */
+  OUTBOX_POLL_MS: millis().default(500),
+});
+
+/** What the bootstrap hands a PostgreSQL service to compose itself from. */
+export interface PostgresServiceContext<C> {
+  config: C;
+  logger: Logger;
+  dataSource: DataSource;
+  sidecar: DaprSidecar;
+  /** The service's outbox relay; call `relay.nudge()` after a commit that enqueued events. */
+  relay: OutboxRelay;
+  verifier: JwtVerifier;
+  /** Register event handlers here; the bootstrap mounts the subscriptions. */
+  subscriber: EventSubscriber;
+}
+
+export interface PostgresServiceParts {
+  routes: (app: Express) => void;
+  readiness?: ReadinessCheck[];
+  /** Runs after the database is ready and before the HTTP server listens (seeding, timers). */
+  onStart?: () => Promise<void>;
+  onShutdown?: () => Promise<void>;
+}
+
+/**
+ * The composition every PostgreSQL service shares: config parsed once, JSON
+ * logger, its own database with the outbox tables, the sidecar, an outbox
+ * relay, token verification, subscriptions, health, and an orderly shutdown
+ * (HTTP first, then the relay, then the pool).
+ */
+export function runPostgresService<S extends typeof postgresServiceConfigSchema>(options: {
+  name: string;
+  configSchema: S;
+  entities: EntitySchema[];
+  compose: (context: PostgresServiceContext<z.infer<S>>) => PostgresServiceParts | Promise<PostgresServiceParts>;
+}): void {
+  runService(options.name, async () => {
+    const config = loadConfig(options.configSchema);
+    const logger = createLogger(options.name, config.LOG_LEVEL);
+    const dataSource = await connectPostgres({
+      url: config.DATABASE_URL,
+      entities: options.entities,
+      synchronize: config.DB_SYNCHRONIZE,
+      poolSize: config.DB_POOL_SIZE,
+    });
+    const sidecar = new DaprSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
+    const relay = new OutboxRelay(dataSource, new EventPublisher(sidecar), logger, { pollIntervalMs: config.OUTBOX_POLL_MS });
+    const subscriber = new EventSubscriber(logger);
+    const parts = await options.compose({ config, logger, dataSource, sidecar, relay, verifier: JwtVerifier.fromConfig(config), subscriber });
+    const service = createServiceApp({
+      name: options.name,
+      port: config.APP_PORT,
+      logger,
+      bodyLimit: config.BODY_LIMIT,
+      shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+      readiness: [
+        {
+          name: 'postgres',
+          check: async () => {
+            await dataSource.query('SELECT 1');
+          },
+        },
+        { name: 'dapr', check: () => sidecar.healthz(), critical: false },
+        ...(parts.readiness ?? []),
+      ],
+      routes: (app) => {
+        subscriber.mount(app);
+        parts.routes(app);
+      },
+      onShutdown: async () => {
+        await parts.onShutdown?.();
+        await relay.stop();
+        await dataSource.destroy();
+      },
+    });
+    await parts.onStart?.();
+    await service.start();
+    relay.start();
+  });
+}

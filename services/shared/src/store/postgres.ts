@@ -1,0 +1,63 @@
+import { DataSource, type EntityManager, type EntitySchema, QueryFailedError } from 'typeorm';
+import { outboxEntities } from '../outbox/sql-outbox';
+
+export interface PostgresDataSourceOptions {
+  url: string;
+  /** The service's own entities; the outbox and inbox tables are always added. */
+  entities: EntitySchema[];
+  /**
+   * Creates and alters tables from the entity schemas at start-up. Fine for the
+   * local stack and this reference; a production deployment would ship migrations.
+   */
+  synchronize: boolean;
+  poolSize?: number;
+}
+
+/** A connected DataSource for a service's own PostgreSQL database (one database per service). */
+export async function connectPostgres(options: PostgresDataSourceOptions): Promise<DataSource> {
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url: options.url,
+    entities: [...options.entities, ...outboxEntities],
+    synchronize: options.synchronize,
+    logging: false,
+    extra: { max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 },
+  });
+  return dataSource.initialize();
+}
+
+/** True when PostgreSQL rejected a write because of a UNIQUE constraint (SQLSTATE 23505). */
+export function isUniqueViolation(error: unknown): boolean {
+  return sqlStateOf(error) === '23505';
+}
+
+/** True when PostgreSQL rejected a write because of a CHECK constraint (SQLSTATE 23514). */
+export function isCheckViolation(error: unknown): boolean {
+  return sqlStateOf(error) === '23514';
+}
+
+function sqlStateOf(error: unknown): string | undefined {
+  if (!(error instanceof QueryFailedError)) return undefined;
+  const code = (error.driverError as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Runs one SQL statement and returns its rows, for SELECT and for
+ * INSERT/UPDATE/DELETE ... RETURNING alike (typeorm's `manager.query` shapes
+ * the result differently per statement kind). Uses the manager's transaction
+ * when it has one.
+ */
+export async function sqlRows<T>(manager: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
+  if (manager.queryRunner) {
+    const result = await manager.queryRunner.query(sql, params, true);
+    return result.records as T[];
+  }
+  const runner = manager.dataSource.createQueryRunner();
+  try {
+    const result = await runner.query(sql, params, true);
+    return result.records as T[];
+  } finally {
+    await runner.release();
+  }
+}
