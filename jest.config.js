@@ -59,5 +59,7 @@ module.exports = {
       setupFilesAfterEnv: ['<rootDir>/stack/test/integration-setup.ts'],
     },
   ],
+  // Integration tests share one running stack and some crash parts of it on purpose: run files one at a time.
+  maxWorkers: 1,
   reporters: ['default', '<rootDir>/stack/test/totals-reporter.js'],
 };

@@ -6,8 +6,8 @@ PART=stack
 start=$SECONDS
 need node "install Node.js 20.19+"
 if [ ! -d "$REPO_DIR/node_modules" ]; then
-  say "npm ci"
-  (cd "$REPO_DIR" && npm ci --no-fund --no-audit >/dev/null) || fail "npm ci failed" "run 'npm ci' to see why"
+  say "npm install"
+  (cd "$REPO_DIR" && npm install --no-fund --no-audit >/dev/null) || fail "npm install failed" "run 'npm install' to see why"
 fi
 for part in postgres redis kafka ferretdb dapr; do
   bash "$STACK_DIR/provision/$part.sh"

@@ -54,7 +54,9 @@ export function runPostgresService<S extends typeof postgresServiceConfigSchema>
   name: string;
   configSchema: S;
   entities: EntitySchema[];
-  compose: (context: PostgresServiceContext<z.infer<S>>) => PostgresServiceParts | Promise<PostgresServiceParts>;
+  compose: (
+    context: PostgresServiceContext<z.infer<S>>,
+  ) => PostgresServiceParts | Promise<PostgresServiceParts>;
 }): void {
   runService(options.name, async () => {
     const config = loadConfig(options.configSchema);
@@ -66,9 +68,19 @@ export function runPostgresService<S extends typeof postgresServiceConfigSchema>
       poolSize: config.DB_POOL_SIZE,
     });
     const sidecar = new DaprSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
-    const relay = new OutboxRelay(dataSource, new EventPublisher(sidecar), logger, { pollIntervalMs: config.OUTBOX_POLL_MS });
+    const relay = new OutboxRelay(dataSource, new EventPublisher(sidecar), logger, {
+      pollIntervalMs: config.OUTBOX_POLL_MS,
+    });
     const subscriber = new EventSubscriber(logger);
-    const parts = await options.compose({ config, logger, dataSource, sidecar, relay, verifier: JwtVerifier.fromConfig(config), subscriber });
+    const parts = await options.compose({
+      config,
+      logger,
+      dataSource,
+      sidecar,
+      relay,
+      verifier: JwtVerifier.fromConfig(config),
+      subscriber,
+    });
     const service = createServiceApp({
       name: options.name,
       port: config.APP_PORT,

@@ -15,6 +15,20 @@ import type { EventSink } from './sql-outbox';
  * dedupe on `eventId`).
  */
 export const OUTBOX_FIELD = 'outbox';
+/**
+ * A flag beside the array, true while it may hold events. The relay looks
+ * documents up by this plain equality (which the MongoDB-protocol server can
+ * answer from its index) instead of scanning every document's array.
+ */
+export const OUTBOX_PENDING_FIELD = 'outboxPending';
+
+/** The fields a write embeds to carry `events` (spread them into the inserted document or `$set`). */
+export function embedOutbox(events: PendingEvent[]): {
+  [OUTBOX_FIELD]: PendingEvent[];
+  [OUTBOX_PENDING_FIELD]: boolean;
+} {
+  return { [OUTBOX_FIELD]: events, [OUTBOX_PENDING_FIELD]: events.length > 0 };
+}
 
 /** One event waiting in a document's outbox. */
 export interface PendingEvent {
@@ -123,7 +137,7 @@ export class MongoOutboxRelay {
     let published = 0;
     for (const collection of this.options.collections) {
       const documents = await collection
-        .find({ [`${OUTBOX_FIELD}.0`]: { $exists: true } })
+        .find({ [OUTBOX_PENDING_FIELD]: true })
         .limit(this.batchSize)
         .toArray();
       for (const document of documents) {
@@ -137,6 +151,11 @@ export class MongoOutboxRelay {
           published += 1;
           this.options.logger.debug({ topic: event.topic, eventId: event.eventId }, 'outbox event published');
         }
+        // Lower the flag only if no event was appended meanwhile.
+        await collection.updateOne(
+          { _id: document._id, [`${OUTBOX_FIELD}.0`]: { $exists: false } },
+          { $set: { [OUTBOX_PENDING_FIELD]: false } },
+        );
       }
     }
     return published;

@@ -1,0 +1,17 @@
+import { authConfigSchema, baseConfigSchema, millis } from '@ecom/shared';
+import { z } from 'zod';
+
+export const sagaConfigSchema = baseConfigSchema.extend(authConfigSchema.shape).extend({
+  DATABASE_URL: z.string().min(1),
+  DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  /** How long one forward step (reserve, charge) may take before the saga compensates. */
+  SAGA_STEP_TIMEOUT_MS: millis().default(15_000),
+  /** First back-off between attempts at a participant that is down; doubles up to the maximum. */
+  SAGA_RETRY_INITIAL_MS: millis().default(250),
+  SAGA_RETRY_MAX_MS: millis().default(2_000),
+  /** Reservation lifetime; defaults to twice the step timeout so a slow charge does not lose its stock. */
+  SAGA_RESERVATION_TTL_S: z.coerce.number().int().positive().optional(),
+  /** One HTTP call to a participant (a retry follows on timeout). */
+  SAGA_INVOKE_TIMEOUT_MS: millis().default(5_000),
+});
+export type SagaConfig = z.infer<typeof sagaConfigSchema>;

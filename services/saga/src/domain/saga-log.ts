@@ -1,0 +1,51 @@
+import type { CancellationReason, SagaStatus, StepName, StepStatus } from './saga';
+
+export interface SagaStepRecord {
+  name: StepName;
+  status: StepStatus;
+  startedAt: string;
+  endedAt: string | null;
+  attempts: number;
+  detail: Record<string, unknown>;
+}
+
+export interface SagaRecord {
+  orderId: string;
+  customerId: string;
+  status: SagaStatus;
+  reason: CancellationReason | null;
+  cancelRequested: boolean;
+  deadline: string | null;
+  createdAt: string;
+  updatedAt: string;
+  steps: SagaStepRecord[];
+}
+
+export interface SagaListPage {
+  items: Omit<SagaRecord, 'steps'>[];
+  nextCursor: string | null;
+}
+
+/** The saga's queryable timeline, kept beside (not instead of) the workflow's own state. */
+export interface SagaLog {
+  /** Records a saga when its order is created; a second call changes nothing. */
+  open(saga: { orderId: string; customerId: string; deadline: string }): Promise<void>;
+  /** Notes a customer's cancel; returns the saga's status, or undefined when no saga is known yet. */
+  requestCancel(orderId: string): Promise<SagaStatus | undefined>;
+  isCancelRequested(orderId: string): Promise<boolean>;
+  /** The saga's status, or undefined when it is not known. */
+  statusOf(orderId: string): Promise<SagaStatus | undefined>;
+  stepStarted(orderId: string, step: StepName): Promise<void>;
+  /** Notes a failed attempt that will be retried (participant down). */
+  stepRetrying(orderId: string, step: StepName, error: string): Promise<void>;
+  /** Ends a running step; a step already ended (e.g. timed out) keeps its status. */
+  stepEnded(
+    orderId: string,
+    step: StepName,
+    status: StepStatus,
+    detail: Record<string, unknown>,
+  ): Promise<void>;
+  setStatus(orderId: string, status: SagaStatus, reason?: CancellationReason): Promise<void>;
+  get(orderId: string): Promise<SagaRecord | undefined>;
+  list(query: { status?: SagaStatus; limit: number; cursor?: string }): Promise<SagaListPage>;
+}

@@ -1,0 +1,84 @@
+import { AppError } from '@ecom/shared';
+import type { OrderSagaInput, SagaStatus } from './saga';
+import type { SagaEngine } from './saga-engine';
+import type { SagaLog } from './saga-log';
+import { SagaService, type OrderCreated } from './saga-service';
+
+const policy = { stepTimeoutMs: 15_000, retryInitialMs: 250, retryMaxMs: 2_000, reservationTtlSeconds: 30 };
+const event: OrderCreated = {
+  orderId: '6f1c1d2e-0000-4000-8000-000000000003',
+  customerId: 'c-1',
+  items: [{ sku: 'a', quantity: 1, unitPrice: 100 }],
+  total: 100,
+  currency: 'USD',
+  paymentToken: 'tok_visa',
+  deadline: '2026-01-01T00:01:00Z',
+};
+
+/** An engine and a log in memory, enough to watch what the service asks of them. */
+function fakes() {
+  const instances = new Map<string, OrderSagaInput>();
+  const cancels: string[] = [];
+  const sagas = new Map<string, { status: SagaStatus; cancelRequested: boolean }>();
+  const engine: SagaEngine = {
+    exists: (id) => Promise.resolve(instances.has(id)),
+    start: (input) => {
+      if (!instances.has(input.orderId)) instances.set(input.orderId, input);
+      return Promise.resolve();
+    },
+    cancel: (id) => Promise.resolve(instances.has(id) && cancels.push(id) > 0),
+  };
+  const log = {
+    open: ({ orderId }: { orderId: string }) => {
+      if (!sagas.has(orderId)) sagas.set(orderId, { status: 'RUNNING', cancelRequested: false });
+      return Promise.resolve();
+    },
+    requestCancel: (orderId: string) => {
+      const saga = sagas.get(orderId);
+      sagas.set(orderId, { status: saga?.status ?? 'RUNNING', cancelRequested: true });
+      return Promise.resolve(saga?.status);
+    },
+    isCancelRequested: (orderId: string) => Promise.resolve(sagas.get(orderId)?.cancelRequested ?? false),
+    statusOf: (orderId: string) => Promise.resolve(sagas.get(orderId)?.status),
+  } as unknown as SagaLog;
+  return { engine, log, instances, cancels, sagas };
+}
+
+describe('SagaService', () => {
+  it('schedules one saga however often order_created is delivered', async () => {
+    const f = fakes();
+    const start = jest.spyOn(f.engine, 'start');
+    const service = new SagaService(f.engine, f.log, policy);
+    await service.onOrderCreated(event);
+    await service.onOrderCreated(event);
+    expect(start).toHaveBeenCalledTimes(1);
+    expect(f.instances.get(event.orderId)).toMatchObject({ orderId: event.orderId, policy });
+  });
+
+  it('delivers a cancel that arrived before the saga existed once the saga is scheduled', async () => {
+    const f = fakes();
+    const service = new SagaService(f.engine, f.log, policy);
+    await service.requestCancel(event.orderId);
+    expect(f.cancels).toEqual([]);
+    await service.onOrderCreated(event);
+    expect(f.cancels).toEqual([event.orderId]);
+  });
+
+  it('refuses to cancel a saga that already ended', async () => {
+    const f = fakes();
+    const service = new SagaService(f.engine, f.log, policy);
+    await service.onOrderCreated(event);
+    f.sagas.set(event.orderId, { status: 'COMPLETED', cancelRequested: false });
+    await expect(service.requestCancel(event.orderId)).rejects.toEqual(expect.any(AppError));
+    expect(f.cancels).toEqual([]);
+  });
+
+  it('never restarts an ended saga, even when the workflow engine forgot it', async () => {
+    const f = fakes();
+    const start = jest.spyOn(f.engine, 'start');
+    const service = new SagaService(f.engine, f.log, policy);
+    f.sagas.set(event.orderId, { status: 'COMPENSATED', cancelRequested: false });
+    await service.onOrderCreated(event);
+    expect(start).not.toHaveBeenCalled();
+  });
+});

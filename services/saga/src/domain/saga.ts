@@ -1,0 +1,75 @@
+/**
+ * The order saga's vocabulary: its steps, their outcomes, the reasons an order
+ * is cancelled, and the statuses of the saga log. Pure types and constants; no
+ * Dapr, no database.
+ */
+
+/** Forward steps and their compensations, as activity names and saga-log step names. */
+export const stepNames = {
+  reserveStock: 'reserve_stock',
+  chargePayment: 'charge_payment',
+  commitStock: 'commit_stock',
+  markPaid: 'mark_paid',
+  refundPayment: 'refund_payment',
+  releaseStock: 'release_stock',
+  markCancelled: 'mark_cancelled',
+} as const;
+export type StepName = (typeof stepNames)[keyof typeof stepNames];
+
+/** Why an order ended CANCELLED (the order keeps it as its cancellation reason). */
+export type CancellationReason =
+  | 'insufficient_stock'
+  | 'payment_declined'
+  | 'payment_failed'
+  | 'deadline_exceeded'
+  | 'customer_cancelled'
+  | 'reservation_expired'
+  | 'saga_error';
+
+export const sagaStatuses = ['RUNNING', 'COMPENSATING', 'COMPLETED', 'COMPENSATED', 'FAILED'] as const;
+export type SagaStatus = (typeof sagaStatuses)[number];
+export const finalSagaStatuses: readonly SagaStatus[] = ['COMPLETED', 'COMPENSATED', 'FAILED'];
+
+export type StepStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED';
+
+export interface OrderLine {
+  sku: string;
+  quantity: number;
+  unitPrice: number;
+}
+
+/** Everything the workflow needs, fixed when it is scheduled (so a config change never alters a replay). */
+export interface OrderSagaInput {
+  orderId: string;
+  customerId: string;
+  items: OrderLine[];
+  total: number;
+  currency: string;
+  paymentToken: string;
+  /** ISO time by which the order must be PAID, or it is cancelled. */
+  deadline: string;
+  policy: SagaPolicy;
+}
+
+export interface SagaPolicy {
+  stepTimeoutMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  reservationTtlSeconds: number;
+}
+
+/** How a saga ended: the workflow's output. */
+export interface OrderSagaResult {
+  status: Extract<SagaStatus, 'COMPLETED' | 'COMPENSATED' | 'FAILED'>;
+  reason?: CancellationReason;
+}
+
+/** The back-off before attempt `attempt + 1` (attempt counts from 1). */
+export function backoffMs(policy: SagaPolicy, attempt: number): number {
+  return Math.min(policy.retryMaxMs, policy.retryInitialMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/** The end of a forward step: its own timeout, but never after the order's deadline. */
+export function stepDeadline(now: Date, policy: SagaPolicy, orderDeadline: Date): Date {
+  return new Date(Math.min(now.getTime() + policy.stepTimeoutMs, orderDeadline.getTime()));
+}

@@ -1,0 +1,58 @@
+import {
+  allowCallers,
+  AppError,
+  authenticate,
+  isAdmin,
+  parseInput,
+  principalOf,
+  requireRole,
+  type JwtVerifier,
+} from '@ecom/shared';
+import type { Express } from 'express';
+import type { SagaLog } from '../domain/saga-log';
+import type { SagaService } from '../domain/saga-service';
+import { InvalidCursorError } from '../store/pg-saga-log';
+import { cancelBody, listQuery, orderIdParams } from './schemas';
+
+export interface SagaRoutesDeps {
+  service: SagaService;
+  log: SagaLog;
+  verifier: JwtVerifier;
+}
+
+export function sagaRoutes({ service, log, verifier }: SagaRoutesDeps) {
+  return (app: Express): void => {
+    /** A customer's cancel, forwarded by the order service while the order is PENDING. */
+    app.post('/internal/sagas/:orderId/cancel', allowCallers('order'), async (req, res) => {
+      const { orderId } = parseInput(orderIdParams, req.params, 'path');
+      parseInput(cancelBody, req.body ?? {}, 'body');
+      await service.requestCancel(orderId);
+      res.status(202).json({ orderId, status: 'CANCEL_REQUESTED' });
+    });
+
+    /** The step timeline of one order's saga: its customer or an admin. */
+    app.get('/sagas/:orderId', authenticate(verifier), async (req, res) => {
+      const { orderId } = parseInput(orderIdParams, req.params, 'path');
+      const principal = principalOf(res);
+      const saga = await log.get(orderId);
+      // Someone else's saga is as absent as a missing one: no probing for order ids.
+      if (!saga || (!isAdmin(principal) && saga.customerId !== principal.userId)) {
+        throw AppError.notFound(`no saga for order ${orderId}`);
+      }
+      res.json(saga);
+    });
+
+    /** Every saga, newest first, filtered by status and keyset-paginated (admin). */
+    app.get('/sagas', authenticate(verifier), requireRole('admin'), async (req, res) => {
+      const query = parseInput(listQuery, req.query, 'query');
+      try {
+        res.json(await log.list(query));
+      } catch (error) {
+        if (error instanceof InvalidCursorError) {
+          throw AppError.invalid('query is invalid', [{ field: 'cursor', message: error.message }]);
+        }
+        throw error;
+      }
+    });
+  };
+}

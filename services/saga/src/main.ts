@@ -1,0 +1,84 @@
+import { DaprWorkflowClient } from '@dapr/dapr';
+import { createLogger, createServiceApp, DaprSidecar, JwtVerifier, loadConfig } from '@ecom/shared';
+import { Pool } from 'pg';
+import { sagaConfigSchema } from './config';
+import type { SagaPolicy } from './domain/saga';
+import { SagaService } from './domain/saga-service';
+import { sagaSubscriptions } from './events/subscriptions';
+import { sagaRoutes } from './http/routes';
+import { createDaprParticipants } from './participants/dapr-participants';
+import { PgSagaLog } from './store/pg-saga-log';
+import { DaprSagaEngine } from './workflow/dapr-saga-engine';
+import { SagaWorker } from './workflow/saga-worker';
+import { connectedWorkflowWorkers } from './workflow/sidecar-workflow-status';
+
+async function main(): Promise<void> {
+  const config = loadConfig(sagaConfigSchema);
+  const logger = createLogger('saga', config.LOG_LEVEL);
+  const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DB_POOL_SIZE });
+  pool.on('error', (error) => {
+    logger.warn({ err: error }, 'idle database connection failed');
+  });
+  const sagaLog = new PgSagaLog(pool);
+  await sagaLog.migrate();
+
+  const sidecar = new DaprSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
+  const dapr = { daprHost: config.DAPR_HOST, daprPort: String(config.DAPR_GRPC_PORT) };
+  const policy: SagaPolicy = {
+    stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS,
+    retryInitialMs: config.SAGA_RETRY_INITIAL_MS,
+    retryMaxMs: config.SAGA_RETRY_MAX_MS,
+    reservationTtlSeconds:
+      config.SAGA_RESERVATION_TTL_S ?? Math.ceil((2 * config.SAGA_STEP_TIMEOUT_MS) / 1000),
+  };
+  const worker = new SagaWorker({
+    dapr,
+    logger,
+    connectedWorkers: () => connectedWorkflowWorkers(config.DAPR_HOST, config.DAPR_HTTP_PORT),
+    clients: { ...createDaprParticipants(sidecar, config.SAGA_INVOKE_TIMEOUT_MS), sagaLog },
+  });
+  const workflowClient = new DaprWorkflowClient(dapr);
+  const service = new SagaService(new DaprSagaEngine(workflowClient), sagaLog, policy);
+  const subscriber = sagaSubscriptions(logger, service);
+
+  const app = createServiceApp({
+    name: 'saga',
+    port: config.APP_PORT,
+    logger,
+    bodyLimit: config.BODY_LIMIT,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    readiness: [
+      {
+        name: 'postgres',
+        check: async () => {
+          await pool.query('SELECT 1');
+        },
+      },
+      {
+        name: 'workflow-runtime',
+        check: () =>
+          worker.connected
+            ? Promise.resolve()
+            : Promise.reject(new Error('workflow runtime is not connected to the sidecar')),
+      },
+    ],
+    routes: (express) => {
+      subscriber.mount(express);
+      sagaRoutes({ service, log: sagaLog, verifier: JwtVerifier.fromConfig(config) })(express);
+    },
+    onShutdown: async () => {
+      await worker.stop();
+      await workflowClient.stop();
+      await pool.end();
+    },
+  });
+  await app.start();
+  worker.start();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `saga failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,211 @@
+import type { Pool } from 'pg';
+import type { CancellationReason, SagaStatus, StepName, StepStatus } from '../domain/saga';
+import type { SagaListPage, SagaLog, SagaRecord, SagaStepRecord } from '../domain/saga-log';
+
+/** The saga log's tables; created at start-up (idempotent DDL, the service owns its database). */
+export const sagaLogSchema = `
+CREATE TABLE IF NOT EXISTS saga (
+  order_id uuid PRIMARY KEY,
+  customer_id text NOT NULL,
+  status text NOT NULL DEFAULT 'RUNNING'
+    CHECK (status IN ('RUNNING','COMPENSATING','COMPLETED','COMPENSATED','FAILED')),
+  reason text,
+  cancel_requested boolean NOT NULL DEFAULT false,
+  deadline timestamptz,
+  -- Millisecond precision: the list cursor carries it as an ISO string.
+  created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp()),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS saga_status_created ON saga (status, created_at, order_id);
+CREATE INDEX IF NOT EXISTS saga_created ON saga (created_at, order_id);
+CREATE TABLE IF NOT EXISTS saga_step (
+  order_id uuid NOT NULL,
+  name text NOT NULL,
+  status text NOT NULL CHECK (status IN ('RUNNING','COMPLETED','FAILED','TIMED_OUT','CANCELLED')),
+  started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  ended_at timestamptz,
+  attempts integer NOT NULL DEFAULT 1,
+  detail jsonb NOT NULL DEFAULT '{}'::jsonb,
+  PRIMARY KEY (order_id, name)
+);
+`;
+
+interface SagaRow {
+  order_id: string;
+  customer_id: string;
+  status: SagaStatus;
+  reason: CancellationReason | null;
+  cancel_requested: boolean;
+  deadline: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface StepRow {
+  name: StepName;
+  status: StepStatus;
+  started_at: Date;
+  ended_at: Date | null;
+  attempts: number;
+  detail: Record<string, unknown>;
+}
+
+const final = "('COMPLETED','COMPENSATED','FAILED')";
+
+function toSaga(row: SagaRow): Omit<SagaRecord, 'steps'> {
+  return {
+    orderId: row.order_id,
+    customerId: row.customer_id,
+    status: row.status,
+    reason: row.reason,
+    cancelRequested: row.cancel_requested,
+    deadline: row.deadline?.toISOString() ?? null,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+function toStep(row: StepRow): SagaStepRecord {
+  return {
+    name: row.name,
+    status: row.status,
+    startedAt: row.started_at.toISOString(),
+    endedAt: row.ended_at?.toISOString() ?? null,
+    attempts: row.attempts,
+    detail: row.detail,
+  };
+}
+
+/** Opaque keyset cursor over (created_at, order_id), newest first. */
+function encodeCursor(row: SagaRow): string {
+  return Buffer.from(JSON.stringify([row.created_at.toISOString(), row.order_id])).toString('base64url');
+}
+function decodeCursor(cursor: string): [string, string] | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'string') {
+      return [value[0], value[1]];
+    }
+  } catch {
+    // fall through: an unreadable cursor is treated as invalid by the caller
+  }
+  return undefined;
+}
+
+export class InvalidCursorError extends Error {}
+
+/** The saga log in the saga service's own PostgreSQL database. */
+export class PgSagaLog implements SagaLog {
+  constructor(private readonly pool: Pool) {}
+
+  async migrate(): Promise<void> {
+    await this.pool.query(sagaLogSchema);
+  }
+
+  async open(saga: { orderId: string; customerId: string; deadline: string }): Promise<void> {
+    // A cancel may have arrived first and left a placeholder row: fill in what it could not know.
+    await this.pool.query(
+      `INSERT INTO saga (order_id, customer_id, deadline) VALUES ($1, $2, $3)
+       ON CONFLICT (order_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, deadline = EXCLUDED.deadline
+       WHERE saga.customer_id = ''`,
+      [saga.orderId, saga.customerId, saga.deadline],
+    );
+  }
+
+  async requestCancel(orderId: string): Promise<SagaStatus | undefined> {
+    const result = await this.pool.query<{ status: SagaStatus; inserted: boolean }>(
+      `INSERT INTO saga (order_id, customer_id, cancel_requested) VALUES ($1, '', true)
+       ON CONFLICT (order_id) DO UPDATE SET cancel_requested = true, updated_at = now()
+       RETURNING status, (xmax = 0) AS inserted`,
+      [orderId],
+    );
+    const row = result.rows[0];
+    return row && !row.inserted ? row.status : undefined;
+  }
+
+  async isCancelRequested(orderId: string): Promise<boolean> {
+    const result = await this.pool.query<{ cancel_requested: boolean }>(
+      'SELECT cancel_requested FROM saga WHERE order_id = $1',
+      [orderId],
+    );
+    return result.rows[0]?.cancel_requested ?? false;
+  }
+
+  async statusOf(orderId: string): Promise<SagaStatus | undefined> {
+    const result = await this.pool.query<{ status: SagaStatus }>(
+      'SELECT status FROM saga WHERE order_id = $1',
+      [orderId],
+    );
+    return result.rows[0]?.status;
+  }
+
+  async stepStarted(orderId: string, step: StepName): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO saga_step (order_id, name, status) VALUES ($1, $2, 'RUNNING')
+       ON CONFLICT (order_id, name) DO UPDATE SET attempts = saga_step.attempts + 1`,
+      [orderId, step],
+    );
+  }
+
+  async stepRetrying(orderId: string, step: StepName, error: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE saga_step SET detail = detail || jsonb_build_object('lastError', $3::text, 'lastErrorAt', clock_timestamp())
+       WHERE order_id = $1 AND name = $2 AND status = 'RUNNING'`,
+      [orderId, step, error],
+    );
+  }
+
+  async stepEnded(
+    orderId: string,
+    step: StepName,
+    status: StepStatus,
+    detail: Record<string, unknown>,
+  ): Promise<void> {
+    await this.pool.query(
+      `UPDATE saga_step SET status = $3, ended_at = clock_timestamp(), detail = detail || $4::jsonb
+       WHERE order_id = $1 AND name = $2 AND status = 'RUNNING'`,
+      [orderId, step, status, JSON.stringify(detail)],
+    );
+  }
+
+  async setStatus(orderId: string, status: SagaStatus, reason?: CancellationReason): Promise<void> {
+    // A final status is never left again; a compensating saga keeps the first reason it got.
+    await this.pool.query(
+      `UPDATE saga SET status = $2, reason = COALESCE(reason, $3), updated_at = now()
+       WHERE order_id = $1 AND status NOT IN ${final}`,
+      [orderId, status, reason ?? null],
+    );
+  }
+
+  async get(orderId: string): Promise<SagaRecord | undefined> {
+    const saga = await this.pool.query<SagaRow>(
+      "SELECT * FROM saga WHERE order_id = $1 AND customer_id <> ''",
+      [orderId],
+    );
+    const row = saga.rows[0];
+    if (!row) return undefined;
+    const steps = await this.pool.query<StepRow>(
+      'SELECT name, status, started_at, ended_at, attempts, detail FROM saga_step WHERE order_id = $1 ORDER BY started_at, name',
+      [orderId],
+    );
+    return { ...toSaga(row), steps: steps.rows.map(toStep) };
+  }
+
+  async list(query: { status?: SagaStatus; limit: number; cursor?: string }): Promise<SagaListPage> {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && !after) throw new InvalidCursorError('cursor is not valid');
+    const result = await this.pool.query<SagaRow>(
+      `SELECT * FROM saga
+       WHERE customer_id <> '' AND ($1::text IS NULL OR status = $1)
+         AND ($2::timestamptz IS NULL OR (created_at, order_id) < ($2::timestamptz, $3::uuid))
+       ORDER BY created_at DESC, order_id DESC LIMIT $4`,
+      [query.status ?? null, after?.[0] ?? null, after?.[1] ?? null, query.limit + 1],
+    );
+    const rows = result.rows.slice(0, query.limit);
+    const last = rows[rows.length - 1];
+    return {
+      items: rows.map(toSaga),
+      nextCursor: result.rows.length > query.limit && last ? encodeCursor(last) : null,
+    };
+  }
+}

@@ -1,0 +1,84 @@
+import { AppError } from '@ecom/shared';
+import type { InventoryPort, OrderPort, PaymentPort } from '../domain/participants';
+import type { SagaLog } from '../domain/saga-log';
+import { createActivities } from './activities';
+
+function recordingLog() {
+  const events: string[] = [];
+  const log: SagaLog = {
+    open: () => Promise.resolve(),
+    requestCancel: () => Promise.resolve(undefined),
+    isCancelRequested: () => Promise.resolve(false),
+    statusOf: () => Promise.resolve(undefined),
+    stepStarted: (_o, step) => Promise.resolve(void events.push(`start ${step}`)),
+    stepRetrying: (_o, step) => Promise.resolve(void events.push(`retry ${step}`)),
+    stepEnded: (_o, step, status) => Promise.resolve(void events.push(`end ${step} ${status}`)),
+    setStatus: (_o, status, reason) =>
+      Promise.resolve(void events.push(`saga ${status} ${reason ?? ''}`.trim())),
+    get: () => Promise.resolve(undefined),
+    list: () => Promise.resolve({ items: [], nextCursor: null }),
+  };
+  return { log, events };
+}
+
+const orderId = '6f1c1d2e-0000-4000-8000-000000000002';
+const inventory: InventoryPort = {
+  reserve: () => Promise.resolve({ outcome: 'failed', reason: 'insufficient_stock', shortfalls: [] }),
+  commit: () => Promise.reject(AppError.conflict('reservation expired')),
+  release: () => Promise.resolve({ outcome: 'released' }),
+};
+const payment: PaymentPort = {
+  charge: () => Promise.reject(new AppError('UNAVAILABLE', 'payment: ERR_DIRECT_INVOKE')),
+  refund: () => Promise.resolve({ outcome: 'nothing_to_refund' }),
+};
+const order: OrderPort = { markPaid: () => Promise.resolve(), markCancelled: () => Promise.resolve() };
+
+describe('saga activities', () => {
+  it('answers a participant that is down with "retry" and keeps the step running', async () => {
+    const { log, events } = recordingLog();
+    const activities = createActivities({ inventory, payment, order, sagaLog: log });
+    const result = await activities.charge_payment(undefined, {
+      orderId,
+      customerId: 'c',
+      amount: 1,
+      currency: 'USD',
+      paymentToken: 'tok_visa',
+    });
+    expect(result).toEqual({ status: 'retry', error: 'payment: ERR_DIRECT_INVOKE' });
+    expect(events).toEqual(['start charge_payment', 'retry charge_payment']);
+  });
+
+  it('answers a definitive refusal with "rejected" and ends the step FAILED', async () => {
+    const { log, events } = recordingLog();
+    const activities = createActivities({ inventory, payment, order, sagaLog: log });
+    expect(await activities.commit_stock(undefined, { orderId })).toEqual({
+      status: 'rejected',
+      error: 'reservation expired',
+    });
+    expect(events).toEqual(['start commit_stock', 'end commit_stock FAILED']);
+  });
+
+  it('passes a negative outcome through and marks the step FAILED', async () => {
+    const { log, events } = recordingLog();
+    const activities = createActivities({ inventory, payment, order, sagaLog: log });
+    const result = await activities.reserve_stock(undefined, {
+      orderId,
+      items: [{ sku: 'a', quantity: 1 }],
+      ttlSeconds: 30,
+    });
+    expect(result).toMatchObject({ status: 'ok', value: { outcome: 'failed' } });
+    expect(events).toEqual(['start reserve_stock', 'end reserve_stock FAILED']);
+  });
+
+  it('moves the saga to COMPENSATING and then COMPENSATED with the reason', async () => {
+    const { log, events } = recordingLog();
+    const activities = createActivities({ inventory, payment, order, sagaLog: log });
+    await activities.release_stock(undefined, { orderId, reason: 'payment_declined' });
+    await activities.mark_cancelled(undefined, { orderId, reason: 'payment_declined' });
+    expect(events.filter((e) => e.startsWith('saga'))).toEqual([
+      'saga COMPENSATING payment_declined',
+      'saga COMPENSATING payment_declined',
+      'saga COMPENSATED payment_declined',
+    ]);
+  });
+});

@@ -1,0 +1,139 @@
+import { AppError } from '@ecom/shared';
+import type { InventoryPort, OrderPort, PaymentPort } from '../domain/participants';
+import type { CancellationReason, OrderLine, SagaStatus, StepName, StepStatus } from '../domain/saga';
+import { stepNames } from '../domain/saga';
+import type { SagaLog } from '../domain/saga-log';
+import { activityNames, type ActivityName, type ActivityResult } from './names';
+
+export interface SagaClients {
+  inventory: InventoryPort;
+  payment: PaymentPort;
+  order: OrderPort;
+  sagaLog: SagaLog;
+}
+
+export interface ReserveCommand {
+  orderId: string;
+  items: Pick<OrderLine, 'sku' | 'quantity'>[];
+  ttlSeconds: number;
+}
+export interface ChargeCommand {
+  orderId: string;
+  customerId: string;
+  amount: number;
+  currency: string;
+  paymentToken: string;
+}
+export interface OrderCommand {
+  orderId: string;
+}
+export interface CompensationCommand {
+  orderId: string;
+  reason: CancellationReason;
+}
+export interface RecordStepCommand {
+  orderId: string;
+  step: StepName;
+  status: StepStatus;
+  detail: Record<string, unknown>;
+}
+export interface RecordSagaCommand {
+  orderId: string;
+  status: SagaStatus;
+  reason?: CancellationReason;
+}
+
+/** An activity as the workflow runtime calls it; the activity context is not needed. */
+export type Activity<I, O> = (context: unknown, input: I) => Promise<O>;
+
+/** Participant failures that mean "not now" rather than "no". */
+function isRetryable(error: unknown): boolean {
+  if (!(error instanceof AppError)) return true;
+  return error.kind === 'UNAVAILABLE' || error.kind === 'INTERNAL' || error.kind === 'RATE_LIMITED';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The saga's activities, built from injected clients. Each calls one idempotent
+ * participant command and keeps the saga log's step timeline; participant
+ * errors come back as values so the workflow decides about retries.
+ */
+export function createActivities(clients: SagaClients) {
+  const { inventory, payment, order, sagaLog } = clients;
+
+  function logged<I extends { orderId: string }, O>(
+    step: StepName,
+    run: (input: I) => Promise<O>,
+    succeeded: (value: O) => boolean = () => true,
+  ): Activity<I, ActivityResult<O>> {
+    return async (_context, input) => {
+      await sagaLog.stepStarted(input.orderId, step);
+      try {
+        const value = await run(input);
+        await sagaLog.stepEnded(input.orderId, step, succeeded(value) ? 'COMPLETED' : 'FAILED', {
+          result: value ?? null,
+        });
+        return { status: 'ok', value };
+      } catch (error) {
+        const message = messageOf(error);
+        if (isRetryable(error)) {
+          await sagaLog.stepRetrying(input.orderId, step, message);
+          return { status: 'retry', error: message };
+        }
+        await sagaLog.stepEnded(input.orderId, step, 'FAILED', { error: message });
+        return { status: 'rejected', error: message };
+      }
+    };
+  }
+
+  const activities = {
+    [activityNames.reserveStock]: logged(
+      stepNames.reserveStock,
+      (c: ReserveCommand) => inventory.reserve(c.orderId, c.items, c.ttlSeconds),
+      (outcome) => outcome.outcome === 'reserved',
+    ),
+    [activityNames.chargePayment]: logged(
+      stepNames.chargePayment,
+      (c: ChargeCommand) => payment.charge(c),
+      (outcome) => outcome.outcome === 'succeeded',
+    ),
+    [activityNames.commitStock]: logged(stepNames.commitStock, (c: OrderCommand) =>
+      inventory.commit(c.orderId),
+    ),
+    [activityNames.markPaid]: logged(stepNames.markPaid, async (c: OrderCommand) => {
+      await order.markPaid(c.orderId);
+      await sagaLog.setStatus(c.orderId, 'COMPLETED');
+    }),
+    [activityNames.refundPayment]: logged(stepNames.refundPayment, async (c: CompensationCommand) => {
+      await sagaLog.setStatus(c.orderId, 'COMPENSATING', c.reason);
+      return payment.refund(c.orderId, c.reason);
+    }),
+    [activityNames.releaseStock]: logged(stepNames.releaseStock, async (c: CompensationCommand) => {
+      await sagaLog.setStatus(c.orderId, 'COMPENSATING', c.reason);
+      return inventory.release(c.orderId, c.reason);
+    }),
+    [activityNames.markCancelled]: logged(stepNames.markCancelled, async (c: CompensationCommand) => {
+      await sagaLog.setStatus(c.orderId, 'COMPENSATING', c.reason);
+      await order.markCancelled(c.orderId, c.reason);
+      await sagaLog.setStatus(c.orderId, 'COMPENSATED', c.reason);
+    }),
+    [activityNames.recordStep]: async (
+      _context: unknown,
+      c: RecordStepCommand,
+    ): Promise<ActivityResult<null>> => {
+      await sagaLog.stepEnded(c.orderId, c.step, c.status, c.detail);
+      return { status: 'ok', value: null };
+    },
+    [activityNames.recordSaga]: async (
+      _context: unknown,
+      c: RecordSagaCommand,
+    ): Promise<ActivityResult<null>> => {
+      await sagaLog.setStatus(c.orderId, c.status, c.reason);
+      return { status: 'ok', value: null };
+    },
+  } satisfies Record<ActivityName, Activity<never, ActivityResult<unknown>>>;
+  return activities;
+}

@@ -1,0 +1,24 @@
+import { stepNames } from '../domain/saga';
+
+/** Registered names: the workflow, its activities and its external event (never a function's `name`). */
+export const ORDER_SAGA_WORKFLOW = 'order_saga';
+
+/** Dapr lowercases external event names; keep this one lowercase so raise and wait agree. */
+export const CANCEL_EVENT = 'cancel';
+
+export const activityNames = {
+  ...stepNames,
+  /** Notes in the saga log that a step was abandoned (timed out or cancelled). */
+  recordStep: 'record_step',
+  /** Notes a saga's final status when no participant call did (a failed saga). */
+  recordSaga: 'record_saga',
+} as const;
+export type ActivityName = (typeof activityNames)[keyof typeof activityNames];
+
+/**
+ * What every activity returns instead of throwing: `retry` when the participant
+ * could not be reached (the workflow backs off and tries again), `rejected` when
+ * it refused definitively (a 4xx such as 409).
+ */
+export type ActivityResult<T> =
+  { status: 'ok'; value: T } | { status: 'retry'; error: string } | { status: 'rejected'; error: string };

@@ -1,0 +1,281 @@
+import type { Task, WorkflowContext } from '@dapr/dapr';
+import { CompletableTask } from '@dapr/dapr/workflow/internal/durabletask/task/completable-task';
+import { WhenAnyTask } from '@dapr/dapr/workflow/internal/durabletask/task/when-any-task';
+import type { OrderSagaInput, OrderSagaResult } from '../domain/saga';
+import type { ActivityResult } from './names';
+import { orderSagaWorkflow } from './order-saga-workflow';
+
+const PENDING = Symbol('pending');
+type Script = (
+  name: string,
+  input: Record<string, unknown>,
+  attempt: number,
+) => ActivityResult<unknown> | typeof PENDING;
+
+/**
+ * A deterministic stand-in for the Dapr workflow runtime: activities answer
+ * from a script at once (or never), timers fire in time order when nothing
+ * else can move, and the clock only moves when a timer fires.
+ */
+class FakeRuntime {
+  now = new Date('2026-01-01T00:00:00Z');
+  readonly calls: { name: string; input: Record<string, unknown> }[] = [];
+  readonly cancel = new CompletableTask<unknown>();
+  private readonly timers: { at: number; task: CompletableTask<unknown> }[] = [];
+  private readonly attempts = new Map<string, number>();
+
+  constructor(private readonly script: Script) {}
+
+  context(): WorkflowContext {
+    const context = {
+      getCurrentUtcDateTime: () => this.now,
+      callActivity: (name: string, input: Record<string, unknown>) => this.callActivity(name, input),
+      createTimer: (at: Date) => {
+        const task = new CompletableTask<unknown>();
+        this.timers.push({ at: at.getTime(), task });
+        return task;
+      },
+      waitForExternalEvent: () => this.cancel,
+      whenAny: (tasks: Task<unknown>[]) => new WhenAnyTask(tasks),
+    };
+    return context as unknown as WorkflowContext;
+  }
+
+  names(): string[] {
+    return this.calls.map((c) => c.name);
+  }
+
+  async run(input: OrderSagaInput): Promise<OrderSagaResult> {
+    const workflow = orderSagaWorkflow(this.context(), input);
+    let step = await workflow.next();
+    while (!step.done) {
+      const task = step.value;
+      while (!task.isComplete) this.fireNextTimer();
+      step = task.isFailed
+        ? await workflow.throw(task.getException())
+        : await workflow.next(task.getResult());
+    }
+    return step.value;
+  }
+
+  private callActivity(name: string, input: Record<string, unknown>): CompletableTask<unknown> {
+    const attempt = (this.attempts.get(name) ?? 0) + 1;
+    this.attempts.set(name, attempt);
+    this.calls.push({ name, input });
+    const task = new CompletableTask<unknown>();
+    const answer = this.script(name, input, attempt);
+    if (answer !== PENDING) task.complete(answer);
+    return task;
+  }
+
+  private fireNextTimer(): void {
+    const pending = this.timers.filter((t) => !t.task.isComplete).sort((a, b) => a.at - b.at);
+    const next = pending[0];
+    if (!next) throw new Error(`workflow is stuck; calls so far: ${this.names().join(', ')}`);
+    this.now = new Date(Math.max(this.now.getTime(), next.at));
+    next.task.complete(undefined);
+  }
+}
+
+const ok = (value: unknown): ActivityResult<unknown> => ({ status: 'ok', value });
+const retry: ActivityResult<unknown> = { status: 'retry', error: 'payment unavailable' };
+
+/** Participants that all say yes, unless a scenario overrides one activity. */
+function participants(overrides: Partial<Record<string, Script>> = {}): Script {
+  const defaults: Record<string, ActivityResult<unknown>> = {
+    reserve_stock: ok({ outcome: 'reserved', expiresAt: '2026-01-01T00:00:30Z' }),
+    charge_payment: ok({ outcome: 'succeeded', paymentId: 'p-1' }),
+    refund_payment: ok({ outcome: 'nothing_to_refund' }),
+    release_stock: ok({ outcome: 'released' }),
+  };
+  return (name, input, attempt) => overrides[name]?.(name, input, attempt) ?? defaults[name] ?? ok(null);
+}
+
+function sagaInput(deadlineInMs = 60_000): OrderSagaInput {
+  return {
+    orderId: '6f1c1d2e-0000-4000-8000-000000000001',
+    customerId: 'customer-1',
+    items: [{ sku: 'sku-1', quantity: 2, unitPrice: 500 }],
+    total: 1_000,
+    currency: 'USD',
+    paymentToken: 'tok_visa',
+    deadline: new Date(Date.parse('2026-01-01T00:00:00Z') + deadlineInMs).toISOString(),
+    policy: { stepTimeoutMs: 15_000, retryInitialMs: 250, retryMaxMs: 2_000, reservationTtlSeconds: 30 },
+  };
+}
+
+describe('orderSagaWorkflow', () => {
+  it('reserves, charges, commits and marks the order paid', async () => {
+    const runtime = new FakeRuntime(participants());
+    await expect(runtime.run(sagaInput())).resolves.toEqual({ status: 'COMPLETED' });
+    expect(runtime.names()).toEqual(['reserve_stock', 'charge_payment', 'commit_stock', 'mark_paid']);
+    expect(runtime.calls[0]?.input).toEqual({
+      orderId: sagaInput().orderId,
+      items: [{ sku: 'sku-1', quantity: 2 }],
+      ttlSeconds: 30,
+    });
+    expect(runtime.calls[1]?.input).toMatchObject({
+      amount: 1_000,
+      currency: 'USD',
+      paymentToken: 'tok_visa',
+    });
+  });
+
+  it('cancels without charging when stock is short, releasing only what it tried to reserve', async () => {
+    const runtime = new FakeRuntime(
+      participants({ reserve_stock: () => ok({ outcome: 'failed', shortfalls: [] }) }),
+    );
+    await expect(runtime.run(sagaInput())).resolves.toEqual({
+      status: 'COMPENSATED',
+      reason: 'insufficient_stock',
+    });
+    expect(runtime.names()).toEqual(['reserve_stock', 'release_stock', 'mark_cancelled']);
+  });
+
+  it('compensates a declined charge in reverse order', async () => {
+    const runtime = new FakeRuntime(
+      participants({ charge_payment: () => ok({ outcome: 'declined', reason: 'card declined' }) }),
+    );
+    await expect(runtime.run(sagaInput())).resolves.toEqual({
+      status: 'COMPENSATED',
+      reason: 'payment_declined',
+    });
+    expect(runtime.names()).toEqual([
+      'reserve_stock',
+      'charge_payment',
+      'refund_payment',
+      'release_stock',
+      'mark_cancelled',
+    ]);
+    expect(runtime.calls.at(-1)?.input).toEqual({ orderId: sagaInput().orderId, reason: 'payment_declined' });
+  });
+
+  it('treats a provider error as a failed payment', async () => {
+    const runtime = new FakeRuntime(
+      participants({ charge_payment: () => ok({ outcome: 'provider_error' }) }),
+    );
+    await expect(runtime.run(sagaInput())).resolves.toEqual({
+      status: 'COMPENSATED',
+      reason: 'payment_failed',
+    });
+  });
+
+  it('retries a participant that is down with growing back-off and goes on when it is back', async () => {
+    const runtime = new FakeRuntime(
+      participants({
+        charge_payment: (_n, _i, attempt) =>
+          attempt < 4 ? retry : ok({ outcome: 'succeeded', paymentId: 'p-1' }),
+      }),
+    );
+    await expect(runtime.run(sagaInput())).resolves.toEqual({ status: 'COMPLETED' });
+    expect(runtime.names().filter((n) => n === 'charge_payment')).toHaveLength(4);
+    // Three back-offs: 250 + 500 + 1000 ms of workflow time.
+    expect(runtime.now.getTime() - Date.parse('2026-01-01T00:00:00Z')).toBe(1_750);
+  });
+
+  it('gives up a step at its deadline, records it, and compensates', async () => {
+    const runtime = new FakeRuntime(participants({ charge_payment: () => retry }));
+    await expect(runtime.run(sagaInput())).resolves.toEqual({
+      status: 'COMPENSATED',
+      reason: 'deadline_exceeded',
+    });
+    const charges = runtime.names().filter((n) => n === 'charge_payment').length;
+    // 15 s of back-off capped at 2 s: a bounded number of attempts, not a hot loop.
+    expect(charges).toBeGreaterThan(5);
+    expect(charges).toBeLessThan(15);
+    expect(runtime.names().slice(-4)).toEqual([
+      'record_step',
+      'refund_payment',
+      'release_stock',
+      'mark_cancelled',
+    ]);
+    expect(runtime.calls.find((c) => c.name === 'record_step')?.input).toMatchObject({
+      step: 'charge_payment',
+      status: 'TIMED_OUT',
+    });
+    expect(runtime.now.getTime() - Date.parse('2026-01-01T00:00:00Z')).toBe(15_000);
+  });
+
+  it('never waits past the order deadline, even inside a step', async () => {
+    const runtime = new FakeRuntime(participants({ reserve_stock: () => PENDING }));
+    await expect(runtime.run(sagaInput(4_000))).resolves.toEqual({
+      status: 'COMPENSATED',
+      reason: 'deadline_exceeded',
+    });
+    expect(runtime.now.getTime() - Date.parse('2026-01-01T00:00:00Z')).toBe(4_000);
+    expect(runtime.names()).toEqual(['reserve_stock', 'record_step', 'release_stock', 'mark_cancelled']);
+  });
+
+  it('stops waiting for a charge when the customer cancels, and refunds what may have been charged', async () => {
+    const runtime: FakeRuntime = new FakeRuntime(
+      participants({
+        charge_payment: () => {
+          // The cancel arrives while the charge is in flight (called after construction).
+          runtime.cancel.complete({ reason: 'customer_cancelled' });
+          return PENDING;
+        },
+      }),
+    );
+    await expect(runtime.run(sagaInput())).resolves.toEqual({
+      status: 'COMPENSATED',
+      reason: 'customer_cancelled',
+    });
+    expect(runtime.names()).toEqual([
+      'reserve_stock',
+      'charge_payment',
+      'record_step',
+      'refund_payment',
+      'release_stock',
+      'mark_cancelled',
+    ]);
+    expect(runtime.calls[2]?.input).toMatchObject({ status: 'CANCELLED' });
+  });
+
+  it('does not start a step once the customer cancelled', async () => {
+    const runtime = new FakeRuntime(participants());
+    runtime.cancel.complete({ reason: 'customer_cancelled' });
+    await expect(runtime.run(sagaInput())).resolves.toEqual({
+      status: 'COMPENSATED',
+      reason: 'customer_cancelled',
+    });
+    expect(runtime.names()).toEqual(['mark_cancelled']);
+  });
+
+  it('refunds and releases when the reservation expired before the commit', async () => {
+    const runtime = new FakeRuntime(
+      participants({ commit_stock: () => ({ status: 'rejected', error: 'reservation expired' }) }),
+    );
+    await expect(runtime.run(sagaInput())).resolves.toEqual({
+      status: 'COMPENSATED',
+      reason: 'reservation_expired',
+    });
+    expect(runtime.names().slice(2)).toEqual([
+      'commit_stock',
+      'refund_payment',
+      'release_stock',
+      'mark_cancelled',
+    ]);
+  });
+
+  it('keeps retrying a compensation until the participant answers', async () => {
+    const runtime = new FakeRuntime(
+      participants({
+        charge_payment: () => ok({ outcome: 'declined' }),
+        refund_payment: (_n, _i, attempt) => (attempt < 20 ? retry : ok({ outcome: 'nothing_to_refund' })),
+      }),
+    );
+    await expect(runtime.run(sagaInput())).resolves.toEqual({
+      status: 'COMPENSATED',
+      reason: 'payment_declined',
+    });
+    expect(runtime.names().filter((n) => n === 'refund_payment')).toHaveLength(20);
+  });
+
+  it('ends FAILED and refunds when the order refuses to be marked paid', async () => {
+    const runtime = new FakeRuntime(
+      participants({ mark_paid: () => ({ status: 'rejected', error: 'order is CANCELLED' }) }),
+    );
+    await expect(runtime.run(sagaInput())).resolves.toEqual({ status: 'FAILED', reason: 'saga_error' });
+    expect(runtime.names().slice(-2)).toEqual(['refund_payment', 'record_saga']);
+  });
+});
