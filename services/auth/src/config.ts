@@ -1,0 +1,32 @@
+import { baseConfigSchema, millis } from '@ecom/shared';
+import { z } from 'zod';
+
+const seconds = () => z.coerce.number().int().positive();
+
+export const authServiceConfigSchema = baseConfigSchema.extend({
+  MONGODB_URL: z.string().min(1),
+  REDIS_URL: z.string().min(1),
+  /** Directory of the ES256 signing keys (a mounted Secret); a key is generated there when none exists. */
+  AUTH_KEYS_DIR: z.string().min(1),
+  /** Set to false when the keys directory is a read-only Secret rotated by the operator. */
+  AUTH_KEYS_WRITABLE: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  AUTH_ISSUER: z.string().default('ecom-micro-auth'),
+  AUTH_AUDIENCE: z.string().default('ecom-micro'),
+  AUTH_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(5),
+  ACCESS_TOKEN_TTL_S: seconds().max(3600).default(900),
+  /** Absolute lifetime of a session (refresh token family); rotation never extends it. */
+  SESSION_TTL_S: seconds().default(7 * 24 * 3600),
+  AUTH_KEY_ROTATE_AFTER_S: seconds().default(30 * 24 * 3600),
+  AUTH_KEY_RELOAD_MS: millis().default(60_000),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
+  LOGIN_MAX_FAILURES_PER_CLIENT: z.coerce.number().int().positive().default(100),
+  LOGIN_FAILURE_WINDOW_S: seconds().default(900),
+  ADMIN_EMAIL: z.email().optional(),
+  ADMIN_PASSWORD: z.string().min(8).optional(),
+  OUTBOX_POLL_MS: millis().default(1_000),
+  SESSION_PURGE_MS: millis().default(3_600_000),
+});
+export type AuthServiceConfig = z.infer<typeof authServiceConfigSchema>;

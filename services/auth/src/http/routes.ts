@@ -1,0 +1,85 @@
+import { authenticate, isAppError, parseInput, principalOf, type JwtVerifier } from '@ecom/shared';
+import type { Express, Request } from 'express';
+import { decodeJwt } from 'jose';
+import type { AuthService } from '../domain/auth-service';
+import type { SigningKeyRing } from '../keys/signing-key-ring';
+import { loginBody, refreshBody, registerBody } from './schemas';
+
+export interface AuthRoutesDeps {
+  auth: AuthService;
+  keys: SigningKeyRing;
+  /** Verifies this service's own access tokens against its current key ring. */
+  verifier: JwtVerifier;
+  /** Counts login outcomes (success, rejected, throttled, error) for the on-call dashboard. */
+  recordLogin: (outcome: LoginOutcome) => void;
+}
+
+export type LoginOutcome = 'success' | 'rejected' | 'throttled' | 'error';
+
+function loginOutcomeOf(error: unknown): LoginOutcome {
+  if (!isAppError(error)) return 'error';
+  if (error.kind === 'UNAUTHORIZED') return 'rejected';
+  if (error.kind === 'RATE_LIMITED') return 'throttled';
+  return 'error';
+}
+
+/**
+ * The client a login attempt comes from, for the per-client throttle. Behind
+ * Dapr the socket peer is the sidecar, which appends the caller's address to
+ * X-Forwarded-For; the last hop is the one the sidecar saw and cannot be
+ * forged by the caller.
+ */
+export function clientOf(req: Request): string {
+  const forwarded = req.header('x-forwarded-for');
+  const last = forwarded?.split(',').at(-1)?.trim();
+  return last && last.length > 0 ? last : (req.socket.remoteAddress ?? 'unknown');
+}
+
+function sessionIdOf(token: string): string {
+  const sid = decodeJwt(token).sid;
+  return typeof sid === 'string' ? sid : '';
+}
+
+export function authRoutes(deps: AuthRoutesDeps): (app: Express) => void {
+  return (app) => {
+    app.post('/auth/register', async (req, res) => {
+      const input = parseInput(registerBody, req.body, 'body');
+      res.status(201).json(await deps.auth.register(input));
+    });
+
+    app.post('/auth/login', async (req, res) => {
+      const input = parseInput(loginBody, req.body, 'body');
+      res.setHeader('cache-control', 'no-store');
+      try {
+        const tokens = await deps.auth.login(input, clientOf(req));
+        deps.recordLogin('success');
+        res.json(tokens);
+      } catch (error) {
+        deps.recordLogin(loginOutcomeOf(error));
+        throw error;
+      }
+    });
+
+    app.post('/auth/refresh', async (req, res) => {
+      const input = parseInput(refreshBody, req.body, 'body');
+      res.setHeader('cache-control', 'no-store');
+      res.json(await deps.auth.refresh(input.refreshToken));
+    });
+
+    app.post('/auth/logout', authenticate(deps.verifier), async (_req, res) => {
+      const principal = principalOf(res);
+      await deps.auth.logout(principal.userId, sessionIdOf(principal.token));
+      res.status(204).end();
+    });
+
+    app.get('/auth/me', authenticate(deps.verifier), async (_req, res) => {
+      const principal = principalOf(res);
+      res.json(await deps.auth.whoAmI(principal.userId, sessionIdOf(principal.token)));
+    });
+
+    app.get('/.well-known/jwks.json', (_req, res) => {
+      res.setHeader('cache-control', 'public, max-age=300');
+      res.json(deps.keys.jwks());
+    });
+  };
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { PASSWORD_MAX_LENGTH } from '../domain/password-policy';
+
+/** RFC 5321 bounds an address to 254 characters. */
+const email = z.string().trim().max(254).pipe(z.email());
+
+export const registerBody = z.object({
+  email,
+  // The policy (length in code points, common passwords) is the domain's; this only bounds the input.
+  password: z
+    .string()
+    .min(1)
+    .max(PASSWORD_MAX_LENGTH * 4),
+  name: z.string().trim().min(1).max(100),
+});
+
+export const loginBody = z.object({
+  email,
+  password: z
+    .string()
+    .min(1)
+    .max(PASSWORD_MAX_LENGTH * 4),
+});
+
+export const refreshBody = z.object({
+  refreshToken: z.string().min(1).max(200),
+});

@@ -1,0 +1,170 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  createLogger,
+  createServiceApp,
+  DaprSidecar,
+  EventPublisher,
+  JwtVerifier,
+  loadConfig,
+  MongoOutboxRelay,
+} from '@ecom/shared';
+import { Redis } from 'ioredis';
+import { Counter } from 'prom-client';
+import mongoose from 'mongoose';
+import { authServiceConfigSchema } from './config';
+import { AuthService } from './domain/auth-service';
+import type { Clock, Randomness } from './domain/ports';
+import { authRoutes } from './http/routes';
+import { JwtAccessTokenIssuer } from './keys/jwt-access-token-issuer';
+import { SigningKeyRing } from './keys/signing-key-ring';
+import { Argon2PasswordHasher } from './store/argon2-password-hasher';
+import { MongoAccountStore } from './store/mongo-account-store';
+import { MongoSessionStore } from './store/mongo-session-store';
+import { RedisLoginThrottle } from './store/redis-login-throttle';
+
+async function main(): Promise<void> {
+  const config = loadConfig(authServiceConfigSchema);
+  const logger = createLogger('auth', config.LOG_LEVEL);
+  const clock: Clock = { now: () => new Date() };
+  const random: Randomness = {
+    newId: () => randomUUID(),
+    newSecret: () => randomBytes(32).toString('base64url'),
+  };
+
+  const keys = new SigningKeyRing({
+    dir: config.AUTH_KEYS_DIR,
+    clock,
+    writable: config.AUTH_KEYS_WRITABLE,
+    rotateAfterSeconds: config.AUTH_KEY_ROTATE_AFTER_S,
+    retainAfterSupersededSeconds: config.ACCESS_TOKEN_TTL_S + config.AUTH_CLOCK_TOLERANCE_S + 60,
+  });
+  await keys.load();
+
+  const connection = await mongoose
+    .createConnection(config.MONGODB_URL, { serverSelectionTimeoutMS: 5_000 })
+    .asPromise();
+  const accounts = new MongoAccountStore(connection);
+  const sessions = new MongoSessionStore(connection);
+  await Promise.all([accounts.init(), sessions.init()]);
+
+  // No offline queue: when Redis is away a login fails fast (503) instead of hanging.
+  const redis = new Redis(config.REDIS_URL, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+  });
+  redis.on('error', (error: Error) => {
+    logger.warn({ err: error }, 'redis connection error');
+  });
+  await redis.connect();
+
+  const sidecar = new DaprSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
+  const relay = new MongoOutboxRelay({
+    collections: [accounts.model.collection],
+    sink: new EventPublisher(sidecar),
+    logger,
+    pollIntervalMs: config.OUTBOX_POLL_MS,
+  });
+
+  const auth = new AuthService({
+    accounts,
+    sessions,
+    hasher: new Argon2PasswordHasher(),
+    tokens: new JwtAccessTokenIssuer(keys, clock, {
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+      ttlSeconds: config.ACCESS_TOKEN_TTL_S,
+    }),
+    throttle: new RedisLoginThrottle(redis, {
+      maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerClient: config.LOGIN_MAX_FAILURES_PER_CLIENT,
+      windowSeconds: config.LOGIN_FAILURE_WINDOW_S,
+    }),
+    outbox: relay,
+    clock,
+    random,
+    sessionTtlSeconds: config.SESSION_TTL_S,
+  });
+
+  // This service's own tokens are verified like everyone else's: through its JWKS, refetched on an unknown kid.
+  const verifier = new JwtVerifier({
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+    clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE_S,
+    keys: { jwksUrl: `http://127.0.0.1:${config.APP_PORT}/.well-known/jwks.json` },
+  });
+
+  const loginAttempts = new Counter({
+    name: 'auth_login_attempts_total',
+    help: 'Login attempts by outcome: success, rejected (bad credentials), throttled (429), error.',
+    labelNames: ['outcome'] as const,
+    registers: [],
+  });
+  const timers: NodeJS.Timeout[] = [];
+  const service = createServiceApp({
+    name: 'auth',
+    port: config.APP_PORT,
+    logger,
+    bodyLimit: config.BODY_LIMIT,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    readiness: [
+      {
+        name: 'mongodb',
+        check: async () => {
+          await connection.db?.admin().ping();
+        },
+      },
+      {
+        name: 'redis',
+        // Without Redis only logins stop (the throttle fails closed); JWKS, refresh and register go on.
+        critical: false,
+        check: async () => {
+          await redis.ping();
+        },
+      },
+    ],
+    routes: authRoutes({
+      auth,
+      keys,
+      verifier,
+      recordLogin: (outcome) => {
+        loginAttempts.inc({ outcome });
+      },
+    }),
+    onShutdown: async () => {
+      timers.forEach((t) => {
+        clearInterval(t);
+      });
+      await relay.stop();
+      redis.disconnect();
+      await connection.close();
+    },
+  });
+
+  service.metrics.registerMetric(loginAttempts);
+  await service.start();
+  relay.start();
+  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+    await auth.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
+  }
+  timers.push(
+    setInterval(() => {
+      keys.load().catch((error: unknown) => {
+        logger.error({ err: error }, 'reloading signing keys failed; keeping the current ones');
+      });
+    }, config.AUTH_KEY_RELOAD_MS),
+    setInterval(() => {
+      sessions.purgeExpired(clock.now()).catch((error: unknown) => {
+        logger.warn({ err: error }, 'purging expired sessions failed');
+      });
+    }, config.SESSION_PURGE_MS),
+  );
+  timers.forEach((t) => t.unref());
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `auth failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,211 @@
+import pino from 'pino';
+import { backoffMs, Dispatcher } from './dispatcher';
+import { PermanentDeliveryError, type Notification } from './notification';
+import type { Resolution } from './notification-service';
+import type { AttemptOutcome, ChannelProvider, NotificationQuery, NotificationStore } from './ports';
+
+class MemoryStore implements NotificationStore {
+  readonly rows = new Map<string, Notification>();
+  async insertIfAbsent(n: Notification): Promise<'created' | 'exists'> {
+    if (this.rows.has(n.id)) return 'exists';
+    this.rows.set(n.id, { ...n });
+    return 'created';
+  }
+  async dueIds(now: Date, limit: number): Promise<string[]> {
+    return [...this.rows.values()]
+      .filter((n) => n.status === 'queued' && n.nextAttemptAt <= now)
+      .slice(0, limit)
+      .map((n) => n.id);
+  }
+  async claim(id: string, now: Date, leaseMs: number): Promise<Notification | undefined> {
+    const due = this.rows.get(id);
+    if (!due || due.status !== 'queued' || due.nextAttemptAt > now) return undefined;
+    due.attempts += 1;
+    due.nextAttemptAt = new Date(now.getTime() + leaseMs);
+    return { ...due };
+  }
+  async resolve(
+    id: string,
+    attempt: number,
+    fields: Pick<Notification, 'userId' | 'recipient' | 'subject' | 'body'>,
+  ): Promise<void> {
+    const row = this.rows.get(id);
+    if (row && row.status === 'queued' && row.attempts === attempt)
+      Object.assign(row, fields, { awaitingContext: false });
+  }
+  async complete(id: string, attempt: number, outcome: AttemptOutcome): Promise<void> {
+    const row = this.rows.get(id);
+    if (!row || row.status !== 'queued' || row.attempts !== attempt) return;
+    if (outcome.status === 'deferred')
+      Object.assign(row, { nextAttemptAt: outcome.nextAttemptAt, attempts: row.attempts - 1 });
+    else if (outcome.status === 'sent')
+      Object.assign(row, { status: 'sent', sentAt: outcome.at, providerResponse: outcome.providerResponse });
+    else if (outcome.status === 'queued')
+      Object.assign(row, { nextAttemptAt: outcome.nextAttemptAt, lastError: outcome.error });
+    else Object.assign(row, { status: 'failed', lastError: outcome.error });
+  }
+  async find(_query: NotificationQuery): Promise<Notification[]> {
+    return [...this.rows.values()];
+  }
+  async findById(id: string): Promise<Notification | undefined> {
+    return this.rows.get(id);
+  }
+}
+
+function notification(id: string, now: Date, channel: Notification['channel'] = 'email'): Notification {
+  return {
+    id,
+    eventId: id,
+    eventType: 'order_paid',
+    userId: 'u1',
+    channel,
+    recipient: 'a@example.com',
+    template: 'order_paid',
+    subject: 's',
+    body: 'b',
+    status: 'queued',
+    attempts: 0,
+    nextAttemptAt: now,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+function setup(
+  provider: ChannelProvider,
+  resolve: (n: Notification) => Promise<Resolution> = async () => ({ outcome: 'wait' }),
+) {
+  let now = new Date('2026-01-01T00:00:00Z');
+  const store = new MemoryStore();
+  const dispatcher = new Dispatcher({
+    store,
+    resolve,
+    providers: { [provider.channel]: provider },
+    clock: { now: () => now },
+    logger: pino({ level: 'silent' }),
+    maxAttempts: 3,
+    baseBackoffMs: 1_000,
+    maxBackoffMs: 10_000,
+    leaseMs: 60_000,
+    pollIntervalMs: 1_000,
+  });
+  return {
+    store,
+    dispatcher,
+    now: () => now,
+    advance: (ms: number) => {
+      now = new Date(now.getTime() + ms);
+    },
+  };
+}
+
+describe('Dispatcher', () => {
+  it('backs off exponentially with a cap', () => {
+    expect([1, 2, 3, 4, 10].map((a) => backoffMs(a, 1_000, 5_000))).toEqual([
+      1_000, 2_000, 4_000, 5_000, 5_000,
+    ]);
+  });
+
+  it('retries a failing provider with backoff and records the provider answer once it succeeds', async () => {
+    let calls = 0;
+    const t = setup({
+      channel: 'email',
+      send: async () => {
+        calls += 1;
+        if (calls < 3) throw new Error(`smtp down (${calls})`);
+        return { providerResponse: '250 OK' };
+      },
+    });
+    await t.store.insertIfAbsent(notification('n1', t.now()));
+    expect(await t.dispatcher.drain()).toBe(1);
+    expect(t.store.rows.get('n1')).toMatchObject({
+      status: 'queued',
+      attempts: 1,
+      lastError: 'smtp down (1)',
+    });
+    expect(t.store.rows.get('n1')!.nextAttemptAt.getTime() - t.now().getTime()).toBe(1_000);
+
+    expect(await t.dispatcher.drain()).toBe(0); // not due yet
+    t.advance(1_000);
+    expect(await t.dispatcher.drain()).toBe(1);
+    expect(t.store.rows.get('n1')!.nextAttemptAt.getTime() - t.now().getTime()).toBe(2_000);
+    t.advance(2_000);
+    await t.dispatcher.drain();
+    expect(t.store.rows.get('n1')).toMatchObject({ status: 'sent', attempts: 3, providerResponse: '250 OK' });
+    expect(calls).toBe(3);
+  });
+
+  it('gives up after maxAttempts, and at once on a permanent error', async () => {
+    const t = setup({
+      channel: 'email',
+      send: async (n) => {
+        if (n.id === 'permanent') throw new PermanentDeliveryError('mailbox does not exist');
+        throw new Error('timeout');
+      },
+    });
+    await t.store.insertIfAbsent(notification('permanent', t.now()));
+    await t.store.insertIfAbsent(notification('flaky', t.now()));
+    for (let i = 0; i < 5; i += 1) {
+      await t.dispatcher.drain();
+      t.advance(60_000);
+    }
+    expect(t.store.rows.get('permanent')).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      lastError: 'mailbox does not exist',
+    });
+    expect(t.store.rows.get('flaky')).toMatchObject({ status: 'failed', attempts: 3, lastError: 'timeout' });
+  });
+
+  it('fails a message for a channel without a provider', async () => {
+    const t = setup({ channel: 'email', send: async () => ({ providerResponse: 'ok' }) });
+    await t.store.insertIfAbsent(notification('sms', t.now(), 'sms'));
+    await t.dispatcher.drain();
+    expect(t.store.rows.get('sms')).toMatchObject({
+      status: 'failed',
+      lastError: 'no sms provider is configured',
+    });
+  });
+
+  it('defers a notification awaiting its recipient without using up attempts, then sends it once resolved', async () => {
+    let known = false;
+    const sent: Notification[] = [];
+    const t = setup(
+      {
+        channel: 'email',
+        send: async (n) => {
+          sent.push(n);
+          return { providerResponse: '250 OK' };
+        },
+      },
+      async () =>
+        known
+          ? {
+              outcome: 'resolved',
+              fields: { userId: 'u9', recipient: 'late@example.com', subject: 'S', body: 'B' },
+            }
+          : { outcome: 'wait' },
+    );
+    await t.store.insertIfAbsent({
+      ...notification('late', t.now()),
+      userId: '',
+      recipient: '',
+      awaitingContext: true,
+    });
+    for (let i = 0; i < 5; i += 1) {
+      await t.dispatcher.drain();
+      t.advance(1_000);
+    }
+    expect(t.store.rows.get('late')).toMatchObject({ status: 'queued', attempts: 0 });
+    known = true;
+    await t.dispatcher.drain();
+    expect(t.store.rows.get('late')).toMatchObject({
+      status: 'sent',
+      attempts: 1,
+      userId: 'u9',
+      recipient: 'late@example.com',
+      awaitingContext: false,
+    });
+    expect(sent.map((n) => n.recipient)).toEqual(['late@example.com']);
+  });
+});

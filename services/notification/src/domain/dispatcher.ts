@@ -1,0 +1,176 @@
+import type { Logger } from '@ecom/shared';
+import { PermanentDeliveryError, type Channel, type Notification } from './notification';
+import type { Resolution } from './notification-service';
+import type { ChannelProvider, Clock, NotificationStore } from './ports';
+
+export interface DispatcherOptions {
+  store: NotificationStore;
+  providers: Partial<Record<Channel, ChannelProvider>>;
+  /** Completes a notification stored before its user or order was known. */
+  resolve: (notification: Notification) => Promise<Resolution>;
+  clock: Clock;
+  logger: Logger;
+  maxAttempts: number;
+  /** First retry delay; doubled per attempt, capped at maxBackoffMs. */
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+  /** How long an attempt may take before another dispatcher may retry it (a crashed attempt). */
+  leaseMs: number;
+  pollIntervalMs: number;
+}
+
+/** How many due notifications one scan picks up. */
+const BATCH = 50;
+
+/** Exponential backoff: base · 2^(attempt-1), capped. */
+export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/**
+ * Delivers queued notifications, one claim at a time, retrying failures with
+ * exponential backoff until `maxAttempts`, then marking them failed. Several
+ * replicas can run it: a claim is a lease.
+ */
+export class Dispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private wakeRequested = false;
+  /** Notifications just stored: attempted first, without waiting for a scan. */
+  private readonly fresh = new Set<string>();
+
+  constructor(private readonly options: DispatcherOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Asks for a pass now, attempting the given (just stored) notifications first. */
+  wake(ids: string[] = []): void {
+    ids.forEach((id) => this.fresh.add(id));
+    if (this.stopped) return;
+    if (this.running) this.wakeRequested = true;
+    else this.schedule(0);
+  }
+
+  /** Delivers everything due now; resolves with how many attempts were made. */
+  async drain(): Promise<number> {
+    let attempts = 0;
+    for (;;) {
+      const fresh = [...this.fresh];
+      this.fresh.clear();
+      const ids = fresh.length > 0 ? fresh : await this.options.store.dueIds(this.options.clock.now(), BATCH);
+      for (const id of ids) {
+        if (await this.attempt(id)) attempts += 1;
+      }
+      // A short scan means the backlog is done; deferred ones come back at the next poll.
+      if (fresh.length === 0 && ids.length < BATCH) return attempts;
+    }
+  }
+
+  /** One delivery attempt of one notification; false when it was not due (someone else has it). */
+  private async attempt(id: string): Promise<boolean> {
+    const now = this.options.clock.now();
+    const claimed = await this.options.store.claim(id, now, this.options.leaseMs);
+    if (!claimed) return false;
+    const ready = await this.prepare(claimed, now);
+    if (!ready) return true;
+    const provider = this.options.providers[claimed.channel];
+    try {
+      if (!provider) throw new PermanentDeliveryError(`no ${claimed.channel} provider is configured`);
+      const receipt = await provider.send(ready);
+      await this.options.store.complete(claimed.id, claimed.attempts, {
+        status: 'sent',
+        at: this.options.clock.now(),
+        providerResponse: receipt.providerResponse,
+      });
+      this.options.logger.info(
+        { notificationId: claimed.id, channel: claimed.channel, attempt: claimed.attempts },
+        'notification sent',
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const giveUp = error instanceof PermanentDeliveryError || claimed.attempts >= this.options.maxAttempts;
+      const at = this.options.clock.now();
+      await this.options.store.complete(
+        claimed.id,
+        claimed.attempts,
+        giveUp
+          ? { status: 'failed', at, error: message }
+          : {
+              status: 'queued',
+              error: message,
+              nextAttemptAt: new Date(
+                at.getTime() +
+                  backoffMs(claimed.attempts, this.options.baseBackoffMs, this.options.maxBackoffMs),
+              ),
+            },
+      );
+      this.options.logger.warn(
+        {
+          notificationId: claimed.id,
+          channel: claimed.channel,
+          attempt: claimed.attempts,
+          err: error,
+          giveUp,
+        },
+        giveUp ? 'notification failed for good' : 'notification attempt failed; will retry',
+      );
+    }
+    return true;
+  }
+
+  /** Resolves a deferred notification; undefined when it must wait longer or has failed (already recorded). */
+  private async prepare(claimed: Notification, now: Date): Promise<Notification | undefined> {
+    if (!claimed.awaitingContext) return claimed;
+    const resolution = await this.options.resolve(claimed);
+    switch (resolution.outcome) {
+      case 'wait':
+        await this.options.store.complete(claimed.id, claimed.attempts, {
+          status: 'deferred',
+          nextAttemptAt: new Date(now.getTime() + this.options.baseBackoffMs),
+        });
+        return undefined;
+      case 'failed':
+        await this.options.store.complete(claimed.id, claimed.attempts, {
+          status: 'failed',
+          at: now,
+          error: resolution.error.message,
+        });
+        this.options.logger.warn(
+          { notificationId: claimed.id, err: resolution.error },
+          'notification cannot be addressed',
+        );
+        return undefined;
+      case 'resolved':
+        await this.options.store.resolve(claimed.id, claimed.attempts, resolution.fields);
+        return { ...claimed, ...resolution.fields, awaitingContext: false };
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.drain()
+        .then(() => undefined)
+        .catch((error: unknown) => {
+          this.options.logger.warn({ err: error }, 'dispatch pass failed; will retry');
+        })
+        .finally(() => {
+          this.running = undefined;
+          const again = this.wakeRequested;
+          this.wakeRequested = false;
+          if (!this.stopped) this.schedule(again ? 0 : this.options.pollIntervalMs);
+        });
+    }, delayMs);
+    this.timer.unref();
+  }
+}

@@ -1,0 +1,14 @@
+import { EventSubscriber, type Logger } from '@ecom/shared';
+import type { NotificationService } from '../domain/notification-service';
+
+/** Every event that tells a customer something; each handler is idempotent (one notification per event and channel). */
+export function notificationSubscriptions(service: NotificationService, logger: Logger): EventSubscriber {
+  return new EventSubscriber(logger)
+    .on('user_registered', (e) => service.onUserRegistered(e))
+    .on('order_created', (e) => service.onOrderCreated(e))
+    .on('payment_success', (e) => service.onPaymentSuccess(e))
+    .on('payment_failed', (e) => service.onPaymentFailed(e))
+    .on('order_paid', (e) => service.onOrderPaid(e))
+    .on('order_cancelled', (e) => service.onOrderCancelled(e))
+    .on('notification_send', (e) => service.onNotificationSend(e));
+}
