@@ -7,6 +7,8 @@ import {
   JwtVerifier,
   loadConfig,
   MongoOutboxRelay,
+  mongoReadiness,
+  redisReadiness,
 } from '@ecom/shared';
 import { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
@@ -108,20 +110,9 @@ async function main(): Promise<void> {
     bodyLimit: config.BODY_LIMIT,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     readiness: [
-      {
-        name: 'mongodb',
-        check: async () => {
-          await connection.db?.admin().ping();
-        },
-      },
-      {
-        name: 'redis',
-        // Without Redis only logins stop (the throttle fails closed); JWKS, refresh and register go on.
-        critical: false,
-        check: async () => {
-          await redis.ping();
-        },
-      },
+      mongoReadiness(connection),
+      // Without Redis only logins stop (the throttle fails closed); JWKS, refresh and register go on.
+      redisReadiness(redis),
     ],
     routes: authRoutes({
       auth,

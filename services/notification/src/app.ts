@@ -1,4 +1,4 @@
-import { createServiceApp, JwtVerifier, type Logger, type ServiceApp } from '@ecom/shared';
+import { createServiceApp, JwtVerifier, type Logger, type ServiceApp, mongoReadiness } from '@ecom/shared';
 import type { Connection } from 'mongoose';
 import { SmtpEmailProvider } from './channels/smtp-email-provider';
 import { WebhookProvider } from './channels/webhook-provider';
@@ -86,12 +86,7 @@ export async function createNotificationApp(
     bodyLimit: config.BODY_LIMIT,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     readiness: [
-      {
-        name: 'mongodb',
-        check: async () => {
-          await connection.db?.admin().ping();
-        },
-      },
+      mongoReadiness(connection),
       // Mail can wait in the queue while the SMTP server is away: not critical.
       { name: 'smtp', critical: false, check: () => email.verify() },
     ],

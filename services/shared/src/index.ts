@@ -18,3 +18,4 @@ export * from './outbox/mongo-outbox';
 export * from './store/postgres';
 export * from './bootstrap/run-service';
 export * from './bootstrap/postgres-service';
+export * from './http/readiness-checks';

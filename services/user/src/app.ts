@@ -1,4 +1,11 @@
-import { createServiceApp, JwtVerifier, type Logger, type ServiceApp } from '@ecom/shared';
+import {
+  createServiceApp,
+  JwtVerifier,
+  type Logger,
+  type ServiceApp,
+  mongoReadiness,
+  redisReadiness,
+} from '@ecom/shared';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { Counter } from 'prom-client';
@@ -51,20 +58,9 @@ export async function createUserApp({ config, logger, connection, redis }: UserA
     bodyLimit: config.BODY_LIMIT,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     readiness: [
-      {
-        name: 'mongodb',
-        check: async () => {
-          await connection.db?.admin().ping();
-        },
-      },
+      mongoReadiness(connection),
       // The cache is not critical: without it reads are slower, not wrong.
-      {
-        name: 'redis-cache',
-        critical: false,
-        check: async () => {
-          await redis.ping();
-        },
-      },
+      redisReadiness(redis, { name: 'redis-cache' }),
     ],
     routes: (app) => {
       subscriptions.mount(app);

@@ -7,6 +7,7 @@ import { DaprSidecar } from '../dapr/dapr-sidecar';
 import { EventPublisher } from '../dapr/event-publisher';
 import { EventSubscriber } from '../dapr/event-subscriber';
 import { createServiceApp, type ReadinessCheck } from '../http/create-service-app';
+import { postgresReadiness } from '../http/readiness-checks';
 import { createLogger, type Logger } from '../logging/logger';
 import { OutboxRelay } from '../outbox/sql-outbox';
 import { connectPostgres } from '../store/postgres';
@@ -88,12 +89,7 @@ export function runPostgresService<S extends typeof postgresServiceConfigSchema>
       bodyLimit: config.BODY_LIMIT,
       shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
       readiness: [
-        {
-          name: 'postgres',
-          check: async () => {
-            await dataSource.query('SELECT 1');
-          },
-        },
+        postgresReadiness(dataSource),
         { name: 'dapr', check: () => sidecar.healthz(), critical: false },
         ...(parts.readiness ?? []),
       ],
