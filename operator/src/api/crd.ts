@@ -312,16 +312,25 @@ const specSchema: Schema = obj('Desired state of one ecom-micro installation.', 
       email: obj(
         'E-mail.',
         {
-          provider: str('log: write to the service log; smtp: send through a server.', {
-            enum: ['log', 'smtp'],
-            default: DEFAULT_NOTIFICATION.email.provider,
-          }),
+          provider: str(
+            'smtp: send through a server. log: no mail server; e-mails are queued, retried and recorded as failed (the notification service has no log-only e-mail channel).',
+            {
+              enum: ['log', 'smtp'],
+              default: DEFAULT_NOTIFICATION.email.provider,
+            },
+          ),
           from: str('Sender address.', { default: DEFAULT_NOTIFICATION.email.from }),
           smtp: obj(
             'SMTP server.',
             {
               host: str('Host name.', { minLength: 1 }),
-              port: { type: 'integer', minimum: 1, maximum: 65535, default: 587 },
+              port: {
+                type: 'integer',
+                minimum: 1,
+                maximum: 65535,
+                default: 587,
+                description: 'Port; 465 is TLS from the start, other ports use STARTTLS when offered.',
+              },
               credentialsSecretName: name('Secret with keys username and password.'),
             },
             { required: ['host'] },
@@ -346,10 +355,13 @@ const specSchema: Schema = obj('Desired state of one ecom-micro installation.', 
     'The auth service.',
     {
       signingKeySecretName: name(
-        'Secret with the ES256 key (signing-key.pem); generated when absent. Default: <name>-signing-key.',
+        'Secret with the ES256 signing keys in the auth service key-ring format, one <kid>.es256.json per key (the newest signs); generated when absent. Default: <name>-signing-key.',
       ),
-      accessTokenTtl: duration('Access token lifetime.', DEFAULT_ACCESS_TOKEN_TTL),
-      refreshTokenTtl: duration('Refresh token lifetime.', DEFAULT_REFRESH_TOKEN_TTL),
+      accessTokenTtl: duration('Access token lifetime, from 1s to 1h.', DEFAULT_ACCESS_TOKEN_TTL),
+      refreshTokenTtl: duration(
+        'Session lifetime: how long a login (its refresh tokens) lasts; rotation never extends it.',
+        DEFAULT_REFRESH_TOKEN_TTL,
+      ),
     },
     { default: {} },
   ),

@@ -80,3 +80,5 @@ export const DEFAULT_NOTIFICATION: NotificationSpec = {
 
 export const DEFAULT_ACCESS_TOKEN_TTL = '15m';
 export const DEFAULT_REFRESH_TOKEN_TTL = '720h';
+/** The auth service refuses access tokens living longer than an hour. */
+export const MAX_ACCESS_TOKEN_TTL_S = 3600;

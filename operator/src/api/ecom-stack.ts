@@ -135,7 +135,10 @@ export interface NotificationSpec {
 }
 
 export interface AuthSpec {
-  /** Secret holding the ES256 private key (PKCS#8 PEM) under `signing-key.pem`; generated when absent. */
+  /**
+   * Secret holding the ES256 signing keys as the auth service's key ring reads them: one
+   * `<kid>.es256.json` per key (see render/secrets.ts); generated when absent.
+   */
   signingKeySecretName?: string;
   accessTokenTtl: string;
   refreshTokenTtl: string;

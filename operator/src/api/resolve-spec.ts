@@ -10,7 +10,9 @@ import {
   DEFAULT_REPLICAS,
   DEFAULT_SERVICE_RESOURCES,
   DEFAULT_VERSION,
+  MAX_ACCESS_TOKEN_TTL_S,
 } from './defaults';
+import { durationSeconds } from './duration';
 import {
   SERVICE_NAMES,
   type EcomStackSpec,
@@ -132,6 +134,13 @@ export function resolveSpec(raw: unknown): ResolveResult {
   const push = r.obj(notification.push, 'spec.notification.push');
   const auth = r.obj(root.auth, 'spec.auth');
   const signingKeySecretName = r.optName(auth, 'signingKeySecretName', 'spec.auth');
+  const accessTokenTtl = r.duration(auth, 'accessTokenTtl', 'spec.auth', DEFAULT_ACCESS_TOKEN_TTL);
+  const refreshTokenTtl = r.duration(auth, 'refreshTokenTtl', 'spec.auth', DEFAULT_REFRESH_TOKEN_TTL);
+  // The auth service takes whole seconds, an access token living at most an hour.
+  const accessSeconds = durationSeconds(accessTokenTtl);
+  if (accessSeconds < 1 || accessSeconds > MAX_ACCESS_TOKEN_TTL_S)
+    r.problem('spec.auth.accessTokenTtl: must be from 1s to 1h');
+  if (durationSeconds(refreshTokenTtl) < 1) r.problem('spec.auth.refreshTokenTtl: must be at least 1s');
 
   const spec: EcomStackSpec = {
     version,
@@ -241,8 +250,8 @@ export function resolveSpec(raw: unknown): ResolveResult {
       push: { provider: r.oneOf(push, 'provider', 'spec.notification.push', ['log'], 'log') as 'log' },
     },
     auth: {
-      accessTokenTtl: r.duration(auth, 'accessTokenTtl', 'spec.auth', DEFAULT_ACCESS_TOKEN_TTL),
-      refreshTokenTtl: r.duration(auth, 'refreshTokenTtl', 'spec.auth', DEFAULT_REFRESH_TOKEN_TTL),
+      accessTokenTtl,
+      refreshTokenTtl,
       ...(signingKeySecretName === undefined ? {} : { signingKeySecretName }),
     },
   };

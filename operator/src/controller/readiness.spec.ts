@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- fixtures are plain objects typed by client-node's data-only model classes */
 import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import { deploymentReadiness, jobReadiness, statefulSetReadiness } from './readiness';
 

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- fixtures are plain objects typed by client-node's data-only model classes */
 import { API_VERSION, KIND, type EcomStack } from '../api/ecom-stack';
 import { countingMaterial, externalInfra } from '../testing/fixtures';
 import { MemoryCluster } from '../testing/memory-cluster';

@@ -1,6 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
-   @kubernetes/client-node's models are data-only classes (no methods, no invariants);
-   manifests are built as plain object literals typed by them, as its own docs do. */
 import type { V1EnvVar } from '@kubernetes/client-node';
 import type { SecretKeyRef, ServiceName } from '../api/ecom-stack';
 import { names, type RenderContext } from './context';
@@ -64,6 +61,32 @@ export function redisPassword(ctx: RenderContext): ValueSource | undefined {
   }
   return { secretKeyRef: { name: names.credentials(ctx), key: CREDENTIAL_KEYS.redisPassword } };
 }
+
+/**
+ * REDIS_URL, as the services read it. The kubelet composes it from the address
+ * and the password ($(VAR) expansion of the entries before it), so it works with
+ * the Secrets as they are: the generated one keeps only the password, and an
+ * external one the `host:port` and the password (which must be URL-safe, or
+ * stored percent-encoded, as it becomes part of a URL).
+ */
+export function redisUrlEnv(ctx: RenderContext): V1EnvVar[] {
+  const env: V1EnvVar[] = [];
+  const address = redisAddress(ctx);
+  let hostPort: string;
+  if ('value' in address) hostPort = address.value;
+  else {
+    env.push(toEnv(REDIS_PARTS.address, address));
+    hostPort = `$(${REDIS_PARTS.address})`;
+  }
+  const password = redisPassword(ctx);
+  if (password) env.push(toEnv(REDIS_PARTS.password, password));
+  const userInfo = password ? `:$(${REDIS_PARTS.password})@` : '';
+  env.push({ name: 'REDIS_URL', value: `redis://${userInfo}${hostPort}` });
+  return env;
+}
+
+/** Variables only there to compose REDIS_URL from (the services do not read them). */
+export const REDIS_PARTS = { address: 'ECOM_REDIS_ADDRESS', password: 'ECOM_REDIS_PASSWORD' } as const;
 
 export function toEnv(name: string, source: ValueSource): V1EnvVar {
   return 'value' in source

@@ -1,6 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
-   @kubernetes/client-node's models are data-only classes (no methods, no invariants);
-   manifests are built as plain object literals typed by them, as its own docs do. */
 import type { KubernetesObject, V1OwnerReference } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type EcomStackSpec, type ServiceName } from '../api/ecom-stack';
 

@@ -1,6 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
-   @kubernetes/client-node's models are data-only classes (no methods, no invariants);
-   manifests are built as plain object literals typed by them, as its own docs do. */
 import type { V1Container, V1PodSecurityContext, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import type { ManagedSpec } from '../api/ecom-stack';
 import { CREDENTIAL_KEYS, managedHost, PORTS } from './connections';

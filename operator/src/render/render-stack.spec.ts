@@ -1,4 +1,4 @@
-import { createPrivateKey } from 'node:crypto';
+import { createHash, createPrivateKey } from 'node:crypto';
 import type { V1Deployment, V1Job, V1StatefulSet } from '@kubernetes/client-node';
 import { API_VERSION, KIND, SERVICE_NAMES } from '../api/ecom-stack';
 import { contextFor, countingMaterial, externalInfra } from '../testing/fixtures';
@@ -9,7 +9,8 @@ import {
   buildCredentialsSecret,
   buildSigningKeySecret,
   cryptoSecretMaterial,
-  SIGNING_KEY_FILE,
+  signingKeyFileName,
+  type SigningKeyFile,
 } from './secrets';
 import { stackTopics } from './topics-job';
 import { CONFIG_HASH_ANNOTATION } from './workloads';
@@ -147,10 +148,13 @@ describe('renderStack', () => {
       name: 'mongo-conn',
       key: 'user',
     });
-    expect(env.find((e) => e.name === 'REDIS_ADDRESS')?.valueFrom?.secretKeyRef).toEqual({
+    expect(env.find((e) => e.name === 'ECOM_REDIS_ADDRESS')?.valueFrom?.secretKeyRef).toEqual({
       name: 'redis-conn',
       key: 'address',
     });
+    expect(env.find((e) => e.name === 'REDIS_URL')?.value).toBe(
+      'redis://:$(ECOM_REDIS_PASSWORD)@$(ECOM_REDIS_ADDRESS)',
+    );
   });
 
   it('creates every catalogue topic and its dead-letter topic in a Job named after its content', () => {
@@ -171,11 +175,20 @@ describe('renderStack', () => {
 describe('generated secrets', () => {
   const ctx = contextFor();
 
-  it('holds a real ES256 key', () => {
+  it('holds a real ES256 key, in a <kid>.es256.json file named after its thumbprint', () => {
     const secret = buildSigningKeySecret(ctx, cryptoSecretMaterial);
-    const key = createPrivateKey(secret.stringData[SIGNING_KEY_FILE] ?? '');
+    const [[fileName, content] = ['', '']] = Object.entries(secret.stringData);
+    expect(Object.keys(secret.stringData)).toHaveLength(1);
+    const file = JSON.parse(content) as SigningKeyFile;
+    expect(fileName).toBe(signingKeyFileName(file.kid));
+    expect(fileName).toMatch(/^[-._a-zA-Z0-9]+$/); // a valid Secret key
+    const key = createPrivateKey({ key: file.privateJwk, format: 'jwk' });
     expect(key.asymmetricKeyType).toBe('ec');
     expect(key.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    const { crv, kty, x, y } = file.privateJwk;
+    const thumbprint = createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest('base64url');
+    expect(file.kid).toBe(thumbprint);
+    expect(Date.parse(file.createdAt)).not.toBeNaN();
   });
 
   it('gives each service its own database', () => {

@@ -1,22 +1,41 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { servicesUsing } from './service-catalog';
 import { CREDENTIAL_KEYS, managedHost, PORTS } from './connections';
 import { metadata, names, type RenderContext, type Rendered } from './context';
+
+/**
+ * One ES256 signing key in the auth service's key-ring format
+ * (services/auth/src/keys/signing-key-ring.ts): a JSON file named `<kid>.es256.json`.
+ */
+export interface SigningKeyFile {
+  kid: string;
+  /** ISO 8601; the newest key of the directory signs. */
+  createdAt: string;
+  privateJwk: { kty: 'EC'; crv: 'P-256'; x: string; y: string; d: string };
+}
 
 /** Randomness behind generated secrets, injected so builders stay pure and tests deterministic. */
 export interface SecretMaterial {
   /** A URL-safe random token (hex) of `bytes` random bytes. */
   token(bytes: number): string;
-  /** A fresh ES256 (P-256) private key as PKCS#8 PEM. */
-  es256PrivateKeyPem(): string;
+  /** A fresh ES256 (P-256) signing key, its kid the RFC 7638 thumbprint of its public key. */
+  es256SigningKey(): SigningKeyFile;
 }
 
 export const cryptoSecretMaterial: SecretMaterial = {
   token: (bytes) => randomBytes(bytes).toString('hex'),
-  es256PrivateKeyPem: () =>
-    generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      .privateKey.export({ type: 'pkcs8', format: 'pem' })
-      .toString(),
+  es256SigningKey: () => {
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    const { x, y, d } = jwk;
+    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !x || !y || !d) throw new Error('not a P-256 key');
+    // RFC 7638: the required members in lexicographic order, no whitespace.
+    const thumbprint = JSON.stringify({ crv: 'P-256', kty: 'EC', x, y });
+    return {
+      kid: createHash('sha256').update(thumbprint).digest('base64url'),
+      createdAt: new Date().toISOString(),
+      privateJwk: { kty: 'EC', crv: 'P-256', x, y, d },
+    };
+  },
 };
 
 export interface SecretObject extends Rendered {
@@ -24,20 +43,29 @@ export interface SecretObject extends Rendered {
   stringData: Record<string, string>;
 }
 
-export const SIGNING_KEY_FILE = 'signing-key.pem';
+/** The auth service reads every file of its keys directory with this suffix. */
+export const SIGNING_KEY_FILE_SUFFIX = '.es256.json';
+
+export function signingKeyFileName(kid: string): string {
+  return `${kid}${SIGNING_KEY_FILE_SUFFIX}`;
+}
 
 /**
- * The auth service's JWT signing key. Created once, when absent, and never
- * re-applied: rotating it is a deliberate act (delete the Secret, or point
- * spec.auth.signingKeySecretName at a new one).
+ * The auth service's JWT signing keys: mounted as its AUTH_KEYS_DIR, one
+ * `<kid>.es256.json` per key, the newest signing. Created once, when absent,
+ * and never re-applied: the service only reads it (AUTH_KEYS_WRITABLE=false),
+ * so rotating is adding a newer key file to the Secret (the service reloads the
+ * directory) and later removing the old one, or pointing
+ * spec.auth.signingKeySecretName at a new Secret.
  */
 export function buildSigningKeySecret(ctx: RenderContext, material: SecretMaterial): SecretObject {
+  const key = material.es256SigningKey();
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: metadata(ctx, names.signingKey(ctx), 'auth'),
     type: 'Opaque',
-    stringData: { [SIGNING_KEY_FILE]: material.es256PrivateKeyPem(), alg: 'ES256' },
+    stringData: { [signingKeyFileName(key.kid)]: JSON.stringify(key) },
   };
 }
 

@@ -8,7 +8,10 @@ export interface ServiceNeeds {
   name: ServiceName;
   port: number;
   store: Store;
+  /** Reads REDIS_URL (auth: login throttling; user: profile cache). */
   redis: boolean;
+  /** Verifies access tokens itself, against auth's JWKS (every service but auth, which signs them). */
+  verifiesTokens: boolean;
   /** Holds Dapr Workflow / actor state, so its sidecar needs the actor state store. */
   actors: boolean;
 }
@@ -27,7 +30,8 @@ export const SERVICES: readonly ServiceNeeds[] = SERVICE_NAMES.map((name) => ({
   name,
   port: SERVICE_PORTS[name],
   store: STORES[name],
-  redis: name === 'user',
+  redis: name === 'auth' || name === 'user',
+  verifiesTokens: name !== 'auth',
   actors: name === 'saga',
 }));
 

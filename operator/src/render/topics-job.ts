@@ -1,6 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
-   @kubernetes/client-node's models are data-only classes (no methods, no invariants);
-   manifests are built as plain object literals typed by them, as its own docs do. */
 import type { V1Job } from '@kubernetes/client-node';
 import { deadLetterTopic, eventNames } from '@ecom/shared/events/catalogue';
 import { kafkaBrokers, toEnv } from './connections';

@@ -1,6 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
-   @kubernetes/client-node's models are data-only classes (no methods, no invariants);
-   manifests are built as plain object literals typed by them, as its own docs do. */
 import { createHash } from 'node:crypto';
 import type {
   V1ConfigMap,
@@ -11,9 +8,9 @@ import type {
   V1VolumeMount,
 } from '@kubernetes/client-node';
 import type { ServiceName } from '../api/ecom-stack';
-import { CREDENTIAL_KEYS, databaseUrl, redisAddress, redisPassword, toEnv } from './connections';
+import { durationSeconds } from '../api/duration';
+import { CREDENTIAL_KEYS, databaseUrl, redisUrlEnv, toEnv } from './connections';
 import { metadata, names, selectorLabels, type RenderContext, type Rendered } from './context';
-import { SIGNING_KEY_FILE } from './secrets';
 import { SERVICES, type ServiceNeeds } from './service-catalog';
 
 export type ConfigMapObject = V1ConfigMap & Rendered;
@@ -23,7 +20,6 @@ export type ServiceObject = V1Service & Rendered;
 /** Ports of the Dapr sidecar inside every pod. */
 export const DAPR_HTTP_PORT = 3500;
 export const DAPR_GRPC_PORT = 50001;
-const SIGNING_KEY_DIR = '/var/run/secrets/ecom/signing-key';
 /** Annotation on the pod template with a hash of its configuration, so a config change rolls the pods. */
 export const CONFIG_HASH_ANNOTATION = 'ecom-micro.io/config-hash';
 
@@ -34,36 +30,52 @@ export function imageOf(ctx: RenderContext, service: ServiceName): string {
   return `${registry.replace(/\/+$/, '')}/ecom-${service}:${tag ?? ctx.spec.version}`;
 }
 
-/** Plain settings of one service: its ConfigMap, read as environment variables. */
+/** Where the auth service's signing-key Secret is mounted: its AUTH_KEYS_DIR. */
+export const AUTH_KEYS_DIR = '/var/run/secrets/ecom/auth-keys';
+/** Port e-mail goes to when the stack has no SMTP server (provider `log`): nothing listens there. */
+const NO_SMTP = { host: '127.0.0.1', port: 25 };
+
+/** auth's JWKS, through the pod's own sidecar (service invocation), as every verifying service reads it. */
+export function authJwksUrl(): string {
+  return `http://127.0.0.1:${DAPR_HTTP_PORT}/v1.0/invoke/auth/method/.well-known/jwks.json`;
+}
+
+/**
+ * Plain settings of one service: its ConfigMap, read as environment variables.
+ * The names are those of the services' config schemas (services/<id>/src/config.ts);
+ * service-env.spec.ts parses what a pod gets with each of them.
+ */
 export function buildServiceConfigMap(ctx: RenderContext, svc: ServiceNeeds): ConfigMapObject {
   const spec = ctx.spec;
   const data: Record<string, string> = {
+    // Not config: for the logs, for Node/Express, and to see which release a pod runs.
     SERVICE_NAME: svc.name,
     NODE_ENV: 'production',
+    ECOM_VERSION: spec.version,
     APP_PORT: String(svc.port),
     DAPR_HOST: '127.0.0.1',
     DAPR_HTTP_PORT: String(DAPR_HTTP_PORT),
     DAPR_GRPC_PORT: String(DAPR_GRPC_PORT),
     // The services' log level follows the stack's (the same names: debug, info, warn, error).
     LOG_LEVEL: spec.dapr.logLevel,
-    ECOM_VERSION: spec.version,
   };
+  if (svc.verifiesTokens) data.AUTH_JWKS_URL = authJwksUrl();
   if (svc.name === 'auth') {
-    data.SIGNING_KEY_FILE = `${SIGNING_KEY_DIR}/${SIGNING_KEY_FILE}`;
-    data.ACCESS_TOKEN_TTL = spec.auth.accessTokenTtl;
-    data.REFRESH_TOKEN_TTL = spec.auth.refreshTokenTtl;
-    data.ADMIN_EMAIL = `admin@${ctx.name}.${ctx.namespace}`;
+    data.AUTH_KEYS_DIR = AUTH_KEYS_DIR;
+    // A mounted Secret is read-only: the service must not try to generate or rotate keys in it.
+    data.AUTH_KEYS_WRITABLE = 'false';
+    data.ACCESS_TOKEN_TTL_S = String(Math.round(durationSeconds(spec.auth.accessTokenTtl)));
+    data.SESSION_TTL_S = String(Math.round(durationSeconds(spec.auth.refreshTokenTtl)));
+    data.ADMIN_EMAIL = `admin@${ctx.name}.${ctx.namespace}.local`;
   }
   if (svc.name === 'notification') {
     const email = spec.notification.email;
-    data.EMAIL_PROVIDER = email.provider;
-    data.EMAIL_FROM = email.from;
-    if (email.smtp) {
-      data.SMTP_HOST = email.smtp.host;
-      data.SMTP_PORT = String(email.smtp.port);
-    }
-    data.SMS_PROVIDER = spec.notification.sms.provider;
-    data.PUSH_PROVIDER = spec.notification.push.provider;
+    const smtp = email.provider === 'smtp' && email.smtp ? email.smtp : NO_SMTP;
+    data.NOTIFY_FROM = email.from;
+    data.SMTP_HOST = smtp.host;
+    data.SMTP_PORT = String(smtp.port);
+    // 465 is SMTP over TLS from the first byte; other ports upgrade with STARTTLS when offered.
+    data.SMTP_SECURE = String(smtp.port === 465);
   }
   Object.assign(data, spec.services[svc.name].env);
   return {
@@ -80,11 +92,7 @@ function secretEnv(ctx: RenderContext, svc: ServiceNeeds): V1EnvVar[] {
   env.push(
     toEnv(svc.store === 'postgres' ? 'DATABASE_URL' : 'MONGODB_URL', databaseUrl(ctx, svc.name, svc.store)),
   );
-  if (svc.redis) {
-    env.push(toEnv('REDIS_ADDRESS', redisAddress(ctx)));
-    const password = redisPassword(ctx);
-    if (password) env.push(toEnv('REDIS_PASSWORD', password));
-  }
+  if (svc.redis) env.push(...redisUrlEnv(ctx));
   if (svc.name === 'auth') {
     env.push(
       toEnv('ADMIN_PASSWORD', {
@@ -92,10 +100,11 @@ function secretEnv(ctx: RenderContext, svc: ServiceNeeds): V1EnvVar[] {
       }),
     );
   }
-  const smtp = ctx.spec.notification.email.smtp;
-  if (svc.name === 'notification' && smtp?.credentialsSecretName !== undefined) {
-    env.push(toEnv('SMTP_USERNAME', { secretKeyRef: { name: smtp.credentialsSecretName, key: 'username' } }));
-    env.push(toEnv('SMTP_PASSWORD', { secretKeyRef: { name: smtp.credentialsSecretName, key: 'password' } }));
+  const email = ctx.spec.notification.email;
+  const credentials = email.provider === 'smtp' ? email.smtp?.credentialsSecretName : undefined;
+  if (svc.name === 'notification' && credentials !== undefined) {
+    env.push(toEnv('SMTP_USER', { secretKeyRef: { name: credentials, key: 'username' } }));
+    env.push(toEnv('SMTP_PASSWORD', { secretKeyRef: { name: credentials, key: 'password' } }));
   }
   return env;
 }
@@ -138,7 +147,7 @@ export function buildDeployment(
   const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
   if (svc.name === 'auth') {
     volumes.push({ name: 'signing-key', secret: { secretName: names.signingKey(ctx), defaultMode: 0o440 } });
-    mounts.push({ name: 'signing-key', mountPath: SIGNING_KEY_DIR, readOnly: true });
+    mounts.push({ name: 'signing-key', mountPath: AUTH_KEYS_DIR, readOnly: true });
   }
   const podLabels = { ...metadata(ctx, '', svc.name).labels };
   return {

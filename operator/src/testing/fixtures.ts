@@ -1,6 +1,6 @@
 import { resolveSpec } from '../api/resolve-spec';
 import type { RenderContext } from '../render/context';
-import type { SecretMaterial } from '../render/secrets';
+import type { SecretMaterial, SigningKeyFile } from '../render/secrets';
 
 /** A render context from a raw spec, failing loudly if the spec is invalid. */
 export function contextFor(rawSpec: unknown = {}, name = 'shop', namespace = 'prod'): RenderContext {
@@ -17,9 +17,13 @@ export function countingMaterial(): SecretMaterial & { calls: number } {
       m.calls += 1;
       return `t${m.calls}`.padEnd(bytes * 2, '0');
     },
-    es256PrivateKeyPem() {
+    es256SigningKey(): SigningKeyFile {
       m.calls += 1;
-      return `-----BEGIN PRIVATE KEY-----\nfake-${m.calls}\n-----END PRIVATE KEY-----\n`;
+      return {
+        kid: `kid-${m.calls}`,
+        createdAt: '2026-01-01T00:00:00.000Z',
+        privateJwk: { kty: 'EC', crv: 'P-256', x: `x${m.calls}`, y: `y${m.calls}`, d: `d${m.calls}` },
+      };
     },
   };
   return m;
