@@ -14,21 +14,15 @@ import type { RenderedDaprResources } from './components';
 import { sidecarSpec } from './sidecar';
 import type { ProcessSpec } from './supervisor';
 
-/**
- * The services to run: those that exist in this checkout (a folder with
- * src/main.ts), narrowed by ECOM_STACK_SERVICES (a comma list, or `none`).
- */
+/** The services that exist in this checkout (a folder with src/main.ts). */
 export function presentServicesUnfiltered(): ServiceId[] {
   return serviceIds.filter((id) => existsSync(path.join(repoDir, 'services', id, 'src', 'main.ts')));
 }
 
+/** The services to run: those present, narrowed by ECOM_STACK_SERVICES (a comma list, or `none`). */
 export function presentServices(): ServiceId[] {
   const wanted = process.env.ECOM_STACK_SERVICES?.split(',').map((s) => s.trim());
-  return serviceIds.filter(
-    (id) =>
-      existsSync(path.join(repoDir, 'services', id, 'src', 'main.ts')) &&
-      (wanted === undefined || wanted.includes(id)),
-  );
+  return presentServicesUnfiltered().filter((id) => wanted === undefined || wanted.includes(id));
 }
 
 /** The environment the stack gives a service: its ports, its own database, and the shared parts. */

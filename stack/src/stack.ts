@@ -79,11 +79,6 @@ export async function restartService(s: StackSettings, id: ServiceId, progress: 
   await timed(progress, serviceSidecarSpec(s, id, dapr));
 }
 
-/** Every process name the stack may run, in start order. */
-export function allProcessNames(s: StackSettings): string[] {
-  return [...infrastructure(s).map((p) => p.name), ...serviceIds.flatMap((id) => [id, `${id}-dapr`])];
-}
-
 /** Stops everything in reverse start order; safe to call when nothing runs. */
 export async function down(s: StackSettings, progress: Progress): Promise<void> {
   const services = serviceIds.flatMap((id) => [`${id}-dapr`, id]);

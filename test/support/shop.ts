@@ -1,90 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { appSpec } from '../../stack/src/services';
-import { servicePorts, type ServiceId } from '../../stack/src/settings';
+import type { ServiceId } from '../../stack/src/settings';
 import { loadStackSettings } from '../../stack/src/stack';
 import { killProcess, startProcess } from '../../stack/src/supervisor';
 import { eventually } from '../../stack/test/support/eventually';
+import {
+  call,
+  expectStatus,
+  loginAdmin,
+  newCustomer,
+  type Answer,
+  type TestCustomer,
+} from '../../stack/test/support/shop-client';
+
+export { call, newCustomer, type Answer };
 
 /**
  * A client of the running shop, as a customer or an admin would be: every call
  * goes through a Dapr sidecar (order's by default), never to an app directly.
  */
 
-export interface Answer<T> {
-  status: number;
-  body: T;
-}
-
 const settings = loadStackSettings();
-
-export async function call<T>(
-  appId: string,
-  method: string,
-  path: string,
-  options: { body?: unknown; token?: string; headers?: Record<string, string>; via?: ServiceId } = {},
-): Promise<Answer<T>> {
-  const port = servicePorts(options.via ?? 'order').daprHttp;
-  const response = await fetch(
-    `http://127.0.0.1:${port}/v1.0/invoke/${appId}/method/${path.replace(/^\//, '')}`,
-    {
-      method,
-      headers: {
-        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        ...options.headers,
-      },
-      body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
-      signal: AbortSignal.timeout(30_000),
-    },
-  );
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = text ? (JSON.parse(text) as unknown) : {};
-  } catch {
-    // not JSON: keep the text for the failure message
-  }
-  return { status: response.status, body: body as T };
-}
-
-function expectStatus<T>(answer: Answer<T>, status: number, what: string): T {
-  if (answer.status !== status) {
-    throw new Error(
-      `${what}: expected ${status}, got ${answer.status} ${JSON.stringify(answer.body).slice(0, 400)}`,
-    );
-  }
-  return answer.body;
-}
 
 let adminToken: Promise<string> | undefined;
 
 /** The seeded admin's access token (logged in once per test file). */
 export function admin(): Promise<string> {
-  adminToken ??= call<{ accessToken: string }>('auth', 'POST', '/auth/login', {
-    body: { email: settings.ADMIN_EMAIL, password: settings.ADMIN_PASSWORD },
-  }).then((answer) => expectStatus(answer, 200, 'admin login').accessToken);
+  adminToken ??= loginAdmin().then((tokens) => tokens.accessToken);
   return adminToken;
 }
 
-export interface Customer {
-  userId: string;
-  token: string;
-}
-
-/** A freshly registered customer with an access token. */
-export async function newCustomer(): Promise<Customer> {
-  const email = `saga-${randomUUID()}@example.com`;
-  const password = `pw-${randomUUID()}`;
-  const registered = await call<{ userId: string }>('auth', 'POST', '/auth/register', {
-    body: { email, password, name: 'Saga Customer' },
-  });
-  const { userId } = expectStatus(registered, 201, 'register');
-  const login = await call<{ accessToken: string }>('auth', 'POST', '/auth/login', {
-    body: { email, password },
-  });
-  return { userId, token: expectStatus(login, 200, 'login').accessToken };
-}
+export type Customer = TestCustomer;
 
 export interface Product {
   sku: string;

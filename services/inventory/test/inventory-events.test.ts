@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { eventSchemas, type EventName } from '@ecom/shared';
+import type { EventName } from '@ecom/shared';
 import type { DataSource } from 'typeorm';
 import { consistently, eventually } from '../../../stack/test/support/eventually';
-import { startTestApp, type TestApp } from '../../../stack/test/support/test-app';
+import { startEventObserver } from '../../../stack/test/support/event-observer';
+import type { TestApp } from '../../../stack/test/support/test-app';
 import { connectInventoryDb, inventoryOver, uniqueSku } from './support';
 
 const observed = [
@@ -19,20 +20,8 @@ describe('inventory events leave through the outbox, exactly one per change', ()
 
   beforeAll(async () => {
     db = await connectInventoryDb();
-    probe = await startTestApp({
-      appId: `inventory-events-probe-${randomUUID().slice(0, 8)}`,
-      routes: (app) => {
-        app.get('/dapr/subscribe', (_req, res) =>
-          res.json(observed.map((topic) => ({ pubsubname: 'pubsub', topic, route: `/in/${topic}` }))),
-        );
-        for (const topic of observed) {
-          app.post(`/in/${topic}`, (req, res) => {
-            const event = eventSchemas[topic].parse((req.body as { data?: unknown }).data);
-            received.push({ topic, orderId: event.orderId });
-            res.json({ status: 'SUCCESS' });
-          });
-        }
-      },
+    probe = await startEventObserver('inventory-events-probe', observed, (topic, event) => {
+      received.push({ topic, orderId: event.orderId });
     });
   });
 

@@ -1,17 +1,8 @@
 import { EntitySchema } from 'typeorm';
-import type { ReservationStatus, Shortfall } from '../domain/model';
+import type { Product, ReservationStatus, Shortfall } from '../domain/model';
 
-export interface ProductRow {
-  sku: string;
-  name: string;
-  price: number;
-  currency: string;
-  available: number;
-  reserved: number;
-  sold: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** A row of `products` is the domain product as it stands. */
+export type ProductRow = Product;
 
 /** The stock counters can never go negative: the database refuses it, whatever the code does. */
 export const ProductEntity = new EntitySchema<ProductRow>({

@@ -1,21 +1,8 @@
 import { EntitySchema } from 'typeorm';
-import type { OrderLine, OrderStatus } from '../domain/model';
+import type { Order } from '../domain/model';
 
-export interface OrderRow {
-  orderId: string;
-  customerId: string;
-  status: OrderStatus;
-  items: OrderLine[];
-  total: number;
-  currency: string;
-  paymentToken: string;
-  cancellationReason: string | null;
-  idempotencyKey: string | null;
-  requestHash: string | null;
-  deadline: Date;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** A row of `orders` is the domain order as it stands. */
+export type OrderRow = Order;
 
 /**
  * Orders. The CHECKs keep a CANCELLED order's reason and the known statuses

@@ -1,18 +1,8 @@
 import { EntitySchema } from 'typeorm';
-import type { PaymentStatus } from '../domain/model';
+import type { Payment } from '../domain/model';
 
-export interface PaymentRow {
-  paymentId: string;
-  orderId: string;
-  customerId: string | null;
-  amount: number;
-  currency: string;
-  status: PaymentStatus;
-  reason: string | null;
-  providerRef: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** A row of `payments`: the domain payment without its refund (a table of its own), plus when it last changed. */
+export type PaymentRow = Omit<Payment, 'refund'> & { updatedAt: Date };
 
 /**
  * Charge attempts. The partial UNIQUE index is the guarantee of "at most one
