@@ -65,10 +65,14 @@ async function children(): Promise<KubernetesObject[]> {
   return lists.flat();
 }
 
-/** Marks every workload of the stack as rolled out, as a kubelet and the workload controllers would. */
-async function markReady(): Promise<void> {
+/**
+ * Marks the stack's workloads as rolled out, as a kubelet and the workload controllers would: every
+ * workload, or only the infrastructure (StatefulSets and the topics Job).
+ */
+async function markReady(only: 'all' | 'infrastructure' = 'all'): Promise<void> {
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   for (const o of await desired()) {
+    if (only === 'infrastructure' && o.kind === 'Deployment') continue;
     const ref = { apiVersion: o.apiVersion, kind: o.kind, namespace: ns, name: o.metadata.name };
     const live = await client.get<
       KubernetesObject & { spec?: { replicas?: number }; status?: { completionTime?: string } }
@@ -128,6 +132,14 @@ afterAll(async () => {
 describe('the operator on a real API server', () => {
   it('creates every child with an owner reference and its own field manager', async () => {
     await applyStack({});
+    // The services wait for their backends and topics: a sidecar started earlier crash-loops.
+    await eventually('infrastructure applied', async () => {
+      const d = (await desired()).filter((o) => o.kind !== 'Deployment');
+      const have = new Set((await children()).map(objectKey));
+      return d.every((o) => have.has(objectKey(o))) ? d : undefined;
+    });
+    expect(await client.list('apps/v1', 'Deployment', ns, `${STACK_LABEL}=${STACK}`)).toEqual([]);
+    await markReady('infrastructure');
     const want = await eventually('children applied', async () => {
       const d = await desired();
       const have = new Set((await children()).map(objectKey));

@@ -40,11 +40,30 @@ run_logged() {
 
 # A lock per part, so two concurrent provisioners (npm start + npm test) never
 # build the same thing at once.
+ECOM_HELD_LOCKS=()
 with_lock() {
   local name="$1"; shift
+  local lockfd rc=0
   exec {lockfd}>"$ECOM_CACHE/.$name.lock"
   flock "$lockfd"
-  "$@"
+  ECOM_HELD_LOCKS+=("$lockfd")
+  "$@" || rc=$?
+  # Released here: a later with_lock on the same name in this process must not wait for itself.
+  unset 'ECOM_HELD_LOCKS[-1]'
+  exec {lockfd}>&-
+  return "$rc"
+}
+
+# daemonize LOG CMD...: starts a long-lived process in its own session, detached from the
+# terminal and without the provisioning locks this script holds (a daemon that inherited one
+# would hold it for as long as it lives). Prints its pid.
+daemonize() {
+  local log="$1"; shift
+  (
+    for fd in "${ECOM_HELD_LOCKS[@]}"; do eval "exec $fd>&-"; done
+    exec setsid "$@" >"$log" 2>&1 </dev/null
+  ) &
+  printf '%s\n' "$!"
 }
 
 apt_install() {

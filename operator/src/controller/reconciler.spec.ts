@@ -35,10 +35,24 @@ function setup(spec: unknown = {}) {
 const count = (cluster: MemoryCluster, kind: string) =>
   [...cluster.objects.values()].filter((o) => o.kind === kind).length;
 
+/** What the StatefulSet and Job controllers would report once every backend is up and the topics exist. */
+function markInfrastructureReady(cluster: MemoryCluster): void {
+  for (const o of cluster.objects.values()) {
+    const generation = (o.metadata as { generation?: number }).generation ?? 0;
+    if (o.kind === 'StatefulSet') {
+      (o as { status?: unknown }).status = { observedGeneration: generation, readyReplicas: 1, replicas: 1 };
+    }
+    if (o.kind === 'Job') (o as { status?: unknown }).status = { succeeded: 1 };
+  }
+}
+
 describe('Reconciler', () => {
-  it('applies every child and reports progress', async () => {
+  it('applies the infrastructure first, the services once it is ready, and reports progress', async () => {
     const { cluster, reconciler, status } = setup();
     const result = await reconciler.reconcile('prod/shop');
+    expect(count(cluster, 'Deployment')).toBe(0);
+    markInfrastructureReady(cluster);
+    await reconciler.reconcile('prod/shop');
     expect(count(cluster, 'Deployment')).toBe(7);
     expect(count(cluster, 'StatefulSet')).toBe(4);
     expect(count(cluster, 'Component')).toBe(2);
@@ -65,9 +79,21 @@ describe('Reconciler', () => {
     expect((await status()).Degraded).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
   });
 
+  it('keeps the services it created while a backend is not ready', async () => {
+    const { cluster, reconciler } = setup();
+    await reconciler.reconcile('prod/shop');
+    markInfrastructureReady(cluster);
+    await reconciler.reconcile('prod/shop');
+    for (const o of cluster.objects.values())
+      if (o.kind === 'StatefulSet') delete (o as { status?: unknown }).status;
+    await reconciler.reconcile('prod/shop');
+    expect(count(cluster, 'Deployment')).toBe(7);
+  });
+
   it('prunes children the spec no longer renders', async () => {
     const { cluster, reconciler } = setup();
     await reconciler.reconcile('prod/shop');
+    markInfrastructureReady(cluster);
     expect(count(cluster, 'StatefulSet')).toBe(4);
     cluster.put(stack({ infrastructure: externalInfra }));
     await reconciler.reconcile('prod/shop');
@@ -91,6 +117,8 @@ describe('Reconciler', () => {
     const { cluster, reconciler, status } = setup();
     cluster.unknownApiVersions.add('dapr.io/v1alpha1');
     cluster.unknownApiVersions.add('dapr.io/v2alpha1');
+    await reconciler.reconcile('prod/shop');
+    markInfrastructureReady(cluster);
     await reconciler.reconcile('prod/shop');
     expect(count(cluster, 'Deployment')).toBe(7);
     expect((await status()).DaprComponentsReady).toMatchObject({

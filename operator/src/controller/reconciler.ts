@@ -41,6 +41,9 @@ export const OWNED_KINDS: readonly { apiVersion: string; kind: string }[] = [
   { apiVersion: 'dapr.io/v2alpha1', kind: 'Subscription' },
 ];
 
+const byName = <T extends KubernetesObject>(items: T[]) =>
+  new Map(items.map((i) => [i.metadata?.name ?? '', i]));
+
 const isDapr = (o: { apiVersion?: string }) => o.apiVersion?.startsWith('dapr.io/') ?? false;
 
 /**
@@ -81,7 +84,7 @@ export class Reconciler {
     let retryable: Error | undefined;
     try {
       await this.ensureGeneratedSecrets(ctx);
-      const daprMissing = await this.applyAll(desired);
+      const daprMissing = await this.applyAll(await this.startable(ctx, desired));
       if (daprMissing) obs.daprMissing = daprMissing;
       await this.prune(ctx, desired, daprMissing === undefined);
     } catch (e) {
@@ -120,6 +123,28 @@ export class Reconciler {
       // createIfAbsent, not apply: a concurrent creator wins and its values stay.
       if (!existing) await client.createIfAbsent(build());
     }
+  }
+
+  /**
+   * What may be applied now. A service's Deployment is first created only once the infrastructure
+   * answers and the topics exist: a sidecar started earlier fails its pub/sub component and crash-loops.
+   * A Deployment that exists is always kept up to date (a backend's restart never removes services);
+   * its watched StatefulSets and Job wake this reconcile when they become ready.
+   */
+  private async startable(ctx: RenderContext, desired: Rendered[]): Promise<Rendered[]> {
+    const infra: Observation = { generation: 0, version: '' };
+    await this.observeInfrastructure(ctx, infra);
+    if ((infra.infrastructure ?? []).every((part) => part.ready)) return desired;
+    const serviceDeployments = new Set(SERVICES.map((s) => names.service(ctx, s.name)));
+    const existing = new Set(
+      (await this.deps.client.list('apps/v1', 'Deployment', ctx.namespace, `${STACK_LABEL}=${ctx.name}`)).map(
+        (d) => d.metadata?.name,
+      ),
+    );
+    return desired.filter(
+      (o) =>
+        o.kind !== 'Deployment' || !serviceDeployments.has(o.metadata.name) || existing.has(o.metadata.name),
+    );
   }
 
   /** Applies every object; returns why the Dapr resources could not be applied, if their CRDs are missing. */
@@ -179,8 +204,6 @@ export class Reconciler {
   private async observe(ctx: RenderContext, obs: Observation): Promise<void> {
     const { client } = this.deps;
     const selector = `${STACK_LABEL}=${ctx.name}`;
-    const byName = <T extends KubernetesObject>(items: T[]) =>
-      new Map(items.map((i) => [i.metadata?.name ?? '', i]));
     const deployments = byName(
       await client.list<V1Deployment & KubernetesObject>('apps/v1', 'Deployment', ctx.namespace, selector),
     );
@@ -188,7 +211,13 @@ export class Reconciler {
       name: s.name,
       ...deploymentReadiness(deployments.get(names.service(ctx, s.name))),
     }));
+    await this.observeInfrastructure(ctx, obs);
+  }
 
+  /** Readiness of each managed backend and of the topics Job. */
+  private async observeInfrastructure(ctx: RenderContext, obs: Observation): Promise<void> {
+    const { client } = this.deps;
+    const selector = `${STACK_LABEL}=${ctx.name}`;
     const infra: Observation['infrastructure'] = [];
     const managed = BACKENDS.filter((b) => ctx.spec.infrastructure[b].mode === 'managed');
     if (managed.length > 0) {

@@ -242,12 +242,13 @@ describe.each(scenarios)('service environment (%s)', (_title, ctx) => {
     expect(config.ADMIN_PASSWORD).toEqual(expect.any(String));
   });
 
-  it('gives notification its SMTP server', () => {
+  it('gives notification its SMTP server, or the log provider when the stack has none', () => {
     const config = loadConfig(notificationConfigSchema, pods.notification.env);
     const email = ctx.spec.notification.email;
     expect(config.NOTIFY_FROM).toBe(email.from);
     if (email.provider === 'smtp') {
       expect(config).toMatchObject({
+        EMAIL_PROVIDER: 'smtp',
         SMTP_HOST: 'smtp.example.com',
         SMTP_PORT: 465,
         SMTP_SECURE: true,
@@ -255,7 +256,8 @@ describe.each(scenarios)('service environment (%s)', (_title, ctx) => {
         SMTP_PASSWORD: 'smtp-pw',
       });
     } else {
-      expect(config.SMTP_USER).toBeUndefined();
+      expect(config.EMAIL_PROVIDER).toBe('log');
+      expect([config.SMTP_HOST, config.SMTP_USER]).toEqual([undefined, undefined]);
     }
   });
 });

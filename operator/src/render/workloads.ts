@@ -32,8 +32,6 @@ export function imageOf(ctx: RenderContext, service: ServiceName): string {
 
 /** Where the auth service's signing-key Secret is mounted: its AUTH_KEYS_DIR. */
 export const AUTH_KEYS_DIR = '/var/run/secrets/ecom/auth-keys';
-/** Port e-mail goes to when the stack has no SMTP server (provider `log`): nothing listens there. */
-const NO_SMTP = { host: '127.0.0.1', port: 25 };
 
 /** auth's JWKS, through the pod's own sidecar (service invocation), as every verifying service reads it. */
 export function authJwksUrl(): string {
@@ -70,12 +68,17 @@ export function buildServiceConfigMap(ctx: RenderContext, svc: ServiceNeeds): Co
   }
   if (svc.name === 'notification') {
     const email = spec.notification.email;
-    const smtp = email.provider === 'smtp' && email.smtp ? email.smtp : NO_SMTP;
     data.NOTIFY_FROM = email.from;
-    data.SMTP_HOST = smtp.host;
-    data.SMTP_PORT = String(smtp.port);
-    // 465 is SMTP over TLS from the first byte; other ports upgrade with STARTTLS when offered.
-    data.SMTP_SECURE = String(smtp.port === 465);
+    if (email.provider === 'smtp' && email.smtp) {
+      data.EMAIL_PROVIDER = 'smtp';
+      data.SMTP_HOST = email.smtp.host;
+      data.SMTP_PORT = String(email.smtp.port);
+      // 465 is SMTP over TLS from the first byte; other ports upgrade with STARTTLS when offered.
+      data.SMTP_SECURE = String(email.smtp.port === 465);
+    } else {
+      // No mail server: each mail goes to the service's structured log.
+      data.EMAIL_PROVIDER = 'log';
+    }
   }
   Object.assign(data, spec.services[svc.name].env);
   return {
@@ -122,6 +125,9 @@ function daprAnnotations(ctx: RenderContext, svc: ServiceNeeds): Record<string, 
     'dapr.io/app-health-check-path': '/healthz',
     'dapr.io/enable-app-health-check': 'true',
     'dapr.io/graceful-shutdown-seconds': '20',
+    // The pods mount no ServiceAccount token, which the sidecar's built-in Kubernetes secret store
+    // needs; the components' secrets are resolved by Dapr's operator instead.
+    'dapr.io/disable-builtin-k8s-secret-store': 'true',
   };
   const { requests, limits } = dapr.sidecarResources;
   if (requests?.cpu) annotations['dapr.io/sidecar-cpu-request'] = requests.cpu;

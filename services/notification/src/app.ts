@@ -1,5 +1,6 @@
 import { createServiceApp, JwtVerifier, type Logger, type ServiceApp, mongoReadiness } from '@ecom/shared';
 import type { Connection } from 'mongoose';
+import { LogEmailProvider } from './channels/log-email-provider';
 import { SmtpEmailProvider } from './channels/smtp-email-provider';
 import { WebhookProvider } from './channels/webhook-provider';
 import type { NotificationConfig } from './config';
@@ -28,15 +29,20 @@ export async function createNotificationApp(
   await store.init();
   const clock = { now: () => new Date() };
 
-  const email = new SmtpEmailProvider({
-    host: config.SMTP_HOST,
-    port: config.SMTP_PORT,
-    secure: config.SMTP_SECURE,
-    from: config.NOTIFY_FROM,
-    timeoutMs: config.PROVIDER_TIMEOUT_MS,
-    ...(config.SMTP_USER ? { user: config.SMTP_USER, password: config.SMTP_PASSWORD ?? '' } : {}),
-  });
-  const providers: Partial<Record<Channel, ChannelProvider>> = { email };
+  const smtp =
+    config.EMAIL_PROVIDER === 'smtp' && config.SMTP_HOST !== undefined
+      ? new SmtpEmailProvider({
+          host: config.SMTP_HOST,
+          port: config.SMTP_PORT,
+          secure: config.SMTP_SECURE,
+          from: config.NOTIFY_FROM,
+          timeoutMs: config.PROVIDER_TIMEOUT_MS,
+          ...(config.SMTP_USER ? { user: config.SMTP_USER, password: config.SMTP_PASSWORD ?? '' } : {}),
+        })
+      : undefined;
+  const providers: Partial<Record<Channel, ChannelProvider>> = {
+    email: smtp ?? new LogEmailProvider(logger, config.NOTIFY_FROM),
+  };
   if (config.SMS_WEBHOOK_URL) {
     providers.sms = new WebhookProvider({
       channel: 'sms',
@@ -88,7 +94,7 @@ export async function createNotificationApp(
     readiness: [
       mongoReadiness(connection),
       // Mail can wait in the queue while the SMTP server is away: not critical.
-      { name: 'smtp', critical: false, check: () => email.verify() },
+      ...(smtp ? [{ name: 'smtp', critical: false, check: () => smtp.verify() }] : []),
     ],
     routes: (app) => {
       subscriptions.mount(app);
@@ -96,7 +102,7 @@ export async function createNotificationApp(
     },
     onShutdown: async () => {
       await dispatcher.stop();
-      email.close();
+      smtp?.close();
       await connection.close();
     },
   });

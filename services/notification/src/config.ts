@@ -1,29 +1,38 @@
 import { authConfigSchema, baseConfigSchema, millis } from '@ecom/shared';
 import { z } from 'zod';
 
-export const notificationConfigSchema = baseConfigSchema.extend(authConfigSchema.shape).extend({
-  MONGODB_URL: z.string().min(1),
-  SMTP_HOST: z.string().min(1),
-  SMTP_PORT: z.coerce.number().int().min(1).max(65535),
-  SMTP_SECURE: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
-  SMTP_USER: z.string().optional(),
-  SMTP_PASSWORD: z.string().optional(),
-  NOTIFY_FROM: z.string().default('ecom-micro <no-reply@ecom.local>'),
-  /** HTTP providers for SMS and push; a channel without one records its messages as failed. */
-  SMS_WEBHOOK_URL: z.url().optional(),
-  SMS_WEBHOOK_TOKEN: z.string().optional(),
-  PUSH_WEBHOOK_URL: z.url().optional(),
-  PUSH_WEBHOOK_TOKEN: z.string().optional(),
-  PROVIDER_TIMEOUT_MS: millis().default(10_000),
-  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
-  NOTIFY_BACKOFF_BASE_MS: millis().default(2_000),
-  NOTIFY_BACKOFF_MAX_MS: millis().default(300_000),
-  NOTIFY_LEASE_MS: millis().default(60_000),
-  NOTIFY_POLL_MS: millis().default(1_000),
-  /** How long an event about a not-yet-known user or order is retried before its notification is recorded failed. */
-  NOTIFY_CONTEXT_WAIT_MS: millis().default(60_000),
-});
+export const notificationConfigSchema = baseConfigSchema
+  .extend(authConfigSchema.shape)
+  .extend({
+    MONGODB_URL: z.string().min(1),
+    /** `smtp` sends mail; `log` writes each mail to the structured log (a stack with no mail server). */
+    EMAIL_PROVIDER: z.enum(['smtp', 'log']).default('smtp'),
+    SMTP_HOST: z.string().min(1).optional(),
+    SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(25),
+    SMTP_SECURE: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+    SMTP_USER: z.string().optional(),
+    SMTP_PASSWORD: z.string().optional(),
+    NOTIFY_FROM: z.string().default('ecom-micro <no-reply@ecom.local>'),
+    /** HTTP providers for SMS and push; a channel without one records its messages as failed. */
+    SMS_WEBHOOK_URL: z.url().optional(),
+    SMS_WEBHOOK_TOKEN: z.string().optional(),
+    PUSH_WEBHOOK_URL: z.url().optional(),
+    PUSH_WEBHOOK_TOKEN: z.string().optional(),
+    PROVIDER_TIMEOUT_MS: millis().default(10_000),
+    NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+    NOTIFY_BACKOFF_BASE_MS: millis().default(2_000),
+    NOTIFY_BACKOFF_MAX_MS: millis().default(300_000),
+    NOTIFY_LEASE_MS: millis().default(60_000),
+    NOTIFY_POLL_MS: millis().default(1_000),
+    /** How long an event about a not-yet-known user or order is retried before its notification is recorded failed. */
+    NOTIFY_CONTEXT_WAIT_MS: millis().default(60_000),
+  })
+  .superRefine((config, ctx) => {
+    if (config.EMAIL_PROVIDER === 'smtp' && config.SMTP_HOST === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['SMTP_HOST'], message: 'required when EMAIL_PROVIDER is smtp' });
+    }
+  });
 export type NotificationConfig = z.infer<typeof notificationConfigSchema>;
