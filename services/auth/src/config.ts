@@ -21,9 +21,20 @@ export const authServiceConfigSchema = baseConfigSchema.extend({
   SESSION_TTL_S: seconds().default(7 * 24 * 3600),
   AUTH_KEY_ROTATE_AFTER_S: seconds().default(30 * 24 * 3600),
   AUTH_KEY_RELOAD_MS: millis().default(60_000),
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
+  /** Failed logins an account may have before each further one delays its logins (progressive delay). */
+  LOGIN_ACCOUNT_FREE_FAILURES: z.coerce.number().int().positive().default(5),
+  /** The first delay; it doubles with each further failure up to the maximum. */
+  LOGIN_ACCOUNT_DELAY_BASE_S: seconds().default(1),
+  LOGIN_ACCOUNT_DELAY_MAX_S: seconds().default(60),
   LOGIN_MAX_FAILURES_PER_CLIENT: z.coerce.number().int().positive().default(100),
+  /** Failures after which a trusted device waits like a new one. */
+  LOGIN_MAX_FAILURES_PER_DEVICE: z.coerce.number().int().positive().default(10),
   LOGIN_FAILURE_WINDOW_S: seconds().default(900),
+  /** How long a device stays trusted after its last successful login. */
+  LOGIN_DEVICE_TTL_S: seconds().default(30 * 24 * 3600),
+  /** "Email already registered" answers one client may get per window before it waits. */
+  REGISTER_MAX_DUPLICATES_PER_CLIENT: z.coerce.number().int().positive().default(10),
+  REGISTER_DUPLICATE_WINDOW_S: seconds().default(3600),
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: z.string().min(8).optional(),
   OUTBOX_POLL_MS: millis().default(1_000),

@@ -9,12 +9,14 @@ import {
   MongoOutboxRelay,
   mongoReadiness,
   redisReadiness,
+  RedisSessionDenylist,
 } from '@ecom/shared';
 import { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import mongoose from 'mongoose';
 import { authServiceConfigSchema } from './config';
 import { AuthService } from './domain/auth-service';
+import { accountDelaySeconds } from './domain/login-delay';
 import type { Clock, Randomness } from './domain/ports';
 import { authRoutes } from './http/routes';
 import { JwtAccessTokenIssuer } from './keys/jwt-access-token-issuer';
@@ -22,7 +24,10 @@ import { SigningKeyRing } from './keys/signing-key-ring';
 import { Argon2PasswordHasher } from './store/argon2-password-hasher';
 import { MongoAccountStore } from './store/mongo-account-store';
 import { MongoSessionStore } from './store/mongo-session-store';
+import { RedisEndedSessions } from './store/redis-ended-sessions';
 import { RedisLoginThrottle } from './store/redis-login-throttle';
+import { RedisRegistrationThrottle } from './store/redis-registration-throttle';
+import { RedisTrustedDevices } from './store/redis-trusted-devices';
 
 async function main(): Promise<void> {
   const config = loadConfig(authServiceConfigSchema);
@@ -71,6 +76,11 @@ async function main(): Promise<void> {
   const auth = new AuthService({
     accounts,
     sessions,
+    // Every token of an ended session has expired once its TTL and the skew passed (plus a margin).
+    endedSessions: new RedisEndedSessions(
+      redis,
+      config.ACCESS_TOKEN_TTL_S + config.AUTH_CLOCK_TOLERANCE_S + 60,
+    ),
     hasher: new Argon2PasswordHasher(),
     tokens: new JwtAccessTokenIssuer(keys, clock, {
       issuer: config.AUTH_ISSUER,
@@ -78,9 +88,20 @@ async function main(): Promise<void> {
       ttlSeconds: config.ACCESS_TOKEN_TTL_S,
     }),
     throttle: new RedisLoginThrottle(redis, {
-      maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      accountDelaySeconds: (failures) =>
+        accountDelaySeconds(failures, {
+          freeFailures: config.LOGIN_ACCOUNT_FREE_FAILURES,
+          baseSeconds: config.LOGIN_ACCOUNT_DELAY_BASE_S,
+          maxSeconds: config.LOGIN_ACCOUNT_DELAY_MAX_S,
+        }),
       maxFailuresPerClient: config.LOGIN_MAX_FAILURES_PER_CLIENT,
+      maxFailuresPerDevice: config.LOGIN_MAX_FAILURES_PER_DEVICE,
       windowSeconds: config.LOGIN_FAILURE_WINDOW_S,
+    }),
+    devices: new RedisTrustedDevices(redis, config.LOGIN_DEVICE_TTL_S),
+    registrations: new RedisRegistrationThrottle(redis, {
+      maxDuplicates: config.REGISTER_MAX_DUPLICATES_PER_CLIENT,
+      windowSeconds: config.REGISTER_DUPLICATE_WINDOW_S,
     }),
     outbox: relay,
     clock,
@@ -94,6 +115,7 @@ async function main(): Promise<void> {
     audience: config.AUTH_AUDIENCE,
     clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE_S,
     keys: { jwksUrl: `http://127.0.0.1:${config.APP_PORT}/.well-known/jwks.json` },
+    denylist: new RedisSessionDenylist(redis),
   });
 
   const loginAttempts = new Counter({
@@ -111,7 +133,7 @@ async function main(): Promise<void> {
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     readiness: [
       mongoReadiness(connection),
-      // Without Redis only logins stop (the throttle fails closed); JWKS, refresh and register go on.
+      // Without Redis logins and registrations stop (their throttles fail closed); JWKS and refresh go on.
       redisReadiness(redis),
     ],
     routes: authRoutes({

@@ -85,6 +85,23 @@ describe('auth: forged, tampered and stale tokens are refused with 401', () => {
     await expectRefused(`${header}.${payload}.${base64url.encode(bytes)}`);
   });
 
+  it('issues low-S signatures and refuses the high-S twin of a genuine token (one token, one string)', async () => {
+    const order = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+    const tokens = [genuine];
+    for (let i = 0; i < 7; i += 1) tokens.push((await login(user.email, user.password)).accessToken);
+    for (const token of tokens) {
+      const [header, payload, signature] = token.split('.') as [string, string, string];
+      const bytes = base64url.decode(signature);
+      const s = BigInt(`0x${Buffer.from(bytes.subarray(32)).toString('hex')}`);
+      expect(s <= order >> 1n).toBe(true);
+      const twin = Buffer.concat([
+        bytes.subarray(0, 32),
+        Buffer.from((order - s).toString(16).padStart(64, '0'), 'hex'),
+      ]);
+      await expectRefused(`${header}.${payload}.${base64url.encode(twin)}`);
+    }
+  });
+
   it("refuses alg 'none'", async () => {
     const header = base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT', kid: realKey.kid }));
     const payload = genuine.split('.')[1];

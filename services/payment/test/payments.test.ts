@@ -60,6 +60,30 @@ describe('payment commands against the real database', () => {
     expect(await outboxTopicsFor(db, orderId)).toEqual(['payment_failed']);
   });
 
+  it('refuses a charge for another amount or currency than the one recorded under the order id, writing nothing', async () => {
+    const orderId = randomUUID();
+    // Someone charges 1 cent under the order id before the saga charges the real total.
+    const first = await payments.charge(charge(orderId, 'tok_visa', 1));
+    expect(first).toMatchObject({ outcome: 'succeeded', amount: 1, currency: 'USD' });
+    await expect(payments.charge(charge(orderId, 'tok_visa', 2000))).rejects.toMatchObject({
+      kind: 'CONFLICT',
+      fields: [{ field: 'amount' }],
+    });
+    await expect(
+      payments.charge({ ...charge(orderId, 'tok_visa', 1), currency: 'EUR' }),
+    ).rejects.toMatchObject({
+      kind: 'CONFLICT',
+      fields: [{ field: 'currency' }],
+    });
+    await expect(payments.charge(charge(orderId, 'tok_visa', 1))).resolves.toEqual(first);
+    const [rows] = await db.query<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM payments WHERE order_id = $1',
+      [orderId],
+    );
+    expect(rows?.n).toBe(1);
+    expect(await outboxTopicsFor(db, orderId)).toEqual(['payment_success']);
+  });
+
   it('the database itself refuses a second successful charge for an order', async () => {
     const orderId = randomUUID();
     await payments.charge(charge(orderId, 'tok_visa'));
@@ -127,7 +151,7 @@ describe('GET /payments through Dapr', () => {
     await db?.destroy();
   });
 
-  it('shows an order payments to its customer and admins only', async () => {
+  it('shows an order payments to its customer and admins only; to anyone else it does not exist', async () => {
     const orderId = randomUUID();
     await payments.charge({ ...charge(orderId, 'tok_visa'), customerId: owner.userId });
     const mine = await call<{ items: { status: string; orderId: string }[] }>(
@@ -145,9 +169,15 @@ describe('GET /payments through Dapr', () => {
       token: admin,
     });
     expect(asAdmin.body.items).toHaveLength(1);
-    expect(
-      (await call('payment', 'GET', `/payments?orderId=${orderId}`, { token: other.token })).status,
-    ).toBe(403);
+    const foreign = await call<{ detail: string }>('payment', 'GET', `/payments?orderId=${orderId}`, {
+      token: other.token,
+    });
+    const unknownId = randomUUID();
+    const unknown = await call<{ detail: string }>('payment', 'GET', `/payments?orderId=${unknownId}`, {
+      token: other.token,
+    });
+    expect([foreign.status, unknown.status]).toEqual([404, 404]);
+    expect(foreign.body.detail.replace(orderId, '<id>')).toBe(unknown.body.detail.replace(unknownId, '<id>'));
     expect((await call('payment', 'GET', `/payments?orderId=${orderId}`)).status).toBe(401);
   });
 
@@ -175,13 +205,25 @@ describe('GET /payments through Dapr', () => {
       (rows) => rows.length === 1,
       { what: 'payment learning the order owner', timeoutMs: 30_000 },
     );
-    await payments.charge(charge(orderId, 'tok_chargeDeclined'));
+    // The same command as the saga's (the order's total): whichever comes first, one attempt.
+    const placedOrder = await call<{ total: number; currency: string }>(
+      'order',
+      'GET',
+      `/orders/${orderId}`,
+      {
+        token: owner.token,
+      },
+    );
+    await payments.charge({
+      ...charge(orderId, 'tok_visa', placedOrder.body.total),
+      currency: placedOrder.body.currency,
+    });
     const mine = await call<{ items: unknown[] }>('payment', 'GET', `/payments?orderId=${orderId}`, {
       token: owner.token,
     });
     expect(mine.status).toBe(200);
     expect(
       (await call('payment', 'GET', `/payments?orderId=${orderId}`, { token: other.token })).status,
-    ).toBe(403);
+    ).toBe(404);
   });
 });

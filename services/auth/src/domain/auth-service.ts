@@ -7,20 +7,27 @@ import type {
   Account,
   AccountStore,
   Clock,
+  EndedSessions,
   LoginThrottle,
   OutboxKick,
   PasswordHasher,
   Randomness,
+  RegistrationThrottle,
   Role,
   SessionStore,
+  ThrottleKeys,
+  TrustedDevices,
 } from './ports';
 
 export interface AuthServiceDeps {
   accounts: AccountStore;
   sessions: SessionStore;
+  endedSessions: EndedSessions;
   hasher: PasswordHasher;
   tokens: AccessTokenIssuer;
   throttle: LoginThrottle;
+  devices: TrustedDevices;
+  registrations: RegistrationThrottle;
   outbox: OutboxKick;
   clock: Clock;
   random: Randomness;
@@ -51,6 +58,16 @@ export interface TokenPair {
   refreshExpiresIn: number;
 }
 
+export interface LoginInput {
+  email: string;
+  password: string;
+  /** The device token a previous login from this device answered, if the client kept it. */
+  deviceToken?: string | undefined;
+}
+
+/** A login also answers the device token that lets this device past the account's delay next time. */
+export type LoginResult = TokenPair & { deviceToken: string };
+
 /** One answer for an unknown email and a wrong password, so the login does not reveal who has an account. */
 const BAD_CREDENTIALS = 'invalid email or password';
 const BAD_REFRESH = 'refresh token is invalid, expired or revoked';
@@ -70,10 +87,23 @@ export class AuthService {
 
   constructor(private readonly deps: AuthServiceDeps) {}
 
-  async register(input: Registration): Promise<RegisteredAccount> {
+  /**
+   * Creates a customer account. "This email already has an account" is an
+   * answer about someone else, so a client hears it only a few times per
+   * window (`client` is the caller's address); after that it waits.
+   */
+  async register(input: Registration, client: string): Promise<RegisteredAccount> {
     const problems = passwordProblems(input.password, normaliseEmail(input.email));
     if (problems.length > 0) throw AppError.invalid('password does not meet the policy', problems);
-    return this.create(input, ['customer']);
+    await this.deps.registrations.assertAllowed(client);
+    try {
+      return await this.create(input, ['customer']);
+    } catch (error) {
+      if (error instanceof AppError && error.kind === 'CONFLICT') {
+        await this.deps.registrations.recordDuplicate(client);
+      }
+      throw error;
+    }
   }
 
   private async create(input: Registration, roles: Role[]): Promise<RegisteredAccount> {
@@ -113,9 +143,17 @@ export class AuthService {
     }
   }
 
-  async login(input: { email: string; password: string }, client: string): Promise<TokenPair> {
+  /**
+   * Checks the password under the throttle. A device that logged in to this
+   * account before (it presents the device token it got then) is not held up
+   * by the account's delay, so nobody can lock an owner out by failing on
+   * purpose; a client failing too often is locked out wherever it aims.
+   */
+  async login(input: LoginInput, client: string): Promise<LoginResult> {
     const email = normaliseEmail(input.email);
-    const keys = { account: email, client };
+    const device = input.deviceToken === undefined ? undefined : hashToken(input.deviceToken);
+    const trusted = device !== undefined && (await this.deps.devices.accountOf(device)) === email;
+    const keys: ThrottleKeys = { account: email, client, ...(trusted ? { device } : {}) };
     await this.deps.throttle.assertAllowed(keys);
     const account = await this.deps.accounts.findByEmail(email);
     // Verify against a dummy hash for an unknown email so both failures cost the same time.
@@ -126,7 +164,9 @@ export class AuthService {
       await this.deps.throttle.recordFailure(keys);
       throw AppError.unauthorized(BAD_CREDENTIALS);
     }
-    await this.deps.throttle.clearAccount(email);
+    await this.deps.throttle.recordSuccess(keys);
+    const deviceToken = trusted && input.deviceToken ? input.deviceToken : this.deps.random.newSecret();
+    await this.deps.devices.trust(hashToken(deviceToken), email);
     const now = this.deps.clock.now();
     const session = {
       id: this.deps.random.newId(),
@@ -142,7 +182,7 @@ export class AuthService {
       createdAt: now,
       expiresAt: session.expiresAt,
     });
-    return this.tokenPair(account, session.id, session.expiresAt, refreshToken);
+    return { ...(await this.tokenPair(account, session.id, session.expiresAt, refreshToken)), deviceToken };
   }
 
   async refresh(refreshToken: string): Promise<TokenPair> {
@@ -151,6 +191,7 @@ export class AuthService {
     if (consumed.outcome === 'unknown') throw AppError.unauthorized(BAD_REFRESH);
     if (consumed.outcome === 'reused') {
       await this.deps.sessions.revoke(consumed.token.sessionId, 'refresh token reused', now);
+      await this.deps.endedSessions.announce(consumed.token.sessionId);
       throw AppError.unauthorized(BAD_REFRESH);
     }
     const session = await this.deps.sessions.find(consumed.token.sessionId);
@@ -170,11 +211,16 @@ export class AuthService {
     return this.tokenPair(account, session.id, session.expiresAt, next);
   }
 
-  /** Ends the caller's session: its refresh tokens stop working at once. */
+  /**
+   * Ends the caller's session: its refresh tokens stop working at once, and so
+   * do its access tokens wherever the session denylist is read. Announced
+   * again on a repeated logout, in case the first announcement failed.
+   */
   async logout(userId: string, sessionId: string): Promise<void> {
     const session = await this.deps.sessions.find(sessionId);
     if (!session || session.userId !== userId) return;
     if (!session.revokedAt) await this.deps.sessions.revoke(sessionId, 'logout', this.deps.clock.now());
+    await this.deps.endedSessions.announce(sessionId);
   }
 
   /** The account behind an access token, if its session is still live. */

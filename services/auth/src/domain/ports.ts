@@ -88,18 +88,55 @@ export interface AccessTokenIssuer {
   issue(claims: AccessTokenClaims): Promise<{ token: string; expiresIn: number }>;
 }
 
-/** Counts failed logins per key (account, client) and refuses attempts past the limit. */
+/**
+ * Failed logins per account, client and device. An account's failures only
+ * delay its logins (see login-delay.ts), and not at all from a device that
+ * logged in to it before; a client's failures lock that client out.
+ */
 export interface LoginThrottle {
-  /** Throws RATE_LIMITED (with retry-after) when any key is over its limit. */
+  /**
+   * Throws RATE_LIMITED (with retry-after) when the client is over its limit,
+   * or when the account is inside the delay of its last failure and `device`
+   * is absent (or over its own limit). Concurrent attempts inside a delay get
+   * one slot between them.
+   */
   assertAllowed(keys: ThrottleKeys): Promise<void>;
   recordFailure(keys: ThrottleKeys): Promise<void>;
-  /** A successful login clears the account's count (never the client's). */
-  clearAccount(account: string): Promise<void>;
+  /** A successful login clears the account's and the device's counts (never the client's). */
+  recordSuccess(keys: ThrottleKeys): Promise<void>;
 }
 
 export interface ThrottleKeys {
   account: string;
   client: string;
+  /** The hash of a device token the account trusts (it logged in from there before). */
+  device?: string;
+}
+
+/**
+ * Devices that logged in to an account before (OWASP "device cookies"): each
+ * holds an opaque token, stored only as its hash, valid for a while.
+ */
+export interface TrustedDevices {
+  /** The account the device token was given to, while it is valid. */
+  accountOf(tokenHash: string): Promise<string | undefined>;
+  /** Trusts the device for the account (again), for the configured lifetime. */
+  trust(tokenHash: string, account: string): Promise<void>;
+}
+
+/** Bounds how often one client may hear "this email already has an account". */
+export interface RegistrationThrottle {
+  /** Throws RATE_LIMITED (with retry-after) once the client was told that too often lately. */
+  assertAllowed(client: string): Promise<void>;
+  recordDuplicate(client: string): Promise<void>;
+}
+
+/**
+ * Tells every other service that a session ended, so its access tokens are
+ * refused at once rather than when they expire (the shared verifier reads it).
+ */
+export interface EndedSessions {
+  announce(sessionId: string): Promise<void>;
 }
 
 /** Hands embedded events to the relay now, rather than at its next poll. */

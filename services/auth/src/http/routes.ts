@@ -1,6 +1,5 @@
 import { authenticate, isAppError, parseInput, principalOf, type JwtVerifier } from '@ecom/shared';
 import type { Express, Request } from 'express';
-import { decodeJwt } from 'jose';
 import type { AuthService } from '../domain/auth-service';
 import type { SigningKeyRing } from '../keys/signing-key-ring';
 import { loginBody, refreshBody, registerBody } from './schemas';
@@ -24,7 +23,7 @@ function loginOutcomeOf(error: unknown): LoginOutcome {
 }
 
 /**
- * The client a login attempt comes from, for the per-client throttle. Behind
+ * The client a login or registration comes from, for the per-client throttles. Behind
  * Dapr the socket peer is the sidecar, which appends the caller's address to
  * X-Forwarded-For; the last hop is the one the sidecar saw and cannot be
  * forged by the caller.
@@ -35,16 +34,11 @@ export function clientOf(req: Request): string {
   return last && last.length > 0 ? last : (req.socket.remoteAddress ?? 'unknown');
 }
 
-function sessionIdOf(token: string): string {
-  const sid = decodeJwt(token).sid;
-  return typeof sid === 'string' ? sid : '';
-}
-
 export function authRoutes(deps: AuthRoutesDeps): (app: Express) => void {
   return (app) => {
     app.post('/auth/register', async (req, res) => {
       const input = parseInput(registerBody, req.body, 'body');
-      res.status(201).json(await deps.auth.register(input));
+      res.status(201).json(await deps.auth.register(input, clientOf(req)));
     });
 
     app.post('/auth/login', async (req, res) => {
@@ -68,13 +62,13 @@ export function authRoutes(deps: AuthRoutesDeps): (app: Express) => void {
 
     app.post('/auth/logout', authenticate(deps.verifier), async (_req, res) => {
       const principal = principalOf(res);
-      await deps.auth.logout(principal.userId, sessionIdOf(principal.token));
+      await deps.auth.logout(principal.userId, principal.sessionId ?? '');
       res.status(204).end();
     });
 
     app.get('/auth/me', authenticate(deps.verifier), async (_req, res) => {
       const principal = principalOf(res);
-      res.json(await deps.auth.whoAmI(principal.userId, sessionIdOf(principal.token)));
+      res.json(await deps.auth.whoAmI(principal.userId, principal.sessionId ?? ''));
     });
 
     app.get('/.well-known/jwks.json', (_req, res) => {

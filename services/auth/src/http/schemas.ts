@@ -20,6 +20,8 @@ export const loginBody = z.object({
     .string()
     .min(1)
     .max(PASSWORD_MAX_LENGTH * 4),
+  /** The device token an earlier login answered: lets this device past the account's delay. */
+  deviceToken: z.string().min(1).max(200).optional(),
 });
 
 export const refreshBody = z.object({

@@ -1,3 +1,4 @@
+import { canonicalEs256Jws } from '@ecom/shared';
 import { SignJWT } from 'jose';
 import type { AccessTokenClaims, AccessTokenIssuer, Clock } from '../domain/ports';
 import { SIGNING_ALG, type SigningKeyRing } from './signing-key-ring';
@@ -11,7 +12,8 @@ export interface IssuerOptions {
 /**
  * ES256 access tokens in exactly the shape the shared JwtVerifier accepts:
  * header alg+kid, iss, aud, sub, iat, exp, jti, roles, plus `sid` (the session,
- * so logout can end it).
+ * so logout can end it). The signature is put in its low-S form: verifiers
+ * refuse the high-S twin, so one token has exactly one string.
  */
 export class JwtAccessTokenIssuer implements AccessTokenIssuer {
   constructor(
@@ -23,7 +25,7 @@ export class JwtAccessTokenIssuer implements AccessTokenIssuer {
   async issue(claims: AccessTokenClaims): Promise<{ token: string; expiresIn: number }> {
     const key = this.keys.active();
     const now = Math.floor(this.clock.now().getTime() / 1000);
-    const token = await new SignJWT({ roles: claims.roles, sid: claims.sessionId })
+    const signed = await new SignJWT({ roles: claims.roles, sid: claims.sessionId })
       .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: 'JWT' })
       .setIssuer(this.options.issuer)
       .setAudience(this.options.audience)
@@ -33,6 +35,6 @@ export class JwtAccessTokenIssuer implements AccessTokenIssuer {
       .setNotBefore(now)
       .setExpirationTime(now + this.options.ttlSeconds)
       .sign(key.privateKey);
-    return { token, expiresIn: this.options.ttlSeconds };
+    return { token: canonicalEs256Jws(signed), expiresIn: this.options.ttlSeconds };
   }
 }

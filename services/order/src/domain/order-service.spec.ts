@@ -182,13 +182,20 @@ describe('OrderService', () => {
     expect(bobs.replayed).toBe(false);
   });
 
-  it('shows an order to its owner and admins only', async () => {
+  it('shows an order to its owner and admins only; to anyone else it does not exist', async () => {
     const { service } = setup();
     const { order } = await service.place('alice', request);
     await expect(service.get(order.orderId, alice)).resolves.toMatchObject({ orderId: order.orderId });
     await expect(service.get(order.orderId, admin)).resolves.toMatchObject({ orderId: order.orderId });
-    await expect(service.get(order.orderId, bob)).rejects.toMatchObject({ kind: 'FORBIDDEN' });
-    await expect(service.get('missing', alice)).rejects.toMatchObject({ kind: 'NOT_FOUND' });
+    // The same kind and message as an unknown id: the answer is no existence oracle.
+    await expect(service.get(order.orderId, bob)).rejects.toMatchObject({
+      kind: 'NOT_FOUND',
+      message: `order ${order.orderId} does not exist`,
+    });
+    await expect(service.get('missing', alice)).rejects.toMatchObject({
+      kind: 'NOT_FOUND',
+      message: 'order missing does not exist',
+    });
   });
 
   it('pages through own orders newest first and rejects a foreign cursor', async () => {
@@ -213,7 +220,7 @@ describe('OrderService', () => {
     const { order } = await service.place('alice', request);
     await service.requestCancel(order.orderId, alice);
     expect(saga.cancels).toEqual([order.orderId]);
-    await expect(service.requestCancel(order.orderId, bob)).rejects.toMatchObject({ kind: 'FORBIDDEN' });
+    await expect(service.requestCancel(order.orderId, bob)).rejects.toMatchObject({ kind: 'NOT_FOUND' });
     await service.markPaid(order.orderId);
     await expect(service.requestCancel(order.orderId, alice)).rejects.toMatchObject({ kind: 'CONFLICT' });
     expect(saga.cancels).toHaveLength(1);

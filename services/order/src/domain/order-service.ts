@@ -64,11 +64,14 @@ export class OrderService {
     return { order: this.sameRequest(stored.existing, hash), replayed: true };
   }
 
+  /**
+   * An order for its customer or an admin. Another customer's order answers
+   * exactly like an unknown id, so the answer never tells whether an order exists.
+   */
   async get(orderId: string, viewer: Viewer): Promise<Order> {
     const order = await this.deps.store.get(orderId);
-    if (!order) throw AppError.notFound(`order ${orderId} does not exist`);
-    if (!viewer.admin && order.customerId !== viewer.userId) {
-      throw AppError.forbidden('this order belongs to another customer');
+    if (!order || (!viewer.admin && order.customerId !== viewer.userId)) {
+      throw AppError.notFound(`order ${orderId} does not exist`);
     }
     return order;
   }

@@ -1,8 +1,10 @@
 /** Why a charge did not succeed; also the `code` of payment_failed. */
 export type FailureCode = 'declined' | 'insufficient_funds' | 'provider_error';
 
+/** A success says what it charged, so the caller can check it paid for what it asked (the saga does). */
 export type ChargeOutcome =
-  { outcome: 'succeeded'; paymentId: string } | { outcome: FailureCode; reason: string };
+  | { outcome: 'succeeded'; paymentId: string; amount: number; currency: string }
+  | { outcome: FailureCode; reason: string };
 
 export type RefundOutcome =
   { outcome: 'refunded'; refundId: string; paymentId: string } | { outcome: 'nothing_to_refund' };

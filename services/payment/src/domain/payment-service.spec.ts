@@ -159,14 +159,57 @@ describe('PaymentService', () => {
     await expect(service.charge(charge('o1', 'tok_visa'))).resolves.toMatchObject({ outcome: 'succeeded' });
   });
 
+  it('answers a successful charge with what it charged, also when repeated', async () => {
+    const { service } = setup();
+    const first = await service.charge(charge('o1', 'tok_visa'));
+    expect(first).toEqual({
+      outcome: 'succeeded',
+      paymentId: expect.any(String) as unknown,
+      amount: 1000,
+      currency: 'USD',
+    });
+    await expect(service.charge(charge('o1', 'tok_visa'))).resolves.toEqual(first);
+  });
+
+  it.each([
+    ['amount', { amount: 1 }],
+    ['currency', { currency: 'EUR' }],
+  ])(
+    'refuses (CONFLICT, naming the %s) a charge that differs from the attempt recorded for the order',
+    async (field, change) => {
+      for (const token of ['tok_visa', 'tok_chargeDeclined']) {
+        const { service, store } = setup();
+        await service.charge(charge('o1', token));
+        const refused = await service
+          .charge({ ...charge('o1', 'tok_visa'), ...change })
+          .catch((e: unknown) => e);
+        expect(refused).toMatchObject({ kind: 'CONFLICT', fields: [{ field }] });
+        // Nothing written: still the one attempt and its one event.
+        expect(store.payments).toHaveLength(1);
+        expect(store.events).toHaveLength(1);
+      }
+    },
+  );
+
+  it('refuses a charge that differs from the declined attempt a void recorded', async () => {
+    const { service } = setup();
+    await service.refund('o1', 'deadline_exceeded');
+    await service.charge(charge('o1', 'tok_visa'));
+    await expect(service.charge({ ...charge('o1', 'tok_visa'), amount: 5 })).rejects.toMatchObject({
+      kind: 'CONFLICT',
+    });
+  });
+
   it('shows payments to the order owner and admins only', async () => {
     const { service, store } = setup();
     await store.rememberOwner('e1', 'o1', 'alice');
     await service.charge(charge('o1', 'tok_visa'));
     await expect(service.paymentsOf('o1', { userId: 'alice', admin: false })).resolves.toHaveLength(1);
     await expect(service.paymentsOf('o1', { userId: 'root', admin: true })).resolves.toHaveLength(1);
+    // Another customer's order looks exactly like an unknown one: no existence oracle.
     await expect(service.paymentsOf('o1', { userId: 'bob', admin: false })).rejects.toMatchObject({
-      kind: 'FORBIDDEN',
+      kind: 'NOT_FOUND',
+      message: 'no payments known for order o1',
     });
     await expect(service.paymentsOf('o2', { userId: 'alice', admin: false })).rejects.toMatchObject({
       kind: 'NOT_FOUND',

@@ -1,4 +1,4 @@
-import { AppError } from '@ecom/shared';
+import { AppError, type FieldProblem } from '@ecom/shared';
 import {
   statusOfFailure,
   type ChargeCommand,
@@ -23,7 +23,12 @@ export interface Viewer {
 
 function recordedOutcome(payment: Payment): ChargeOutcome {
   if (payment.status === 'SUCCEEDED' || payment.status === 'REFUNDED') {
-    return { outcome: 'succeeded', paymentId: payment.paymentId };
+    return {
+      outcome: 'succeeded',
+      paymentId: payment.paymentId,
+      amount: payment.amount,
+      currency: payment.currency,
+    };
   }
   const code =
     payment.status === 'INSUFFICIENT_FUNDS'
@@ -32,6 +37,28 @@ function recordedOutcome(payment: Payment): ChargeOutcome {
         ? 'provider_error'
         : 'declined';
   return { outcome: code, reason: payment.reason ?? code };
+}
+
+/**
+ * A repeated charge must be the same command: answering a different amount or
+ * currency with the recorded outcome would let whoever charged first (say, 1
+ * cent) stand for the order's real total.
+ */
+function assertSameCharge(recorded: Payment, command: ChargeCommand): void {
+  const fields: FieldProblem[] = [];
+  if (recorded.amount !== command.amount) {
+    fields.push({ field: 'amount', message: `differs from the ${recorded.amount} already charged` });
+  }
+  if (recorded.currency !== command.currency) {
+    fields.push({ field: 'currency', message: `differs from the ${recorded.currency} already charged` });
+  }
+  if (fields.length > 0) {
+    throw new AppError(
+      'CONFLICT',
+      `order ${command.orderId} already has a charge attempt for ${recorded.amount} ${recorded.currency}`,
+      { fields },
+    );
+  }
 }
 
 /**
@@ -46,7 +73,10 @@ export class PaymentService {
     const { store, provider, clock, ids } = this.deps;
     return store.withOrderLock(command.orderId, async (tx) => {
       const recorded = await tx.latestCharge(command.orderId);
-      if (recorded) return recordedOutcome(recorded);
+      if (recorded) {
+        assertSameCharge(recorded, command);
+        return recordedOutcome(recorded);
+      }
       const base = {
         paymentId: ids.newId(),
         orderId: command.orderId,
@@ -72,7 +102,12 @@ export class PaymentService {
           reason: null,
           providerRef: result.providerRef,
         });
-        return { outcome: 'succeeded', paymentId: base.paymentId };
+        return {
+          outcome: 'succeeded',
+          paymentId: base.paymentId,
+          amount: base.amount,
+          currency: base.currency,
+        };
       }
       await tx.recordCharge({
         ...base,
@@ -118,12 +153,17 @@ export class PaymentService {
     await this.deps.store.rememberOwner(eventId, orderId, customerId);
   }
 
-  /** The order's payments, for its customer or an admin. */
+  /**
+   * The order's payments, for its customer or an admin. Another customer's
+   * order answers like an unknown one, so the answer never tells whether an
+   * order id exists.
+   */
   async paymentsOf(orderId: string, viewer: Viewer): Promise<Payment[]> {
     if (!viewer.admin) {
       const owner = await this.deps.store.ownerOf(orderId);
-      if (owner === undefined) throw AppError.notFound(`no payments known for order ${orderId}`);
-      if (owner !== viewer.userId) throw AppError.forbidden('this order belongs to another customer');
+      if (owner === undefined || owner !== viewer.userId) {
+        throw AppError.notFound(`no payments known for order ${orderId}`);
+      }
     }
     return this.deps.store.paymentsOf(orderId);
   }

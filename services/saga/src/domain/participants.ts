@@ -8,7 +8,12 @@ import type { CancellationReason, OrderLine } from './saga';
  */
 
 export type ReserveOutcome =
-  | { outcome: 'reserved'; expiresAt: string }
+  | {
+      outcome: 'reserved';
+      expiresAt: string;
+      /** The lines the reservation holds (the recorded ones, on a repeated command). */
+      items?: { sku: string; quantity: number }[];
+    }
   | {
       outcome: 'failed';
       reason?: string;
@@ -16,7 +21,8 @@ export type ReserveOutcome =
     };
 
 export type ChargeOutcome =
-  | { outcome: 'succeeded'; paymentId: string }
+  /** `amount` and `currency` are what was charged: the recorded charge's, on a repeated command. */
+  | { outcome: 'succeeded'; paymentId: string; amount?: number; currency?: string }
   | { outcome: 'declined' | 'insufficient_funds' | 'provider_error'; reason?: string };
 
 export type ReleaseOutcome = { outcome: 'released' | 'not_reserved' | 'already_committed' };

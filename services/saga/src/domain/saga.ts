@@ -24,6 +24,10 @@ export type CancellationReason =
   | 'deadline_exceeded'
   | 'customer_cancelled'
   | 'reservation_expired'
+  /** The charge recorded for the order is not for its total (or payment refused one that differs). */
+  | 'payment_mismatch'
+  /** The reservation recorded for the order holds other lines than the order's. */
+  | 'reservation_mismatch'
   | 'saga_error';
 
 export const sagaStatuses = ['RUNNING', 'COMPENSATING', 'COMPLETED', 'COMPENSATED', 'FAILED'] as const;

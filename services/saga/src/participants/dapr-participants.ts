@@ -14,7 +14,11 @@ import type {
 export const participantApps = { inventory: 'inventory', payment: 'payment', order: 'order' } as const;
 
 const reserveOutcome = z.union([
-  z.object({ outcome: z.literal('reserved'), expiresAt: z.string() }),
+  z.object({
+    outcome: z.literal('reserved'),
+    expiresAt: z.string(),
+    items: z.array(z.object({ sku: z.string(), quantity: z.number() })).optional(),
+  }),
   z.object({
     outcome: z.literal('failed'),
     reason: z.string().optional(),
@@ -24,7 +28,12 @@ const reserveOutcome = z.union([
   }),
 ]);
 const chargeOutcome = z.union([
-  z.object({ outcome: z.literal('succeeded'), paymentId: z.string() }),
+  z.object({
+    outcome: z.literal('succeeded'),
+    paymentId: z.string(),
+    amount: z.number().optional(),
+    currency: z.string().optional(),
+  }),
   z.object({
     outcome: z.enum(['declined', 'insufficient_funds', 'provider_error']),
     reason: z.string().optional(),

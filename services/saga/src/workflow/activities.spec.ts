@@ -53,6 +53,7 @@ describe('saga activities', () => {
     const activities = createActivities({ inventory, payment, order, sagaLog: log });
     expect(await activities.commit_stock(undefined, { orderId })).toEqual({
       status: 'rejected',
+      kind: 'CONFLICT',
       error: 'reservation expired',
     });
     expect(events).toEqual(['start commit_stock', 'end commit_stock FAILED']);
@@ -80,5 +81,47 @@ describe('saga activities', () => {
       'saga COMPENSATING payment_declined',
       'saga COMPENSATED payment_declined',
     ]);
+  });
+
+  it('ends a charge FAILED, naming the mismatch, when it was not for the order total', async () => {
+    const steps: { step: string; status: string; detail: Record<string, unknown> }[] = [];
+    const { log } = recordingLog();
+    log.stepEnded = (_o, step, status, detail) => Promise.resolve(void steps.push({ step, status, detail }));
+    const underpaid: PaymentPort = {
+      ...payment,
+      charge: () => Promise.resolve({ outcome: 'succeeded', paymentId: 'p', amount: 1, currency: 'USD' }),
+    };
+    const activities = createActivities({ inventory, payment: underpaid, order, sagaLog: log });
+    const result = await activities.charge_payment(undefined, {
+      orderId,
+      customerId: 'c',
+      amount: 2_000,
+      currency: 'USD',
+      paymentToken: 'tok_visa',
+    });
+    expect(result).toMatchObject({ status: 'ok', value: { outcome: 'succeeded', amount: 1 } });
+    expect(steps).toEqual([
+      {
+        step: 'charge_payment',
+        status: 'FAILED',
+        detail: expect.objectContaining({ mismatch: 'charged 1 USD, the order is 2000 USD' }) as unknown,
+      },
+    ]);
+  });
+
+  it('ends a reservation FAILED when it holds other lines than the order', async () => {
+    const { log, events } = recordingLog();
+    const wrongLines: InventoryPort = {
+      ...inventory,
+      reserve: () =>
+        Promise.resolve({ outcome: 'reserved', expiresAt: 'x', items: [{ sku: 'a', quantity: 1 }] }),
+    };
+    const activities = createActivities({ inventory: wrongLines, payment, order, sagaLog: log });
+    await activities.reserve_stock(undefined, {
+      orderId,
+      items: [{ sku: 'a', quantity: 5 }],
+      ttlSeconds: 30,
+    });
+    expect(events).toEqual(['start reserve_stock', 'end reserve_stock FAILED']);
   });
 });

@@ -1,4 +1,5 @@
 import { AppError } from '@ecom/shared';
+import { chargeMismatch, reservationMismatch } from '../domain/outcome-checks';
 import type { InventoryPort, OrderPort, PaymentPort } from '../domain/participants';
 import type { CancellationReason, OrderLine, SagaStatus, StepName, StepStatus } from '../domain/saga';
 import { stepNames } from '../domain/saga';
@@ -43,6 +44,12 @@ export interface RecordSagaCommand {
   reason?: CancellationReason;
 }
 
+/** Whether a participant's answer completes the step; `mismatch` says why an answer does not fit the order. */
+interface StepCheck {
+  ok: boolean;
+  mismatch?: string;
+}
+
 /** An activity as the workflow runtime calls it; the activity context is not needed. */
 export type Activity<I, O> = (context: unknown, input: I) => Promise<O>;
 
@@ -67,14 +74,16 @@ export function createActivities(clients: SagaClients) {
   function logged<I extends { orderId: string }, O>(
     step: StepName,
     run: (input: I) => Promise<O>,
-    succeeded: (value: O) => boolean = () => true,
+    check: (value: O, input: I) => StepCheck = () => ({ ok: true }),
   ): Activity<I, ActivityResult<O>> {
     return async (_context, input) => {
       await sagaLog.stepStarted(input.orderId, step);
       try {
         const value = await run(input);
-        await sagaLog.stepEnded(input.orderId, step, succeeded(value) ? 'COMPLETED' : 'FAILED', {
+        const { ok, mismatch } = check(value, input);
+        await sagaLog.stepEnded(input.orderId, step, ok ? 'COMPLETED' : 'FAILED', {
           result: value ?? null,
+          ...(mismatch ? { mismatch } : {}),
         });
         return { status: 'ok', value };
       } catch (error) {
@@ -84,7 +93,11 @@ export function createActivities(clients: SagaClients) {
           return { status: 'retry', error: message };
         }
         await sagaLog.stepEnded(input.orderId, step, 'FAILED', { error: message });
-        return { status: 'rejected', error: message };
+        return {
+          status: 'rejected',
+          error: message,
+          kind: error instanceof AppError ? error.kind : undefined,
+        };
       }
     };
   }
@@ -93,12 +106,18 @@ export function createActivities(clients: SagaClients) {
     [activityNames.reserveStock]: logged(
       stepNames.reserveStock,
       (c: ReserveCommand) => inventory.reserve(c.orderId, c.items, c.ttlSeconds),
-      (outcome) => outcome.outcome === 'reserved',
+      (outcome, c) => {
+        const mismatch = reservationMismatch(c.items, outcome);
+        return { ok: outcome.outcome === 'reserved' && !mismatch, mismatch };
+      },
     ),
     [activityNames.chargePayment]: logged(
       stepNames.chargePayment,
       (c: ChargeCommand) => payment.charge(c),
-      (outcome) => outcome.outcome === 'succeeded',
+      (outcome, c) => {
+        const mismatch = chargeMismatch(c, outcome);
+        return { ok: outcome.outcome === 'succeeded' && !mismatch, mismatch };
+      },
     ),
     [activityNames.commitStock]: logged(stepNames.commitStock, (c: OrderCommand) =>
       inventory.commit(c.orderId),

@@ -18,7 +18,9 @@ export type ActivityName = (typeof activityNames)[keyof typeof activityNames];
 /**
  * What every activity returns instead of throwing: `retry` when the participant
  * could not be reached (the workflow backs off and tries again), `rejected` when
- * it refused definitively (a 4xx such as 409).
+ * it refused definitively (a 4xx such as 409; `kind` is the error kind).
  */
 export type ActivityResult<T> =
-  { status: 'ok'; value: T } | { status: 'retry'; error: string } | { status: 'rejected'; error: string };
+  | { status: 'ok'; value: T }
+  | { status: 'retry'; error: string }
+  | { status: 'rejected'; error: string; kind?: string };

@@ -84,7 +84,7 @@ const retry: ActivityResult<unknown> = { status: 'retry', error: 'payment unavai
 function participants(overrides: Partial<Record<string, Script>> = {}): Script {
   const defaults: Record<string, ActivityResult<unknown>> = {
     reserve_stock: ok({ outcome: 'reserved', expiresAt: '2026-01-01T00:00:30Z' }),
-    charge_payment: ok({ outcome: 'succeeded', paymentId: 'p-1' }),
+    charge_payment: ok({ outcome: 'succeeded', paymentId: 'p-1', amount: 1_000, currency: 'USD' }),
     refund_payment: ok({ outcome: 'nothing_to_refund' }),
     release_stock: ok({ outcome: 'released' }),
   };
@@ -164,7 +164,9 @@ describe('orderSagaWorkflow', () => {
     const runtime = new FakeRuntime(
       participants({
         charge_payment: (_n, _i, attempt) =>
-          attempt < 4 ? retry : ok({ outcome: 'succeeded', paymentId: 'p-1' }),
+          attempt < 4
+            ? retry
+            : ok({ outcome: 'succeeded', paymentId: 'p-1', amount: 1_000, currency: 'USD' }),
       }),
     );
     await expect(runtime.run(sagaInput())).resolves.toEqual({ status: 'COMPLETED' });
@@ -277,5 +279,100 @@ describe('orderSagaWorkflow', () => {
     );
     await expect(runtime.run(sagaInput())).resolves.toEqual({ status: 'FAILED', reason: 'saga_error' });
     expect(runtime.names().slice(-2)).toEqual(['refund_payment', 'record_saga']);
+  });
+
+  describe('checks what the participants answer against the order (defence in depth)', () => {
+    const compensatedCharge = [
+      'reserve_stock',
+      'charge_payment',
+      'refund_payment',
+      'release_stock',
+      'mark_cancelled',
+    ];
+
+    it('refunds, releases and cancels when the charge is for less than the order total', async () => {
+      // A charge recorded earlier under this order id, for 1 cent: never PAID for 10.00.
+      const runtime = new FakeRuntime(
+        participants({
+          charge_payment: () => ok({ outcome: 'succeeded', paymentId: 'p-1', amount: 1, currency: 'USD' }),
+        }),
+      );
+      await expect(runtime.run(sagaInput())).resolves.toEqual({
+        status: 'COMPENSATED',
+        reason: 'payment_mismatch',
+      });
+      expect(runtime.names()).toEqual(compensatedCharge);
+      expect(runtime.calls.at(-1)?.input).toEqual({
+        orderId: sagaInput().orderId,
+        reason: 'payment_mismatch',
+      });
+    });
+
+    it('cancels a charge in another currency, or one that does not say what it charged', async () => {
+      for (const charged of [
+        { outcome: 'succeeded', paymentId: 'p-1', amount: 1_000, currency: 'JPY' },
+        { outcome: 'succeeded', paymentId: 'p-1' },
+      ]) {
+        const runtime = new FakeRuntime(participants({ charge_payment: () => ok(charged) }));
+        await expect(runtime.run(sagaInput())).resolves.toEqual({
+          status: 'COMPENSATED',
+          reason: 'payment_mismatch',
+        });
+        expect(runtime.names()).toEqual(compensatedCharge);
+      }
+    });
+
+    it('cancels when payment refuses the charge as conflicting with an earlier one (409)', async () => {
+      const runtime = new FakeRuntime(
+        participants({
+          charge_payment: () => ({
+            status: 'rejected',
+            kind: 'CONFLICT',
+            error: 'amount differs from the charge recorded for this order',
+          }),
+        }),
+      );
+      await expect(runtime.run(sagaInput())).resolves.toEqual({
+        status: 'COMPENSATED',
+        reason: 'payment_mismatch',
+      });
+      expect(runtime.names()).toEqual(compensatedCharge);
+    });
+
+    it('releases and cancels without charging when the reservation holds other lines than the order', async () => {
+      for (const items of [
+        [{ sku: 'sku-1', quantity: 1 }],
+        [{ sku: 'sku-2', quantity: 2 }],
+        [
+          { sku: 'sku-1', quantity: 2 },
+          { sku: 'sku-9', quantity: 1 },
+        ],
+      ]) {
+        const runtime = new FakeRuntime(
+          participants({
+            reserve_stock: () => ok({ outcome: 'reserved', expiresAt: '2026-01-01T00:00:30Z', items }),
+          }),
+        );
+        await expect(runtime.run(sagaInput())).resolves.toEqual({
+          status: 'COMPENSATED',
+          reason: 'reservation_mismatch',
+        });
+        expect(runtime.names()).toEqual(['reserve_stock', 'release_stock', 'mark_cancelled']);
+      }
+    });
+
+    it('goes on when the reservation holds exactly the order lines', async () => {
+      const runtime = new FakeRuntime(
+        participants({
+          reserve_stock: () =>
+            ok({
+              outcome: 'reserved',
+              expiresAt: '2026-01-01T00:00:30Z',
+              items: [{ sku: 'sku-1', quantity: 2 }],
+            }),
+        }),
+      );
+      await expect(runtime.run(sagaInput())).resolves.toEqual({ status: 'COMPLETED' });
+    });
   });
 });

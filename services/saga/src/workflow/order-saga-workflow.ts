@@ -1,4 +1,5 @@
 import type { Task, WorkflowContext } from '@dapr/dapr';
+import { chargeMismatch, reservationMismatch } from '../domain/outcome-checks';
 import type { ChargeOutcome, ReserveOutcome } from '../domain/participants';
 import {
   backoffMs,
@@ -31,7 +32,9 @@ interface ForwardStep {
   compensation: StepName;
   command: (input: OrderSagaInput) => ReserveCommand | ChargeCommand;
   /** Why the order must be cancelled given the participant's answer, or undefined to go on. */
-  verdict: (value: unknown) => CancellationReason | undefined;
+  verdict: (value: unknown, input: OrderSagaInput) => CancellationReason | undefined;
+  /** Why the order must be cancelled when the participant refused the command (a 4xx of that kind). */
+  refused: (kind: string | undefined) => CancellationReason;
 }
 
 function isReserveOutcome(value: unknown): value is ReserveOutcome {
@@ -50,12 +53,15 @@ const forwardSteps: ForwardStep[] = [
       items: input.items.map(({ sku, quantity }) => ({ sku, quantity })),
       ttlSeconds: input.policy.reservationTtlSeconds,
     }),
-    verdict: (value) => {
+    verdict: (value, input) => {
       if (!isReserveOutcome(value)) return 'saga_error';
-      if (value.outcome === 'reserved') return undefined;
+      if (value.outcome === 'reserved') {
+        return reservationMismatch(input.items, value) ? 'reservation_mismatch' : undefined;
+      }
       // A tombstone: the order was released (cancelled) before this reserve arrived.
       return value.reason === 'released' ? 'customer_cancelled' : 'insufficient_stock';
     },
+    refused: () => 'saga_error',
   },
   {
     name: stepNames.chargePayment,
@@ -67,11 +73,16 @@ const forwardSteps: ForwardStep[] = [
       currency: input.currency,
       paymentToken: input.paymentToken,
     }),
-    verdict: (value) => {
+    verdict: (value, input) => {
       if (!isChargeOutcome(value)) return 'payment_failed';
-      if (value.outcome === 'succeeded') return undefined;
+      if (value.outcome === 'succeeded') {
+        const mismatch = chargeMismatch({ amount: input.total, currency: input.currency }, value);
+        return mismatch ? 'payment_mismatch' : undefined;
+      }
       return value.outcome === 'provider_error' ? 'payment_failed' : 'payment_declined';
     },
+    // Payment refuses (409) a charge that differs from the one already recorded for the order.
+    refused: (kind) => (kind === 'CONFLICT' ? 'payment_mismatch' : 'saga_error'),
   },
 ];
 
@@ -158,7 +169,12 @@ export async function* orderSagaWorkflow(ctx: WorkflowContext, input: OrderSagaI
       yield* abandon(step.name, end.kind === 'timeout' ? 'TIMED_OUT' : 'CANCELLED');
       break;
     }
-    reason = end.result.status === 'ok' ? step.verdict(end.result.value) : 'saga_error';
+    reason =
+      end.result.status === 'ok'
+        ? step.verdict(end.result.value, input)
+        : end.result.status === 'rejected'
+          ? step.refused(end.result.kind)
+          : 'saga_error';
     if (reason) break;
   }
 

@@ -1,6 +1,25 @@
 import { base64url, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JSONWebKeySet } from 'jose';
 import { AppError } from '../errors/app-error';
+import { canonicalEs256Jws, hasCanonicalEs256Signature } from './es256-signature';
 import { JwtVerifier } from './jwt-verifier';
+import type { SessionDenylist } from './session-denylist';
+
+/** The order n of the P-256 group. */
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/** The token with s replaced by n − s: the other, equally valid ECDSA signature of the same content. */
+function malleated(jws: string): string {
+  const [header, payload, signature] = jws.split('.') as [string, string, string];
+  const bytes = base64url.decode(signature);
+  const s = BigInt(`0x${Buffer.from(bytes.subarray(32)).toString('hex')}`);
+  const flipped = Buffer.from((P256_ORDER - s).toString(16).padStart(64, '0'), 'hex');
+  return `${header}.${payload}.${base64url.encode(Buffer.concat([bytes.subarray(0, 32), flipped]))}`;
+}
+
+function isHighS(jws: string): boolean {
+  const bytes = base64url.decode(jws.split('.')[2] ?? '');
+  return BigInt(`0x${Buffer.from(bytes.subarray(32)).toString('hex')}`) > P256_ORDER >> 1n;
+}
 
 describe('JwtVerifier', () => {
   let key: CryptoKey;
@@ -21,7 +40,7 @@ describe('JwtVerifier', () => {
   });
 
   const now = () => Math.floor(Date.now() / 1000);
-  function token(
+  async function token(
     overrides: {
       aud?: string;
       iss?: string;
@@ -29,10 +48,11 @@ describe('JwtVerifier', () => {
       nbf?: number;
       alg?: string;
       kid?: string;
+      sid?: string;
       omit?: string[];
     } = {},
   ) {
-    const jwt = new SignJWT({ roles: ['customer'] })
+    const jwt = new SignJWT({ roles: ['customer'], ...(overrides.sid ? { sid: overrides.sid } : {}) })
       .setProtectedHeader({ alg: overrides.alg ?? 'ES256', kid: overrides.kid ?? kid })
       .setIssuer(overrides.iss ?? 'ecom-micro-auth')
       .setAudience(overrides.aud ?? 'ecom-micro')
@@ -41,7 +61,8 @@ describe('JwtVerifier', () => {
       .setExpirationTime(overrides.exp ?? now() + 600);
     if (!overrides.omit?.includes('jti')) jwt.setJti('jti-1');
     if (overrides.nbf !== undefined) jwt.setNotBefore(overrides.nbf);
-    return jwt.sign(key);
+    // As auth signs: in the low-S form (half of raw ECDSA signatures are high-S).
+    return canonicalEs256Jws(await jwt.sign(key));
   }
 
   async function refused(tokenText: string): Promise<AppError> {
@@ -122,5 +143,75 @@ describe('JwtVerifier', () => {
       .setExpirationTime('5m')
       .sign(other.privateKey);
     expect((await refused(foreign)).message).toBe('token signature is invalid');
+  });
+
+  it('accepts only the low-S form of an ES256 signature: one token, one string', async () => {
+    const signed = await token();
+    const [low, high] = isHighS(signed) ? [malleated(signed), signed] : [signed, malleated(signed)];
+    await expect(verifier.verify(low)).resolves.toMatchObject({ userId: 'user-1' });
+    expect((await refused(high)).message).toBe('token signature is not canonical (high S)');
+  });
+
+  it('canonicalEs256Jws turns any ES256 token into its low-S form, which verifies', async () => {
+    for (let i = 0; i < 8; i += 1) {
+      const signed = await token();
+      const canonical = canonicalEs256Jws(signed);
+      expect(hasCanonicalEs256Signature(canonical)).toBe(true);
+      expect(isHighS(canonical)).toBe(false);
+      expect(canonicalEs256Jws(malleated(signed))).toBe(canonical);
+      await expect(verifier.verify(canonical)).resolves.toMatchObject({ userId: 'user-1' });
+    }
+    expect(hasCanonicalEs256Signature('a.b.c')).toBe(false);
+  });
+
+  describe('with a session denylist (logout reaching every service)', () => {
+    const denied = new Set<string>();
+    let reachable = true;
+    const denylist: SessionDenylist = {
+      isDenied: (sid) =>
+        reachable ? Promise.resolve(denied.has(sid)) : Promise.reject(new Error('ECONNREFUSED')),
+    };
+    let guarded: JwtVerifier;
+
+    beforeAll(() => {
+      guarded = new JwtVerifier({
+        issuer: 'ecom-micro-auth',
+        audience: 'ecom-micro',
+        keys: { jwks },
+        denylist,
+      });
+    });
+
+    it('accepts a token of a live session and names the session', async () => {
+      await expect(guarded.verify(await token({ sid: 'session-live' }))).resolves.toMatchObject({
+        userId: 'user-1',
+        sessionId: 'session-live',
+      });
+    });
+
+    it('refuses a token of a session that ended, though the token has not expired', async () => {
+      const text = await token({ sid: 'session-ended' });
+      await expect(guarded.verify(text)).resolves.toMatchObject({ sessionId: 'session-ended' });
+      denied.add('session-ended');
+      const error = await guarded.verify(text).catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: 'UNAUTHORIZED', message: 'session has ended' });
+      // A verifier without the list knows nothing of it (the documented 15-minute bound).
+      await expect(verifier.verify(text)).resolves.toMatchObject({ userId: 'user-1' });
+    });
+
+    it('refuses a token that names no session, since it could never be revoked', async () => {
+      await expect(guarded.verify(await token())).rejects.toMatchObject({ kind: 'UNAUTHORIZED' });
+    });
+
+    it('fails closed (UNAVAILABLE) when the denylist cannot be read', async () => {
+      reachable = false;
+      try {
+        await expect(guarded.verify(await token({ sid: 'session-live' }))).rejects.toMatchObject({
+          kind: 'UNAVAILABLE',
+        });
+      } finally {
+        reachable = true;
+      }
+    });
   });
 });

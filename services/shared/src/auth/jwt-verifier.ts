@@ -8,13 +8,21 @@ import {
 } from 'jose';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error';
+import { hasCanonicalEs256Signature } from './es256-signature';
+import { RedisSessionDenylist, type SessionDenylist } from './session-denylist';
+
+// Re-exported here because the package index lists this module (auth signs in the canonical form and writes the denylist).
+export { canonicalEs256Jws, hasCanonicalEs256Signature } from './es256-signature';
+export { deniedSessionKey, RedisSessionDenylist, type SessionDenylist } from './session-denylist';
 
 /** Who made a request, as proven by an access token from the auth service. */
 export interface Principal {
   userId: string;
   roles: string[];
-  /** The token's jti: lets the auth service revoke a session. */
+  /** The token's jti. */
   tokenId: string;
+  /** The login session the token belongs to (`sid`): what logout and revocation end. */
+  sessionId?: string;
   /** The raw bearer token, to forward on calls made on the user's behalf. */
   token: string;
 }
@@ -26,12 +34,19 @@ export const authConfigSchema = z.object({
   AUTH_AUDIENCE: z.string().default('ecom-micro'),
   /** Accepted clock difference for exp/nbf, in seconds. */
   AUTH_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(5),
+  /**
+   * Redis holding auth's denylist of ended sessions. Set, tokens of a logged-out
+   * or revoked session are refused at once; unset, they work until they expire
+   * (ACCESS_TOKEN_TTL_S of auth, 15 min).
+   */
+  AUTH_SESSION_DENYLIST_URL: z.string().min(1).optional(),
 });
 export type AuthConfig = z.infer<typeof authConfigSchema>;
 
 const claimsSchema = z.object({
   sub: z.string().min(1),
   jti: z.string().min(1),
+  sid: z.string().min(1).optional(),
   roles: z.array(z.string()).default([]),
 });
 
@@ -41,12 +56,15 @@ export interface JwtVerifierOptions {
   clockToleranceSeconds?: number;
   /** Where the public keys come from: the auth service's JWKS URL, or a key set given directly (tests). */
   keys: { jwksUrl: string } | { jwks: JSONWebKeySet };
+  /** Ended sessions; when given, their tokens (and tokens without a session) are refused. */
+  denylist?: SessionDenylist;
 }
 
 /**
  * Verifies ES256 access tokens: the algorithm is pinned (no `none`, no HS/RS
  * confusion), signature, exp/nbf with a small skew, issuer and audience are all
- * checked. Remote keys are cached, and refetched when a token names an unknown
+ * checked, and only the low-S form of a signature is accepted (one token, one
+ * string). Remote keys are cached, and refetched when a token names an unknown
  * kid, so rotation needs no restart.
  */
 export class JwtVerifier {
@@ -64,11 +82,13 @@ export class JwtVerifier {
   }
 
   static fromConfig(config: AuthConfig): JwtVerifier {
+    const denylistUrl = config.AUTH_SESSION_DENYLIST_URL;
     return new JwtVerifier({
       issuer: config.AUTH_ISSUER,
       audience: config.AUTH_AUDIENCE,
       clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE_S,
       keys: { jwksUrl: config.AUTH_JWKS_URL },
+      ...(denylistUrl ? { denylist: RedisSessionDenylist.connect(denylistUrl) } : {}),
     });
   }
 
@@ -81,9 +101,19 @@ export class JwtVerifier {
         clockTolerance: this.options.clockToleranceSeconds ?? 5,
         requiredClaims: ['exp', 'iat', 'sub', 'jti'],
       });
+      // Checked once the signature verified, so a forged token is reported as such.
+      if (!hasCanonicalEs256Signature(token)) throw new NonCanonicalSignature();
       const claims = claimsSchema.parse(payload);
-      return { userId: claims.sub, roles: claims.roles, tokenId: claims.jti, token };
+      await this.assertSessionLive(claims.sid);
+      return {
+        userId: claims.sub,
+        roles: claims.roles,
+        tokenId: claims.jti,
+        ...(claims.sid ? { sessionId: claims.sid } : {}),
+        token,
+      };
     } catch (error) {
+      if (error instanceof AppError) throw error;
       if (error instanceof errors.JWKSTimeout) {
         throw new AppError('UNAVAILABLE', 'cannot reach the auth service to verify the token', {
           cause: error,
@@ -92,9 +122,36 @@ export class JwtVerifier {
       throw new AppError('UNAUTHORIZED', describe(error), { cause: error });
     }
   }
+
+  /** Closes what the verifier opened itself (the denylist's connection). */
+  async close(): Promise<void> {
+    await this.options.denylist?.close?.();
+  }
+
+  /** Logout and revocation reach every service: a token of an ended session is refused. */
+  private async assertSessionLive(sessionId: string | undefined): Promise<void> {
+    const { denylist } = this.options;
+    if (!denylist) return;
+    if (!sessionId) throw AppError.unauthorized('token has no session and cannot be checked for revocation');
+    let denied: boolean;
+    try {
+      denied = await denylist.isDenied(sessionId);
+    } catch (error) {
+      // Fail closed: an unknown revocation state is not a valid session.
+      throw new AppError('UNAVAILABLE', 'cannot check whether the session has ended', {
+        cause: error,
+        retryAfterSeconds: 5,
+      });
+    }
+    if (denied) throw AppError.unauthorized('session has ended');
+  }
 }
 
+/** The high-S twin of a valid signature: valid ECDSA, refused so no token has two strings. */
+class NonCanonicalSignature extends Error {}
+
 function describe(error: unknown): string {
+  if (error instanceof NonCanonicalSignature) return 'token signature is not canonical (high S)';
   if (error instanceof errors.JWTExpired) return 'token expired';
   if (error instanceof errors.JWTClaimValidationFailed) return `token claim '${error.claim}' is invalid`;
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'token signature is invalid';

@@ -1,0 +1,48 @@
+import type { ChargeOutcome, ReserveOutcome } from './participants';
+import type { OrderLine } from './saga';
+
+/**
+ * Defence in depth: the saga never takes a participant's "yes" on trust. A
+ * command is idempotent by order id, so whoever sent the first command for an
+ * order fixed its recorded outcome; these checks make sure that outcome is the
+ * one this order needs. Each answers why it does not match, or undefined.
+ */
+
+/** A successful charge must be for the order's total, in the order's currency. */
+export function chargeMismatch(
+  expected: { amount: number; currency: string },
+  outcome: ChargeOutcome,
+): string | undefined {
+  if (outcome.outcome !== 'succeeded') return undefined;
+  if (outcome.amount === undefined || outcome.currency === undefined) {
+    return 'the charge does not say what it charged';
+  }
+  if (outcome.amount !== expected.amount || outcome.currency !== expected.currency) {
+    return `charged ${outcome.amount} ${outcome.currency}, the order is ${expected.amount} ${expected.currency}`;
+  }
+  return undefined;
+}
+
+type Line = Pick<OrderLine, 'sku' | 'quantity'>;
+
+/** Quantities by sku, in sku order, so that line order and split lines do not matter. */
+function canonical(lines: readonly Line[]): string {
+  const bySku = new Map<string, number>();
+  for (const { sku, quantity } of lines) bySku.set(sku, (bySku.get(sku) ?? 0) + quantity);
+  return [...bySku.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([sku, quantity]) => `${quantity} × ${sku}`)
+    .join(', ');
+}
+
+/**
+ * A reservation must hold exactly the order's lines. Inventory names the lines
+ * it holds in `items`; an answer without them (an inventory that predates the
+ * field) is taken as it is, since nothing can be compared.
+ */
+export function reservationMismatch(expected: readonly Line[], outcome: ReserveOutcome): string | undefined {
+  if (outcome.outcome !== 'reserved' || outcome.items === undefined) return undefined;
+  const held = canonical(outcome.items);
+  const wanted = canonical(expected);
+  return held === wanted ? undefined : `reserved ${held || 'nothing'}, the order is ${wanted}`;
+}
