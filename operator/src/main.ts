@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Controller } from './controller/controller';
 import { LeaderElector } from './controller/leader-election';
+import { applyOwnCrd } from './controller/own-crd';
 import { Reconciler, type Logger } from './controller/reconciler';
 import { KubeRestClient } from './kube/rest-client';
 import { cryptoSecretMaterial } from './render/secrets';
@@ -112,6 +113,7 @@ async function main(argv: string[]): Promise<void> {
     });
     log.info('leading', { identity });
   }
+  await applyOwnCrd(client, log);
   await controller.start();
   ready = true;
   log.info('ecom-operator started', { namespaces });
