@@ -43,15 +43,16 @@ run_logged() {
 ECOM_HELD_LOCKS=()
 with_lock() {
   local name="$1"; shift
-  local lockfd rc=0
+  local lockfd
   exec {lockfd}>"$ECOM_CACHE/.$name.lock"
   flock "$lockfd"
   ECOM_HELD_LOCKS+=("$lockfd")
-  "$@" || rc=$?
+  # Called plainly (not in `||` or `if`), so `set -e` still stops the script at the first failure;
+  # exiting releases the lock.
+  "$@"
   # Released here: a later with_lock on the same name in this process must not wait for itself.
   unset 'ECOM_HELD_LOCKS[-1]'
   exec {lockfd}>&-
-  return "$rc"
 }
 
 # daemonize LOG CMD...: starts a long-lived process in its own session, detached from the

@@ -47,6 +47,17 @@ describe('EcomStack CRD', () => {
     expect(untypedPaths(version.schema.openAPIV3Schema, 'root')).toEqual([]);
   });
 
+  it('refuses FerretDB (the default MongoDB engine) without the managed PostgreSQL it stores into', () => {
+    const infra = version?.schema.openAPIV3Schema.properties?.spec?.properties?.infrastructure;
+    const mongo = infra?.properties?.mongodb?.properties?.managed?.properties;
+    expect(mongo?.engine).toMatchObject({ enum: ['ferretdb', 'mongodb'], default: 'ferretdb' });
+    // The image follows the engine: the operator picks it, the schema must not pin one.
+    expect(mongo?.image?.default).toBeUndefined();
+    const rules = (infra?.['x-kubernetes-validations'] ?? []).map((v) => v.rule);
+    expect(rules).toEqual([expect.stringContaining("self.mongodb.managed.engine != 'ferretdb'")]);
+    expect(rules[0]).toContain("self.postgres.mode == 'managed'");
+  });
+
   it('is what the chart ships (regenerate with `npm run -w operator crd`)', () => {
     const file = join(__dirname, '../../../charts/ecom-micro/crds/ecomstacks.ecom-micro.io.yaml');
     expect(load(readFileSync(file, 'utf8'))).toEqual(JSON.parse(JSON.stringify(crd)));

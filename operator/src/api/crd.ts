@@ -3,6 +3,8 @@ import {
   DEFAULT_DAPR,
   DEFAULT_KAFKA_PARTITIONS,
   DEFAULT_MANAGED,
+  DEFAULT_MONGO_ENGINE,
+  DEFAULT_MONGO_MANAGED,
   DEFAULT_NOTIFICATION,
   DEFAULT_PULL_POLICY,
   DEFAULT_REFRESH_TOKEN_TTL,
@@ -13,6 +15,7 @@ import {
 import {
   GROUP,
   KIND,
+  MONGO_ENGINES,
   PLURAL,
   SERVICE_NAMES,
   SHORT_NAMES,
@@ -84,11 +87,16 @@ const secretKeyRef = (description: string): Schema =>
     },
   );
 
+/**
+ * The settings of one backend. `managed.image` carries a default unless `managed.image` is given
+ * (MongoDB's image depends on its engine, so the operator picks it); `managedExtra` adds fields.
+ */
 function infraSchema(
   backend: string,
   dflt: ManagedSpec,
   external: Schema,
   extra: Record<string, Schema> = {},
+  managed: { image?: Schema; extra?: Record<string, Schema> } = {},
 ): Schema {
   return obj(
     `${backend}: run it in the namespace (managed) or use an existing one (external).`,
@@ -103,7 +111,8 @@ function infraSchema(
       managed: obj(
         'Settings of the managed StatefulSet.',
         {
-          image: str('Container image.', { default: dflt.image }),
+          ...managed.extra,
+          image: managed.image ?? str('Container image.', { default: dflt.image }),
           storage: str('Size of the PersistentVolumeClaim.', {
             pattern: QUANTITY_PATTERN,
             default: dflt.storage,
@@ -129,6 +138,11 @@ function infraSchema(
   );
 }
 
+const mongoEngine: Schema = str(
+  'The MongoDB-protocol server of managed MongoDB. ferretdb: FerretDB, storing the documents in the managed PostgreSQL (database `ferretdb`; needs postgres.mode managed), no replica set and so no multi-document transactions. mongodb: a real mongod as a one-member replica set.',
+  { enum: [...MONGO_ENGINES], default: DEFAULT_MONGO_ENGINE },
+);
+
 const serviceSchema: Schema = obj(
   'Settings of one service.',
   {
@@ -151,6 +165,14 @@ const serviceSchema: Schema = obj(
   },
   { default: {} },
 );
+
+/** On spec.infrastructure: FerretDB runs on the managed PostgreSQL (has() guards each level: CEL sees raw input too). */
+const FERRETDB_NEEDS_MANAGED_POSTGRES = [
+  '!has(self.mongodb) || !has(self.mongodb.managed) || !has(self.mongodb.managed.engine)',
+  "self.mongodb.managed.engine != 'ferretdb'",
+  "(has(self.mongodb.mode) && self.mongodb.mode == 'external')",
+  "!has(self.postgres) || !has(self.postgres.mode) || self.postgres.mode == 'managed'",
+].join(' || ');
 
 const specSchema: Schema = obj('Desired state of one ecom-micro installation.', {
   version: str('Application version; the default image tag.', { default: DEFAULT_VERSION, minLength: 1 }),
@@ -208,12 +230,20 @@ const specSchema: Schema = obj('Desired state of one ecom-micro installation.', 
       ),
       mongodb: infraSchema(
         'MongoDB',
-        DEFAULT_MANAGED.mongodb,
+        DEFAULT_MONGO_MANAGED[DEFAULT_MONGO_ENGINE],
         obj(
           'An existing MongoDB replica set.',
           { secretName: name('Secret with one MongoDB URI per service: keys auth, user, notification.') },
           { required: ['secretName'] },
         ),
+        {},
+        {
+          extra: { engine: mongoEngine },
+          image: str(
+            `Container image; by engine when unset: ${MONGO_ENGINES.map((e) => `${DEFAULT_MONGO_MANAGED[e].image} (${e})`).join(', ')}.`,
+            { minLength: 1 },
+          ),
+        },
       ),
       redis: infraSchema(
         'Redis',
@@ -228,7 +258,17 @@ const specSchema: Schema = obj('Desired state of one ecom-micro installation.', 
         ),
       ),
     },
-    { default: {} },
+    {
+      default: {},
+      'x-kubernetes-validations': [
+        {
+          rule: FERRETDB_NEEDS_MANAGED_POSTGRES,
+          message:
+            'managed MongoDB with engine ferretdb keeps its documents in the managed PostgreSQL: set postgres.mode managed, or mongodb.managed.engine mongodb',
+          reason: 'FieldValueInvalid',
+        },
+      ],
+    },
   ),
   dapr: obj(
     'Dapr settings of the stack.',

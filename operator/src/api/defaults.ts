@@ -1,6 +1,7 @@
 import type {
   DaprSpec,
   ManagedSpec,
+  MongoEngine,
   NotificationSpec,
   ResourceRequirements,
   ServiceName,
@@ -12,7 +13,8 @@ import type {
  * applies the same values to whatever the API server did not default.
  */
 export const DEFAULT_VERSION = '0.1.0';
-export const DEFAULT_REGISTRY = 'ghcr.io/ecom-micro';
+/** The prefix of the locally built images (services/Dockerfile): `ecom-micro/ecom-<service>:<version>`. */
+export const DEFAULT_REGISTRY = 'ecom-micro';
 export const DEFAULT_PULL_POLICY = 'IfNotPresent';
 export const DEFAULT_REPLICAS = 1;
 
@@ -32,26 +34,47 @@ export const SERVICE_PORTS: Record<ServiceName, number> = {
   saga: 4007,
 };
 
-export const DEFAULT_MANAGED: Record<'kafka' | 'postgres' | 'mongodb' | 'redis', ManagedSpec> = {
+/**
+ * The managed backends. The images are the ones stack/provision/infra-images.sh builds from
+ * Debian's packages and the local stack's parts (tags from stack/versions.env; a unit spec checks
+ * they agree); upstream images with the same contract (apache/kafka, postgres, redis) work too.
+ */
+export const DEFAULT_MANAGED: Record<'kafka' | 'postgres' | 'redis', ManagedSpec> = {
   kafka: {
-    image: 'apache/kafka:3.9.1',
+    image: 'ecom-micro/kafka:3.9.1',
     storage: '2Gi',
     resources: { requests: { cpu: '100m', memory: '768Mi' }, limits: { memory: '1536Mi' } },
   },
   postgres: {
-    image: 'postgres:16-alpine',
+    image: 'ecom-micro/postgres:15',
     storage: '2Gi',
     resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+  },
+  redis: {
+    image: 'ecom-micro/redis:7',
+    storage: '512Mi',
+    resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+  },
+};
+
+/** ferretdb: what CI can run (no registry serves a mongod); mongodb: the real server, not exercised here. */
+export const DEFAULT_MONGO_ENGINE: MongoEngine = 'ferretdb';
+
+/**
+ * Managed MongoDB, per engine. Image and resources follow the engine (so the CRD schema defaults
+ * neither); the storage does not, as a StatefulSet's claim template cannot change: with ferretdb the
+ * claim holds only FerretDB's state file (the documents live in PostgreSQL).
+ */
+export const DEFAULT_MONGO_MANAGED: Record<MongoEngine, ManagedSpec> = {
+  ferretdb: {
+    image: 'ecom-micro/ferretdb:1.24.2',
+    storage: '2Gi',
+    resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '512Mi' } },
   },
   mongodb: {
     image: 'mongo:7.0',
     storage: '2Gi',
     resources: { requests: { cpu: '100m', memory: '384Mi' }, limits: { memory: '1Gi' } },
-  },
-  redis: {
-    image: 'redis:7.4-alpine',
-    storage: '512Mi',
-    resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
   },
 };
 

@@ -73,9 +73,21 @@ export interface PostgresSpec {
   external?: { secretName: string };
 }
 
+/**
+ * The MongoDB-protocol server a managed `mongodb` runs: `ferretdb` (FerretDB, its data in the managed
+ * PostgreSQL, no replica set; what the project builds and tests) or `mongodb` (a real mongod as a
+ * one-member replica set).
+ */
+export const MONGO_ENGINES = ['ferretdb', 'mongodb'] as const;
+export type MongoEngine = (typeof MONGO_ENGINES)[number];
+
+export interface MongoManagedSpec extends ManagedSpec {
+  engine: MongoEngine;
+}
+
 export interface MongoSpec {
   mode: InfraMode;
-  managed: ManagedSpec;
+  managed: MongoManagedSpec;
   /** external: a Secret with one MongoDB URI per MongoDB-backed service (`auth`, `user`, `notification`). */
   external?: { secretName: string };
 }

@@ -1,5 +1,5 @@
 import { buildCrd, type Schema } from './crd';
-import { DEFAULT_MANAGED, SERVICE_PORTS } from './defaults';
+import { DEFAULT_MANAGED, DEFAULT_MONGO_MANAGED, SERVICE_PORTS } from './defaults';
 import { SERVICE_NAMES } from './ecom-stack';
 import { resolveSpec } from './resolve-spec';
 
@@ -57,6 +57,39 @@ describe('resolveSpec', () => {
     });
   });
 
+  it('runs FerretDB as the managed MongoDB unless engine mongodb is chosen, each with its own image', () => {
+    const resolve = (raw: unknown) => {
+      const r = resolveSpec(raw);
+      if (!r.ok) throw new Error(r.problems.join('; '));
+      return r.spec.infrastructure.mongodb.managed;
+    };
+    expect(resolve({})).toEqual({ engine: 'ferretdb', ...DEFAULT_MONGO_MANAGED.ferretdb });
+    expect(resolve({ infrastructure: { mongodb: { managed: { engine: 'mongodb' } } } })).toEqual({
+      engine: 'mongodb',
+      ...DEFAULT_MONGO_MANAGED.mongodb,
+    });
+    expect(
+      resolve({ infrastructure: { mongodb: { managed: { image: 'reg.local/ferretdb:2' } } } }),
+    ).toMatchObject({
+      engine: 'ferretdb',
+      image: 'reg.local/ferretdb:2',
+    });
+    // The schema leaves the image to the operator, so a chosen engine gets its own image from either path.
+    const schemaDefaulted = applySchemaDefaults(specSchema(), {
+      infrastructure: { mongodb: { managed: { engine: 'mongodb' } } },
+    });
+    expect(resolve(schemaDefaulted).image).toBe('mongo:7.0');
+    // An external MongoDB may sit next to an external PostgreSQL, whatever the engine field says.
+    expect(
+      resolveSpec({
+        infrastructure: {
+          postgres: { mode: 'external', external: { secretName: 'pg' } },
+          mongodb: { mode: 'external', external: { secretName: 'mongo' } },
+        },
+      }).ok,
+    ).toBe(true);
+  });
+
   it('keeps what the user set', () => {
     const r = resolveSpec({
       version: '1.2.3',
@@ -105,6 +138,14 @@ describe('resolveSpec', () => {
     [
       { dapr: { subscriptions: [{ name: 'a', topic: 't', app: 'shipping', route: '/x' }] } },
       'app: unknown service',
+    ],
+    [
+      { infrastructure: { mongodb: { managed: { engine: 'wiredtiger' } } } },
+      'spec.infrastructure.mongodb.managed.engine: must be one of ferretdb, mongodb',
+    ],
+    [
+      { infrastructure: { postgres: { mode: 'external', external: { secretName: 'pg' } } } },
+      'spec.infrastructure.mongodb.managed.engine: ferretdb keeps its documents in the managed PostgreSQL',
     ],
     ['not an object', 'spec: must be an object'],
   ])('reports %j', (raw, expected) => {

@@ -3,6 +3,8 @@ import {
   DEFAULT_DAPR,
   DEFAULT_KAFKA_PARTITIONS,
   DEFAULT_MANAGED,
+  DEFAULT_MONGO_ENGINE,
+  DEFAULT_MONGO_MANAGED,
   DEFAULT_NOTIFICATION,
   DEFAULT_PULL_POLICY,
   DEFAULT_REFRESH_TOKEN_TTL,
@@ -14,10 +16,12 @@ import {
 } from './defaults';
 import { durationSeconds } from './duration';
 import {
+  MONGO_ENGINES,
   SERVICE_NAMES,
   type EcomStackSpec,
   type InfraMode,
   type ManagedSpec,
+  type MongoEngine,
   type PullPolicy,
   type ResourceRequirements,
   type SecretKeyRef,
@@ -100,6 +104,18 @@ export function resolveSpec(raw: unknown): ResolveResult {
     r.problem('spec.infrastructure.postgres.external.secretName: required when mode is external');
   if (mongoMode === 'external' && mongoSecret === undefined)
     r.problem('spec.infrastructure.mongodb.external.secretName: required when mode is external');
+  const mongoManagedRaw = r.obj(mongoRaw.managed, 'spec.infrastructure.mongodb.managed');
+  const mongoEngine = r.oneOf(
+    mongoManagedRaw,
+    'engine',
+    'spec.infrastructure.mongodb.managed',
+    MONGO_ENGINES,
+    DEFAULT_MONGO_ENGINE,
+  ) as MongoEngine;
+  if (mongoMode === 'managed' && mongoEngine === 'ferretdb' && pgMode === 'external')
+    r.problem(
+      'spec.infrastructure.mongodb.managed.engine: ferretdb keeps its documents in the managed PostgreSQL; with postgres.mode external, use engine mongodb or an external MongoDB',
+    );
 
   const dapr = r.obj(root.dapr, 'spec.dapr');
   const tracing = r.obj(dapr.tracing, 'spec.dapr.tracing');
@@ -177,12 +193,15 @@ export function resolveSpec(raw: unknown): ResolveResult {
       },
       mongodb: {
         mode: mongoMode,
-        managed: readManaged(
-          r,
-          mongoRaw.managed,
-          'spec.infrastructure.mongodb.managed',
-          DEFAULT_MANAGED.mongodb,
-        ),
+        managed: {
+          engine: mongoEngine,
+          ...readManaged(
+            r,
+            mongoManagedRaw,
+            'spec.infrastructure.mongodb.managed',
+            DEFAULT_MONGO_MANAGED[mongoEngine],
+          ),
+        },
         ...(mongoSecret === undefined ? {} : { external: { secretName: mongoSecret } }),
       },
       redis: {

@@ -19,8 +19,12 @@ export const CREDENTIAL_KEYS = {
   redisPassword: 'redis-password',
   adminPassword: 'admin-password',
   postgres: (service: ServiceName) => `postgres-${service}`,
-  mongodb: (service: ServiceName) => `mongodb-${service}`,
 } as const;
+
+/** The managed PostgreSQL database FerretDB keeps its documents in (as in the local stack). */
+export const FERRETDB_DATABASE = 'ferretdb';
+/** The replica set a managed mongod runs as (transactions and change streams need one). */
+export const MONGO_REPLICA_SET = 'rs0';
 
 /** In-cluster DNS name of a managed backend's first pod, through its headless Service. */
 export function managedHost(ctx: RenderContext, backend: 'kafka' | 'postgres' | 'mongodb' | 'redis'): string {
@@ -34,7 +38,12 @@ export function kafkaBrokers(ctx: RenderContext): ValueSource {
   return { value: `${managedHost(ctx, 'kafka')}:${PORTS.kafka}` };
 }
 
-/** The connection string of a service's own database (PostgreSQL URL or MongoDB URI). */
+/**
+ * The connection string of a service's own database (PostgreSQL URL or MongoDB URI). A managed
+ * PostgreSQL URL carries the password, so it comes from the generated Secret; a managed MongoDB URI
+ * has no credentials (only the stack's pods reach the server) and follows the engine, so it is inline:
+ * a Secret, written once, could not follow an engine change.
+ */
 export function databaseUrl(
   ctx: RenderContext,
   service: ServiceName,
@@ -44,8 +53,22 @@ export function databaseUrl(
   if (infra.mode === 'external' && infra.external) {
     return { secretKeyRef: { name: infra.external.secretName, key: service } };
   }
-  const key = store === 'postgres' ? CREDENTIAL_KEYS.postgres(service) : CREDENTIAL_KEYS.mongodb(service);
-  return { secretKeyRef: { name: names.credentials(ctx), key } };
+  if (store === 'mongodb') return { value: managedMongoUrl(ctx, service) };
+  return { secretKeyRef: { name: names.credentials(ctx), key: CREDENTIAL_KEYS.postgres(service) } };
+}
+
+/** A service's database on the managed MongoDB-protocol server: FerretDB is one plain server, mongod a replica set. */
+export function managedMongoUrl(ctx: RenderContext, service: ServiceName): string {
+  const base = `mongodb://${managedHost(ctx, 'mongodb')}:${PORTS.mongodb}/${service}`;
+  return ctx.spec.infrastructure.mongodb.managed.engine === 'mongodb'
+    ? `${base}?replicaSet=${MONGO_REPLICA_SET}`
+    : base;
+}
+
+/** FerretDB's PostgreSQL URL; the kubelet fills the password in from `passwordVar` ($(VAR) expansion). */
+export function ferretDbPostgresUrl(ctx: RenderContext, passwordVar: string): string {
+  const host = `${managedHost(ctx, 'postgres')}:${PORTS.postgres}`;
+  return `postgres://postgres:$(${passwordVar})@${host}/${FERRETDB_DATABASE}?sslmode=disable`;
 }
 
 export function redisAddress(ctx: RenderContext): ValueSource {

@@ -1,6 +1,19 @@
-import type { V1Container, V1PodSecurityContext, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1EnvVar,
+  V1PodSecurityContext,
+  V1Service,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import type { ManagedSpec } from '../api/ecom-stack';
-import { CREDENTIAL_KEYS, managedHost, PORTS } from './connections';
+import {
+  CREDENTIAL_KEYS,
+  FERRETDB_DATABASE,
+  ferretDbPostgresUrl,
+  managedHost,
+  MONGO_REPLICA_SET,
+  PORTS,
+} from './connections';
 import { metadata, names, selectorLabels, STACK_LABEL, type RenderContext, type Rendered } from './context';
 import { servicesUsing } from './service-catalog';
 
@@ -47,6 +60,17 @@ function networkPolicy(ctx: RenderContext, backend: Backend, ports: Record<strin
   } as Rendered;
 }
 
+/** Non-root as the image's user (uid = gid = the volume's group), the runtime's default seccomp profile. */
+function podSecurityContext(uid: number): V1PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    fsGroup: uid,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
 function statefulSet(
   ctx: RenderContext,
   backend: Backend,
@@ -54,11 +78,12 @@ function statefulSet(
   container: Omit<V1Container, 'name' | 'image' | 'resources' | 'volumeMounts'>,
   dataPath: string,
   extra: {
+    /** The image's own user: the pod runs as it, and its volume belongs to its group. */
+    uid: number;
     annotations?: Record<string, string>;
-    securityContext?: V1PodSecurityContext;
     volumes?: { name: string; configMap: { name: string } }[];
     mounts?: { name: string; mountPath: string }[];
-  } = {},
+  },
 ): StatefulSetObject {
   const podMeta = metadata(ctx, '', backend);
   return {
@@ -80,12 +105,13 @@ function statefulSet(
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          ...(extra.securityContext ? { securityContext: extra.securityContext } : {}),
+          securityContext: podSecurityContext(extra.uid),
           containers: [
             {
               name: backend,
               image: managed.image,
               resources: managed.resources,
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
               ...container,
               volumeMounts: [{ name: 'data', mountPath: dataPath }, ...(extra.mounts ?? [])],
             },
@@ -149,7 +175,7 @@ export function buildKafka(ctx: RenderContext): Rendered[] {
         livenessProbe: { tcpSocket: { port: 'controller' }, initialDelaySeconds: 30, periodSeconds: 10 },
       },
       '/var/lib/kafka/data',
-      { securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000 } },
+      { uid: 1000 },
     ),
   ];
 }
@@ -160,9 +186,10 @@ export function buildPostgres(ctx: RenderContext): Rendered[] {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: metadata(ctx, `${names.infra(ctx, 'postgres')}-init`, 'postgres'),
-    // One database per service (DESIGN §2), created on the first start of the volume.
+    // One database per service (DESIGN §2), created on the first start of the volume, and
+    // FerretDB's, whichever the MongoDB engine: switching to ferretdb later then finds it.
     data: {
-      '10-databases.sql': servicesUsing('postgres')
+      '10-databases.sql': [...servicesUsing('postgres'), FERRETDB_DATABASE]
         .map((db) => `CREATE DATABASE "${db}";`)
         .join('\n')
         .concat('\n'),
@@ -196,6 +223,9 @@ export function buildPostgres(ctx: RenderContext): Rendered[] {
       },
       '/var/lib/postgresql/data',
       {
+        // The postgres user of the Debian-based images (ecom-micro/postgres, postgres:<n>); the
+        // upstream entrypoint runs as any uid whose volume is writable.
+        uid: 999,
         volumes: [{ name: 'init', configMap: { name: init.metadata.name } }],
         mounts: [{ name: 'init', mountPath: '/docker-entrypoint-initdb.d' }],
       },
@@ -203,33 +233,80 @@ export function buildPostgres(ctx: RenderContext): Rendered[] {
   ];
 }
 
+/** The MongoDB-protocol server of the stack, by engine (spec.infrastructure.mongodb.managed.engine). */
 export function buildMongo(ctx: RenderContext): Rendered[] {
   const ports = { mongodb: PORTS.mongodb };
-  const member = `${managedHost(ctx, 'mongodb')}:${PORTS.mongodb}`;
-  // A one-member replica set (transactions and change streams need one). The
-  // readiness probe initiates it on first start and is a no-op afterwards.
-  const probe = `try { rs.status().ok } catch (e) { rs.initiate({ _id: 'rs0', members: [{ _id: 0, host: '${member}' }] }).ok }`;
+  const managed = ctx.spec.infrastructure.mongodb.managed;
   return [
     headlessService(ctx, 'mongodb', ports),
     networkPolicy(ctx, 'mongodb', ports),
-    statefulSet(
-      ctx,
-      'mongodb',
-      ctx.spec.infrastructure.mongodb.managed,
-      {
-        args: ['--replSet', 'rs0', '--bind_ip_all'],
-        ports: [{ name: 'mongodb', containerPort: PORTS.mongodb }],
-        readinessProbe: {
-          exec: { command: ['mongosh', '--quiet', '--eval', probe] },
-          periodSeconds: 10,
-          timeoutSeconds: 10,
-        },
-        livenessProbe: { tcpSocket: { port: 'mongodb' }, initialDelaySeconds: 30, periodSeconds: 10 },
-      },
-      '/data/db',
-      { securityContext: { runAsNonRoot: true, runAsUser: 999, fsGroup: 999 } },
-    ),
+    managed.engine === 'mongodb' ? mongodStatefulSet(ctx) : ferretDbStatefulSet(ctx),
   ];
+}
+
+/** A real mongod as a one-member replica set (transactions and change streams need one). */
+function mongodStatefulSet(ctx: RenderContext): StatefulSetObject {
+  const member = `${managedHost(ctx, 'mongodb')}:${PORTS.mongodb}`;
+  // The readiness probe initiates the replica set on first start and is a no-op afterwards.
+  const probe = `try { rs.status().ok } catch (e) { rs.initiate({ _id: '${MONGO_REPLICA_SET}', members: [{ _id: 0, host: '${member}' }] }).ok }`;
+  return statefulSet(
+    ctx,
+    'mongodb',
+    ctx.spec.infrastructure.mongodb.managed,
+    {
+      args: ['--replSet', MONGO_REPLICA_SET, '--bind_ip_all'],
+      ports: [{ name: 'mongodb', containerPort: PORTS.mongodb }],
+      readinessProbe: {
+        exec: { command: ['mongosh', '--quiet', '--eval', probe] },
+        periodSeconds: 10,
+        timeoutSeconds: 10,
+      },
+      livenessProbe: { tcpSocket: { port: 'mongodb' }, initialDelaySeconds: 30, periodSeconds: 10 },
+    },
+    '/data/db',
+    { uid: 999 },
+  );
+}
+
+/** Variable FerretDB's PostgreSQL URL takes the password from (the kubelet expands it). */
+const FERRETDB_PASSWORD_VAR = 'ECOM_POSTGRES_PASSWORD';
+/** FerretDB's state file (an instance id), on the StatefulSet's volume. */
+const FERRETDB_STATE_DIR = '/state';
+
+/**
+ * FerretDB (v1, PostgreSQL backend): the documents live in the managed PostgreSQL's `ferretdb`
+ * database, the volume holds only its state file. One plain server: no replica set, no transactions.
+ */
+function ferretDbStatefulSet(ctx: RenderContext): StatefulSetObject {
+  const env: V1EnvVar[] = [
+    {
+      name: FERRETDB_PASSWORD_VAR,
+      valueFrom: {
+        secretKeyRef: { name: names.credentials(ctx), key: CREDENTIAL_KEYS.postgresPassword },
+      },
+    },
+    { name: 'FERRETDB_HANDLER', value: 'postgresql' },
+    { name: 'FERRETDB_POSTGRESQL_URL', value: ferretDbPostgresUrl(ctx, FERRETDB_PASSWORD_VAR) },
+    { name: 'FERRETDB_LISTEN_ADDR', value: `:${PORTS.mongodb}` },
+    { name: 'FERRETDB_STATE_DIR', value: FERRETDB_STATE_DIR },
+    { name: 'FERRETDB_TELEMETRY', value: 'disable' },
+    { name: 'DO_NOT_TRACK', value: '1' },
+  ];
+  return statefulSet(
+    ctx,
+    'mongodb',
+    ctx.spec.infrastructure.mongodb.managed,
+    {
+      env,
+      ports: [{ name: 'mongodb', containerPort: PORTS.mongodb }],
+      // The image has no shell and no client: a TCP probe (FerretDB listens at once and reaches
+      // PostgreSQL per request, so clients retry until PostgreSQL is ready).
+      readinessProbe: { tcpSocket: { port: 'mongodb' }, periodSeconds: 5 },
+      livenessProbe: { tcpSocket: { port: 'mongodb' }, initialDelaySeconds: 15, periodSeconds: 10 },
+    },
+    FERRETDB_STATE_DIR,
+    { uid: 1000 },
+  );
 }
 
 export function buildRedis(ctx: RenderContext): Rendered[] {
@@ -259,7 +336,7 @@ export function buildRedis(ctx: RenderContext): Rendered[] {
         livenessProbe: { tcpSocket: { port: 'redis' }, initialDelaySeconds: 15, periodSeconds: 10 },
       },
       '/data',
-      { securityContext: { runAsNonRoot: true, runAsUser: 999, fsGroup: 999 } },
+      { uid: 999 },
     ),
   ];
 }

@@ -55,7 +55,7 @@ describe('renderStack', () => {
       expect(annotations['dapr.io/config']).toBe('ecom-config');
       const container = d.spec?.template.spec?.containers[0];
       expect(container?.ports?.[0]?.containerPort).toBe(4001 + i);
-      expect(container?.image).toBe(`ghcr.io/ecom-micro/ecom-${SERVICE_NAMES[i] ?? ''}:0.1.0`);
+      expect(container?.image).toBe(`ecom-micro/ecom-${SERVICE_NAMES[i] ?? ''}:0.1.0`);
       expect(container?.securityContext).toMatchObject({
         allowPrivilegeEscalation: false,
         readOnlyRootFilesystem: true,
@@ -68,7 +68,7 @@ describe('renderStack', () => {
     });
   });
 
-  it('reads connection strings from Secrets, never inlines them', () => {
+  it('reads connection strings with passwords from Secrets, never inlines them', () => {
     const order = ofKind<V1Deployment>(objs, 'Deployment').find((d) => d.metadata.name === 'shop-order');
     const env = order?.spec?.template.spec?.containers[0]?.env ?? [];
     expect(env.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({
@@ -77,6 +77,16 @@ describe('renderStack', () => {
     });
     const configMaps = ofKind<{ data: Record<string, string> }>(objs, 'ConfigMap');
     expect(JSON.stringify(configMaps)).not.toMatch(/postgres:\/\//);
+    // FerretDB's PostgreSQL URL takes the password from the Secret through $(VAR) expansion.
+    const ferret = ofKind<V1StatefulSet>(objs, 'StatefulSet').find((s) => s.metadata.name === 'shop-mongodb');
+    const ferretEnv = ferret?.spec?.template.spec?.containers[0]?.env ?? [];
+    expect(ferretEnv[0]).toEqual({
+      name: 'ECOM_POSTGRES_PASSWORD',
+      valueFrom: { secretKeyRef: { name: 'shop-credentials', key: 'postgres-password' } },
+    });
+    expect(ferretEnv.find((e) => e.name === 'FERRETDB_POSTGRESQL_URL')?.value).toBe(
+      'postgres://postgres:$(ECOM_POSTGRES_PASSWORD)@shop-postgres-0.shop-postgres.prod.svc:5432/ferretdb?sslmode=disable',
+    );
   });
 
   it('applies per-service replicas, resources, env and image settings', () => {
@@ -113,7 +123,7 @@ describe('renderStack', () => {
     expect(hashOf({ auth: { accessTokenTtl: '5m' } })).not.toBe(hashOf({}));
   });
 
-  it('runs managed Kafka (KRaft), PostgreSQL, MongoDB (replica set) and Redis with volumes', () => {
+  it('runs managed Kafka (KRaft), PostgreSQL, FerretDB and Redis with volumes, as non-root', () => {
     const sets = ofKind<V1StatefulSet>(objs, 'StatefulSet');
     expect(sets.map((s) => s.metadata.name)).toEqual([
       'shop-kafka',
@@ -121,22 +131,85 @@ describe('renderStack', () => {
       'shop-mongodb',
       'shop-redis',
     ]);
+    expect(sets.map((s) => s.spec?.template.spec?.containers[0]?.image)).toEqual([
+      'ecom-micro/kafka:3.9.1',
+      'ecom-micro/postgres:15',
+      'ecom-micro/ferretdb:1.24.2',
+      'ecom-micro/redis:7',
+    ]);
     for (const s of sets) {
       expect(s.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage).toMatch(/Gi|Mi/);
       expect(s.spec?.serviceName).toBe(s.metadata.name);
+      expect(s.spec?.template.spec?.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(s.spec?.template.spec?.containers[0]?.securityContext).toEqual({
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+      });
     }
+    // Each image's own user, and the volume's group: kafka 1000, postgres 999, ferretdb 1000, redis 999.
+    expect(sets.map((s) => s.spec?.template.spec?.securityContext?.runAsUser)).toEqual([
+      1000, 999, 1000, 999,
+    ]);
+    expect(sets.map((s) => s.spec?.template.spec?.securityContext?.fsGroup)).toEqual([1000, 999, 1000, 999]);
     const kafkaEnv = sets[0]?.spec?.template.spec?.containers[0]?.env ?? [];
     expect(kafkaEnv).toEqual(
-      expect.arrayContaining([{ name: 'KAFKA_PROCESS_ROLES', value: 'broker,controller' }]),
+      expect.arrayContaining([
+        { name: 'KAFKA_PROCESS_ROLES', value: 'broker,controller' },
+        { name: 'KAFKA_LOG_DIRS', value: '/var/lib/kafka/data/logs' },
+      ]),
     );
-    expect(sets[2]?.spec?.template.spec?.containers[0]?.args).toEqual(['--replSet', 'rs0', '--bind_ip_all']);
+    const ferret = sets[2]?.spec?.template.spec?.containers[0];
+    expect(ferret?.args).toBeUndefined();
+    expect(ferret?.readinessProbe?.tcpSocket?.port).toBe('mongodb');
+    expect(ferret?.volumeMounts).toEqual([{ name: 'data', mountPath: '/state' }]);
+    expect(ferret?.env).toEqual(
+      expect.arrayContaining([
+        { name: 'FERRETDB_LISTEN_ADDR', value: ':27017' },
+        { name: 'FERRETDB_STATE_DIR', value: '/state' },
+        { name: 'FERRETDB_TELEMETRY', value: 'disable' },
+      ]),
+    );
     const init = ofKind<{ data: Record<string, string> }>(objs, 'ConfigMap').find(
       (c) => c.metadata.name === 'shop-postgres-init',
     );
     expect(init?.data['10-databases.sql']).toBe(
-      'CREATE DATABASE "order";\nCREATE DATABASE "inventory";\nCREATE DATABASE "payment";\nCREATE DATABASE "saga";\n',
+      'CREATE DATABASE "order";\nCREATE DATABASE "inventory";\nCREATE DATABASE "payment";\nCREATE DATABASE "saga";\nCREATE DATABASE "ferretdb";\n',
     );
     expect(kafkaClusterId(ctx.uid)).toHaveLength(22);
+  });
+
+  it('points the MongoDB services at whichever engine runs', () => {
+    const mongoUrl = (spec: unknown) =>
+      ofKind<V1Deployment>(renderStack(contextFor(spec)), 'Deployment')
+        .find((d) => d.metadata.name === 'shop-auth')
+        ?.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'MONGODB_URL');
+    expect(mongoUrl({})).toEqual({
+      name: 'MONGODB_URL',
+      value: 'mongodb://shop-mongodb-0.shop-mongodb.prod.svc:27017/auth',
+    });
+    expect(mongoUrl({ infrastructure: { mongodb: { managed: { engine: 'mongodb' } } } })).toEqual({
+      name: 'MONGODB_URL',
+      value: 'mongodb://shop-mongodb-0.shop-mongodb.prod.svc:27017/auth?replicaSet=rs0',
+    });
+  });
+
+  it('runs a real mongod as a one-member replica set with engine mongodb', () => {
+    const mongo = renderStack(
+      contextFor({ infrastructure: { mongodb: { managed: { engine: 'mongodb' } } } }),
+    );
+    const set = ofKind<V1StatefulSet>(mongo, 'StatefulSet').find((s) => s.metadata.name === 'shop-mongodb');
+    const container = set?.spec?.template.spec?.containers[0];
+    expect(container?.image).toBe('mongo:7.0');
+    expect(container?.args).toEqual(['--replSet', 'rs0', '--bind_ip_all']);
+    expect(container?.readinessProbe?.exec?.command?.[0]).toBe('mongosh');
+    expect(container?.volumeMounts).toEqual([{ name: 'data', mountPath: '/data/db' }]);
+    expect(set?.spec?.template.spec?.securityContext?.runAsUser).toBe(999);
+    // The claim template stays the same, so switching engines is an update the API server accepts.
+    const ferret = ofKind<V1StatefulSet>(objs, 'StatefulSet').find((s) => s.metadata.name === 'shop-mongodb');
+    expect(set?.spec?.volumeClaimTemplates).toEqual(ferret?.spec?.volumeClaimTemplates);
   });
 
   it('runs no infrastructure for external backends and points at their Secrets', () => {
@@ -198,9 +271,8 @@ describe('generated secrets', () => {
       /^postgres:\/\/postgres:t1.*@shop-postgres-0\.shop-postgres\.prod\.svc:5432\/order\?/,
     );
     expect(data['postgres-saga']).toMatch(/\/saga\?/);
-    expect(data['mongodb-auth']).toBe(
-      'mongodb://shop-mongodb-0.shop-mongodb.prod.svc:27017/auth?replicaSet=rs0',
-    );
+    // MongoDB URIs carry no password and follow the engine: inline, not in the Secret.
+    expect(Object.keys(data).filter((k) => k.startsWith('mongodb'))).toEqual([]);
     expect(data['redis-password']).toMatch(/^t2/);
   });
 });

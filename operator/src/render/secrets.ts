@@ -70,9 +70,10 @@ export function buildSigningKeySecret(ctx: RenderContext, material: SecretMateri
 }
 
 /**
- * Passwords of the managed backends and the connection strings built from
- * them, one per service and database, plus the admin's initial password.
- * Created once, when absent: a password must survive operator restarts.
+ * Passwords of the managed backends and the PostgreSQL connection strings built
+ * from them, one per service and database, plus the admin's initial password.
+ * Created once, when absent: a password must survive operator restarts. (MongoDB
+ * URIs carry no password and follow the engine: see connections.ts.)
  */
 export function buildCredentialsSecret(ctx: RenderContext, material: SecretMaterial): SecretObject {
   const pgPassword = material.token(24);
@@ -86,10 +87,6 @@ export function buildCredentialsSecret(ctx: RenderContext, material: SecretMater
   for (const service of servicesUsing('postgres')) {
     data[CREDENTIAL_KEYS.postgres(service)] =
       `postgres://postgres:${pgPassword}@${pgHost}/${service}?sslmode=disable`;
-  }
-  const mongoHost = `${managedHost(ctx, 'mongodb')}:${PORTS.mongodb}`;
-  for (const service of servicesUsing('mongodb')) {
-    data[CREDENTIAL_KEYS.mongodb(service)] = `mongodb://${mongoHost}/${service}?replicaSet=rs0`;
   }
   return {
     apiVersion: 'v1',
