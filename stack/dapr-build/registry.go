@@ -6,13 +6,21 @@
 // own (cmd/daprd/app.Run); only the component registry is narrowed, which cuts
 // the build from the whole components-contrib graph to a handful of packages.
 // Set ECOM_DAPR_ALLCOMPONENTS=1 to build with `-tags allcomponents` instead.
+//
+// The same daprd runs self-hosted (mDNS or SQLite name resolution) and as the
+// sidecar Dapr's injector adds in Kubernetes, where it resolves app ids with the
+// kubernetes resolver and serves the built-in kubernetes secret store (and
+// secretstores.kubernetes components). The provisioning script keys its daprd
+// cache on this file's hash, so an edit here rebuilds daprd.
 
 package components
 
 import (
+	nrkubernetes "github.com/dapr/components-contrib/nameresolution/kubernetes"
 	"github.com/dapr/components-contrib/nameresolution/mdns"
 	nrsqlite "github.com/dapr/components-contrib/nameresolution/sqlite"
 	"github.com/dapr/components-contrib/pubsub/kafka"
+	sskubernetes "github.com/dapr/components-contrib/secretstores/kubernetes"
 	"github.com/dapr/components-contrib/secretstores/local/env"
 	"github.com/dapr/components-contrib/secretstores/local/file"
 	inmemory "github.com/dapr/components-contrib/state/in-memory"
@@ -41,7 +49,9 @@ func init() {
 
 	secretstoresLoader.DefaultRegistry.RegisterComponent(env.NewEnvSecretStore, "local.env")
 	secretstoresLoader.DefaultRegistry.RegisterComponent(file.NewLocalSecretStore, "local.file")
+	secretstoresLoader.DefaultRegistry.RegisterComponent(sskubernetes.NewKubernetesSecretStore, "kubernetes")
 
 	nrLoader.DefaultRegistry.RegisterComponent(mdns.NewResolver, "mdns")
 	nrLoader.DefaultRegistry.RegisterComponent(nrsqlite.NewResolver, "sqlite")
+	nrLoader.DefaultRegistry.RegisterComponent(nrkubernetes.NewResolver, "kubernetes")
 }

@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
-# Dapr runtime (daprd, placement, scheduler) built from Go modules, and the Dapr CLI.
-# daprd: a wrapper module pins github.com/dapr/dapr, copies its replace
-# directives, and builds dapr's own cmd/daprd with a narrowed component registry
-# (see stack/dapr-build/registry.go). Binaries already in ~/.dapr/bin win.
+# Dapr built from Go modules: the runtime (daprd, placement, scheduler), its
+# Kubernetes control plane (operator, injector, sentry), and the Dapr CLI.
+# A wrapper module pins github.com/dapr/dapr, copies its replace directives, and
+# builds dapr's own cmd/<binary>; daprd gets a narrowed component registry (see
+# stack/dapr-build/registry.go); each binary's cache is keyed on what it is built from.
+#
+# Usage: dapr.sh [all|runtime|cli|control-plane]   (default: all = runtime + cli)
+#   runtime        daprd, placement, scheduler for the local stack (binaries in ~/.dapr/bin win)
+#   cli            the Dapr CLI
+#   control-plane  all six binaries of Dapr's images in the cache, always built here
+#                  (daprd placement scheduler operator injector sentry; see dapr-images.sh)
+# Cold build on 2 cores: daprd ~2.5 min, each of the others ~1–2 min; warm ~1 s.
 source "$(dirname "$0")/lib.sh"
 PART=dapr
-
 
 FLAVOUR=slim; [ "${ECOM_DAPR_ALLCOMPONENTS:-}" = 1 ] && FLAVOUR=all
 OUT="$ECOM_CACHE/dapr-$DAPR_VERSION-$FLAVOUR"
 CLI_OUT="$ECOM_CACHE/dapr-cli-$DAPR_CLI_VERSION"
+REGISTRY="$STACK_DIR/dapr-build/registry.go"
+TAGS=""; [ "$FLAVOUR" = all ] && TAGS="allcomponents"
+# Dapr's release ldflags (its Makefile's DEFAULT_LDFLAGS): the version the binaries report and log.
+LDFLAGS="-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION -X github.com/dapr/dapr/pkg/buildinfo.gitversion=v$DAPR_VERSION -X github.com/dapr/dapr/pkg/buildinfo.gitcommit=go-module-v$DAPR_VERSION -X github.com/dapr/kit/logger.DaprVersion=$DAPR_VERSION"
+# Builds share two cores with everything else on the machine.
+NICE=(nice -n "${ECOM_BUILD_NICE:-10}")
 
 # replace_lines "MOD=VER MOD=VER": go.mod replace directives for module versions
 # the proxy here does not serve (see stack/versions.env).
@@ -18,13 +31,17 @@ replace_lines() {
   for pair in $1; do echo "replace ${pair%%=*} => ${pair%%=*} ${pair#*=}"; done
 }
 
-build_runtime() {
-  if [ -x "$HOME/.dapr/bin/daprd" ] && [ -x "$HOME/.dapr/bin/placement" ] && [ -x "$HOME/.dapr/bin/scheduler" ]; then
-    say "using binaries in ~/.dapr/bin"; return
-  fi
-  if [ -x "$OUT/bin/daprd" ] && [ -x "$OUT/bin/placement" ] && [ -x "$OUT/bin/scheduler" ]; then
-    say "cached: $OUT/bin"; return
-  fi
+# key CMD: what a binary is built from: tags, ldflags and, for daprd, registry.go. Kept in a stamp
+# next to the binary (.CMD.key), so the binary keeps the path the stack CLI reads ($OUT/bin/daprd)
+# and an edit of registry.go rebuilds daprd.
+key() {
+  { echo "$TAGS $LDFLAGS"; if [ "$1" = daprd ] && [ "$FLAVOUR" = slim ]; then cat "$REGISTRY"; fi; } | sha256sum | cut -c1-16
+}
+fresh() { [ -x "$OUT/bin/$1" ] && [ "$(cat "$OUT/bin/.$1.key" 2>/dev/null)" = "$(key "$1")" ]; }
+
+# The wrapper module in $OUT/src: dapr's own requirements and replace
+# directives, so the build resolves exactly the versions dapr was released with.
+prepare_wrapper() {
   need go "install Go 1.26+ (apt-get install golang or https://go.dev/dl)"
   local src="$OUT/src"
   mkdir -p "$src" "$OUT/bin"
@@ -32,9 +49,6 @@ build_runtime() {
   local dapr_dir
   dapr_dir="$(cd "$src" && GOFLAGS=-mod=mod go mod download -json "github.com/dapr/dapr@v$DAPR_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
   [ -d "$dapr_dir" ] || fail "could not download dapr v$DAPR_VERSION" "check that the Go module proxy is reachable (GOPROXY=$(go env GOPROXY))"
-
-  # The wrapper module: dapr's own requirements and replace directives, so the
-  # build resolves exactly the versions dapr was released with.
   {
     echo "module ecom-micro/dapr-build"
     echo
@@ -46,38 +60,46 @@ build_runtime() {
     replace_lines "${DAPR_REPLACE:-}"
   } >"$src/go.mod"
   cp "$dapr_dir/go.sum" "$src/go.sum"
-  cat >"$src/tools.go" <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "github.com/dapr/dapr/cmd/daprd"
-	_ "github.com/dapr/dapr/cmd/placement"
-	_ "github.com/dapr/dapr/cmd/scheduler"
-)
-GO
-  local tags=""
+  {
+    printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    for cmd in daprd placement scheduler operator injector sentry; do printf '\t_ "github.com/dapr/dapr/cmd/%s"\n' "$cmd"; done
+    printf ')\n'
+  } >"$src/tools.go"
   if [ "$FLAVOUR" = slim ]; then
     # Go refuses overlays of files in the module cache, so the slim build uses a
     # copy of dapr's module in which the untagged registry file is swapped.
     rm -rf "$src/dapr"
     cp -r "$dapr_dir" "$src/dapr"
     chmod -R u+w "$src/dapr"
-    cp "$STACK_DIR/dapr-build/registry.go" "$src/dapr/cmd/daprd/components/zz_notag.go"
+    cp "$REGISTRY" "$src/dapr/cmd/daprd/components/zz_notag.go"
     printf '\nreplace github.com/dapr/dapr => ./dapr\n' >>"$src/go.mod"
-  else
-    tags="allcomponents"
   fi
-  local ldflags="-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION -X github.com/dapr/dapr/pkg/buildinfo.gitversion=v$DAPR_VERSION -X github.com/dapr/dapr/pkg/buildinfo.gitcommit=go-module-v$DAPR_VERSION"
   (cd "$src" && GOFLAGS=-mod=mod go get "github.com/dapr/dapr@v$DAPR_VERSION" >/dev/null 2>&1 || true)
-  for cmd in placement scheduler daprd; do
-    say "building $cmd v$DAPR_VERSION ($FLAVOUR; the first daprd build takes several minutes on 2 cores)"
-    (cd "$src" && run_logged "$OUT/build-$cmd.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod \
-      go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$OUT/bin/$cmd.tmp" "github.com/dapr/dapr/cmd/$cmd")
+}
+
+# build CMD...: builds each of dapr's cmd/<CMD> that is not fresh in $OUT/bin.
+build() {
+  local missing=() cmd
+  for cmd in "$@"; do fresh "$cmd" || missing+=("$cmd"); done
+  if [ ${#missing[@]} -eq 0 ]; then say "cached: $OUT/bin ($*)"; return; fi
+  prepare_wrapper
+  for cmd in "${missing[@]}"; do
+    say "building $cmd v$DAPR_VERSION ($FLAVOUR; a first build takes minutes on 2 cores)"
+    (cd "$OUT/src" && run_logged "$OUT/build-$cmd.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod "${NICE[@]}" \
+      go build -trimpath -tags "$TAGS" -ldflags "$LDFLAGS" -o "$OUT/bin/$cmd.tmp" "github.com/dapr/dapr/cmd/$cmd")
     mv "$OUT/bin/$cmd.tmp" "$OUT/bin/$cmd"
+    key "$cmd" >"$OUT/bin/.$cmd.key"
   done
 }
+
+build_runtime() {
+  if [ -x "$HOME/.dapr/bin/daprd" ] && [ -x "$HOME/.dapr/bin/placement" ] && [ -x "$HOME/.dapr/bin/scheduler" ]; then
+    say "using binaries in ~/.dapr/bin"; return
+  fi
+  build placement scheduler daprd
+}
+
+build_control_plane() { build placement scheduler daprd operator injector sentry; }
 
 build_cli() {
   if [ -x "$HOME/.dapr/bin/dapr" ] || [ -x "$CLI_OUT/bin/dapr" ]; then return; fi
@@ -96,10 +118,17 @@ build_cli() {
   } >"$src/go.mod"
   cp "$cli_dir/go.sum" "$src/go.sum"
   printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/dapr/cli"\n' >"$src/tools.go"
-  (cd "$src" && run_logged "$CLI_OUT/build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod \
+  (cd "$src" && run_logged "$CLI_OUT/build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod "${NICE[@]}" \
     go build -trimpath -ldflags "-s -w -X main.version=$DAPR_CLI_VERSION -X main.apiVersion=1.0" -o "$CLI_OUT/bin/dapr.tmp" github.com/dapr/cli)
   mv "$CLI_OUT/bin/dapr.tmp" "$CLI_OUT/bin/dapr"
 }
 
-with_lock "dapr-$DAPR_VERSION" build_runtime
-with_lock "dapr-cli-$DAPR_CLI_VERSION" build_cli
+case "${1:-all}" in
+  all)
+    with_lock "dapr-$DAPR_VERSION" build_runtime
+    with_lock "dapr-cli-$DAPR_CLI_VERSION" build_cli ;;
+  runtime) with_lock "dapr-$DAPR_VERSION" build_runtime ;;
+  cli) with_lock "dapr-cli-$DAPR_CLI_VERSION" build_cli ;;
+  control-plane) with_lock "dapr-$DAPR_VERSION" build_control_plane ;;
+  *) fail "unknown target '$1'" "use one of: all runtime cli control-plane" ;;
+esac
