@@ -30,22 +30,26 @@ write_runc_wrapper() {
   local wrapper="$DOCKER_STATE/runc-without-sys-resource"
   cat >"$wrapper.tmp" <<'SH'
 #!/usr/bin/env bash
-# Drops CAP_SYS_RESOURCE from the bundle's config.json on create/run, then is runc.
-args=("$@"); bundle=""; cmd=""
+# Drops CAP_SYS_RESOURCE from the bundle's config.json on create/run, and from the process.json of
+# `runc exec` (docker exec into a privileged container, e.g. every kind command), then is runc.
+args=("$@"); bundle=""; cmd=""; process=""
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[i]}" in
     --bundle | -b) bundle="${args[i + 1]}" ;;
     --bundle=*) bundle="${args[i]#--bundle=}" ;;
-    create | run) [ -z "$cmd" ] && cmd="${args[i]}" ;;
+    --process | -p) process="${args[i + 1]}" ;;
+    --process=*) process="${args[i]#--process=}" ;;
+    create | run | exec) [ -z "$cmd" ] && cmd="${args[i]}" ;;
   esac
 done
-if [ -n "$cmd" ]; then
-  spec="${bundle:-.}/config.json"
-  if [ -f "$spec" ]; then
-    jq '.process.capabilities |= (if . == null then . else with_entries(.value |= map(select(. != "CAP_SYS_RESOURCE"))) end)' \
-      "$spec" >"$spec.ecom" && mv "$spec.ecom" "$spec"
-  fi
-fi
+drop() {
+  jq "$1 |= (if . == null then . else with_entries(.value |= map(select(. != \"CAP_SYS_RESOURCE\"))) end)" \
+    "$2" >"$2.ecom" && mv "$2.ecom" "$2"
+}
+case "$cmd" in
+  create | run) spec="${bundle:-.}/config.json"; [ -f "$spec" ] && drop .process.capabilities "$spec" ;;
+  exec) [ -n "$process" ] && [ -f "$process" ] && drop .capabilities "$process" ;;
+esac
 exec runc "$@"
 SH
   chmod +x "$wrapper.tmp" && mv "$wrapper.tmp" "$wrapper"

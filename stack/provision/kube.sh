@@ -4,7 +4,9 @@
 # skaffold, and a Dockerfile checker on BuildKit's parser. Also locates Dapr's
 # own CRDs in the dapr Go module, so the API server can validate Dapr resources.
 #
-# Usage: kube.sh [all|etcd|kube|helm|skaffold|dockerfile-lint|dapr-crds]   (default: all)
+# Usage: kube.sh [all|etcd|kube|node|helm|skaffold|dockerfile-lint|dapr-crds]   (default: all)
+# `node` builds every binary of a kind node (kubelet, kubeadm, kubectl, the control plane, kube-proxy)
+# for stack/provision/kind.sh; it is not part of `all`.
 # Cold build times on 2 cores: etcd ~1 min, kube-apiserver ~4.5, kube-controller-manager ~2,
 # helm ~2, skaffold ~3.5 (plus module downloads); later runs find them cached.
 # Prints nothing on stdout except for `dapr-crds`, which prints the CRD folder.
@@ -44,13 +46,18 @@ build_etcd() {
   mv "$ETCD_OUT/bin/etcd.tmp" "$ETCD_OUT/bin/etcd"
 }
 
-build_kube() {
-  if [ -x "$KUBE_OUT/bin/kube-apiserver" ] && [ -x "$KUBE_OUT/bin/kube-controller-manager" ]; then
-    say "cached: $KUBE_OUT/bin"; return
-  fi
-  need go "install Go 1.24+ (apt-get install golang or https://go.dev/dl)"
+# Every Kubernetes command built here shares one wrapper module (and so one download of the
+# dependencies): the operator's tests need the first two, a kind node image (kind.sh) all of them.
+KUBE_TEST_CMDS=(kube-apiserver kube-controller-manager)
+KUBE_NODE_CMDS=(kubelet kubeadm kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
+
+# kube_wrapper: writes the wrapper module once (k8s.io/kubernetes cannot be `go install`ed).
+kube_wrapper() {
   local src="$KUBE_OUT/src" v="v$KUBERNETES_VERSION" staging="v0.${KUBERNETES_VERSION#1.}"
   mkdir -p "$src" "$KUBE_OUT/bin"
+  local tools
+  tools="$(printf '//go:build tools\n\npackage tools\n\nimport (\n'; printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "${KUBE_NODE_CMDS[@]}"; printf ')')"
+  if [ -f "$src/go.mod" ] && [ "$(cat "$src/tools.go" 2>/dev/null)" = "$tools" ]; then return; fi
   local kdir
   kdir="$(cd "$src" && go_mod_dir "k8s.io/kubernetes@$v")"
   # k8s.io/kubernetes replaces its staging modules with ./staging paths, which a
@@ -60,20 +67,31 @@ build_kube() {
     sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*$#\t\1 => \1 '"$staging"'#p' "$kdir/go.mod"
     printf ')\n'
   } >"$src/go.mod"
-  printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n)\n' >"$src/tools.go"
-  local minor="${KUBERNETES_VERSION#1.}"; minor="${minor%%.*}"
+  printf '%s\n' "$tools" >"$src/tools.go"
+}
+
+# build_kube_cmds CMD...: builds each missing command into $KUBE_OUT/bin.
+build_kube_cmds() {
+  local missing=() cmd
+  for cmd in "$@"; do [ -x "$KUBE_OUT/bin/$cmd" ] || missing+=("$cmd"); done
+  if ((${#missing[@]} == 0)); then say "cached: $KUBE_OUT/bin ($*)"; return; fi
+  need go "install Go 1.24+ (apt-get install golang or https://go.dev/dl)"
+  kube_wrapper
+  local v="v$KUBERNETES_VERSION" minor="${KUBERNETES_VERSION#1.}"; minor="${minor%%.*}"
+  # kubeadm (and `kubectl version`) read these: without them kubeadm believes it is v0.0.0.
   local ldflags="-s -w"
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   done
-  for cmd in kube-apiserver kube-controller-manager; do
-    [ -x "$KUBE_OUT/bin/$cmd" ] && continue
-    say "building $cmd $v (several minutes on 2 cores)"
-    (cd "$src" && run_logged "$KUBE_OUT/build-$cmd.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod "${NICE[@]}" \
+  for cmd in "${missing[@]}"; do
+    say "building $cmd $v (minutes on 2 cores; kubelet ~9)"
+    (cd "$KUBE_OUT/src" && run_logged "$KUBE_OUT/build-$cmd.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod "${NICE[@]}" \
       go build -trimpath -ldflags "$ldflags" -o "$KUBE_OUT/bin/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd")
     mv "$KUBE_OUT/bin/$cmd.tmp" "$KUBE_OUT/bin/$cmd"
   done
 }
+build_kube() { build_kube_cmds "${KUBE_TEST_CMDS[@]}"; }
+build_kube_node() { build_kube_cmds "${KUBE_NODE_CMDS[@]}"; }
 
 build_helm() {
   if [ -x "$HELM_OUT/bin/helm" ]; then say "cached: $HELM_OUT/bin/helm"; return; fi
@@ -191,6 +209,7 @@ dapr_crds() {
 case "${1:-all}" in
   etcd) with_lock etcd build_etcd ;;
   kube) with_lock kube build_kube ;;
+  node) with_lock kube build_kube_node ;;
   helm) with_lock helm build_helm ;;
   skaffold) with_lock skaffold build_skaffold ;;
   dockerfile-lint) with_lock dockerfile-lint build_dockerfile_lint ;;
@@ -202,5 +221,5 @@ case "${1:-all}" in
     with_lock skaffold build_skaffold
     with_lock dockerfile-lint build_dockerfile_lint
     ;;
-  *) fail "unknown part '$1'" "use one of: all etcd kube helm skaffold dockerfile-lint dapr-crds" ;;
+  *) fail "unknown part '$1'" "use one of: all etcd kube node helm skaffold dockerfile-lint dapr-crds" ;;
 esac
