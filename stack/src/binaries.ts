@@ -66,3 +66,7 @@ export function mongoServer(): { kind: 'mongod' | 'ferretdb'; path: string } {
     ),
   };
 }
+
+/** kubectl v<KUBERNETES_VERSION>, built from Go modules for the kind cluster (stack/provision/kind.sh). */
+export const kubectl = () =>
+  required(path.join(cacheDir, `kube-${version('KUBERNETES_VERSION')}`, 'bin', 'kubectl'), 'kubectl');

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { httpHealthy } from './health';
 import {
@@ -25,10 +26,25 @@ export function presentServices(): ServiceId[] {
   return presentServicesUnfiltered().filter((id) => wanted === undefined || wanted.includes(id));
 }
 
+/**
+ * Each app's API token (Dapr's APP_API_TOKEN), given to the app and its sidecar: the sidecar sends it
+ * with every request it delivers, so the app can tell those from direct calls to its port. Kept in
+ * the stack's state folder, so an app and a sidecar started by different runs still agree.
+ */
+function appApiToken(id: ServiceId): string {
+  const file = path.join(stateDir, 'secrets', 'app-api-tokens', id);
+  if (!existsSync(file)) {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
 /** The environment the stack gives a service: its ports, its own database, and the shared parts. */
 export function serviceEnv(s: StackSettings, id: ServiceId): Record<string, string> {
   const ports = servicePorts(id);
   const auth = servicePorts('auth');
+  const redisUrl = `redis://127.0.0.1:${s.ECOM_PORT_REDIS}`;
   return {
     SERVICE_NAME: id,
     APP_PORT: String(ports.app),
@@ -38,13 +54,16 @@ export function serviceEnv(s: StackSettings, id: ServiceId): Record<string, stri
     ...(postgresServices.includes(id)
       ? { DATABASE_URL: `postgres://${s.ECOM_PG_USER}@127.0.0.1:${s.ECOM_PORT_POSTGRES}/${id}` }
       : { MONGODB_URL: `mongodb://127.0.0.1:${s.ECOM_PORT_MONGO}/${id}` }),
-    REDIS_URL: `redis://127.0.0.1:${s.ECOM_PORT_REDIS}`,
+    REDIS_URL: redisUrl,
     SMTP_HOST: '127.0.0.1',
     SMTP_PORT: String(s.ECOM_PORT_SMTP),
     ADMIN_EMAIL: s.ADMIN_EMAIL,
     ADMIN_PASSWORD: s.ADMIN_PASSWORD,
     AUTH_JWKS_URL: `http://127.0.0.1:${auth.daprHttp}/v1.0/invoke/auth/method/.well-known/jwks.json`,
+    // Auth's list of ended sessions: a logged-out token is refused at once by every verifier.
+    AUTH_SESSION_DENYLIST_URL: redisUrl,
     AUTH_KEYS_DIR: path.join(stateDir, 'secrets', 'auth'),
+    APP_API_TOKEN: appApiToken(id),
   };
 }
 
@@ -68,7 +87,7 @@ export function serviceSidecarSpec(
   dapr: RenderedDaprResources,
 ): ProcessSpec {
   const ports = servicePorts(id);
-  return sidecarSpec(s, {
+  const spec = sidecarSpec(s, {
     appId: id,
     appPort: ports.app,
     httpPort: ports.daprHttp,
@@ -77,4 +96,5 @@ export function serviceSidecarSpec(
     resourcesDir: dapr.resourcesDir,
     configFile: dapr.configFile,
   });
+  return { ...spec, env: { ...(spec.env ?? process.env), APP_API_TOKEN: appApiToken(id) } };
 }

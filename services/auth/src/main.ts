@@ -131,6 +131,7 @@ async function main(): Promise<void> {
     logger,
     bodyLimit: config.BODY_LIMIT,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    appApiToken: config.APP_API_TOKEN,
     readiness: [
       mongoReadiness(connection),
       // Without Redis logins and registrations stop (their throttles fail closed); JWKS and refresh go on.

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { eventually } from '../../../stack/test/support/eventually';
+import { call } from '../../../stack/test/support/shop-client';
 import type { InventoryService } from '../src/domain/inventory-service';
 import {
   connectInventoryDb,
@@ -131,6 +132,49 @@ describe('inventory reservations against the real database', () => {
     expect(new Set(outcomes.map((o) => JSON.stringify(o))).size).toBe(1);
     expect(await stockOf(db, sku)).toEqual({ available: 7, reserved: 3, sold: 0 });
     expect(await outboxTopicsFor(db, orderId)).toEqual(['inventory_reserved']);
+  });
+
+  it('a reserved answer names the lines it holds; a repeat answers the recorded lines, not the asked ones', async () => {
+    const a = await product(10);
+    const b = await product(10);
+    const orderId = randomUUID();
+    const first = await inventory.reserve(
+      orderId,
+      [
+        { sku: b, quantity: 1 },
+        { sku: a, quantity: 2 },
+        { sku: b, quantity: 1 },
+      ],
+      300,
+    );
+    const held = [
+      { sku: a, quantity: 2 },
+      { sku: b, quantity: 2 },
+    ].sort((x, y) => (x.sku < y.sku ? -1 : 1));
+    expect(first).toEqual({ outcome: 'reserved', expiresAt: expect.any(String) as unknown, items: held });
+    // Whoever reserved first under this order id fixed the lines: a repeat asking for others learns them.
+    const repeat = await inventory.reserve(orderId, [{ sku: a, quantity: 9 }], 300);
+    expect(repeat).toEqual(first);
+    expect(await stockOf(db, a)).toEqual({ available: 8, reserved: 2, sold: 0 });
+    // Still so once committed.
+    await inventory.commit(orderId);
+    await expect(inventory.reserve(orderId, [{ sku: a, quantity: 1 }], 300)).resolves.toEqual(first);
+  });
+
+  it("the saga's reserve command answers the lines through the sidecar, also on a repeat", async () => {
+    const sku = await product(5);
+    const orderId = randomUUID();
+    const reserve = (quantity: number) =>
+      call('inventory', 'POST', '/internal/reservations', {
+        via: 'saga',
+        body: { orderId, items: [{ sku, quantity, unitPrice: 500 }], ttlSeconds: 60 },
+      });
+    const first = await reserve(3);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ outcome: 'reserved', items: [{ sku, quantity: 3 }] });
+    const repeat = await reserve(1);
+    expect(repeat.body).toEqual(first.body);
+    await inventory.release(orderId, 'test over');
   });
 
   it('commit sells the stock once; repeated commits and a late release change nothing', async () => {

@@ -91,6 +91,7 @@ export async function createNotificationApp(
     logger,
     bodyLimit: config.BODY_LIMIT,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    appApiToken: config.APP_API_TOKEN,
     readiness: [
       mongoReadiness(connection),
       // Mail can wait in the queue while the SMTP server is away: not critical.

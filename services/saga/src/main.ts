@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     logger,
     bodyLimit: config.BODY_LIMIT,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    appApiToken: config.APP_API_TOKEN,
     readiness: [
       {
         name: 'postgres',

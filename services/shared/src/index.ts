@@ -5,6 +5,7 @@ export * from './logging/logger';
 export * from './logging/request-context';
 export * from './http/create-service-app';
 export * from './http/validate';
+export * from './http/cursor';
 export * from './events/catalogue';
 export * from './events/envelope';
 export * from './dapr/components';

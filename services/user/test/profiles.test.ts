@@ -161,12 +161,17 @@ describe('user: profiles from user_registered, cache-aside with invalidation', (
       () => call('user', 'GET', `/users/${a.userId}`, { token: aTokens.accessToken }),
       (r) => r.status === 200,
     );
-    expect((await call('user', 'GET', `/users/${b.userId}`, { token: aTokens.accessToken })).status).toBe(
-      403,
-    );
-    expect((await call('user', 'GET', `/users/${randomUUID()}`, { token: admin.accessToken })).status).toBe(
-      404,
-    );
+    // Another customer's profile and an unknown id get the same answer: no existence oracle.
+    const unknownId = randomUUID();
+    const others = await call('user', 'GET', `/users/${b.userId}`, { token: aTokens.accessToken });
+    const unknown = await call('user', 'GET', `/users/${unknownId}`, { token: aTokens.accessToken });
+    expect([others.status, unknown.status]).toEqual([404, 404]);
+    expect(others.body).toEqual({
+      ...unknown.body,
+      detail: `no profile for user ${b.userId}`,
+      instance: `/users/${b.userId}`,
+    });
+    expect((await call('user', 'GET', `/users/${unknownId}`, { token: admin.accessToken })).status).toBe(404);
     expect((await call('user', 'GET', '/users', { token: aTokens.accessToken })).status).toBe(403);
 
     const seen = new Set<string>();

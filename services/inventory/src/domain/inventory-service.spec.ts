@@ -57,7 +57,7 @@ class RecordingReservations implements ReservationStore {
   async reserve(orderId: string, lines: Line[], expiresAt: Date, now: Date): Promise<ReserveOutcome> {
     this.calls.push(['reserve', orderId, lines, expiresAt, now]);
     this.held.set(orderId, expiresAt);
-    return { outcome: 'reserved', expiresAt: expiresAt.toISOString() };
+    return { outcome: 'reserved', expiresAt: expiresAt.toISOString(), items: lines };
   }
   async commit(orderId: string) {
     this.calls.push(['commit', orderId]);
@@ -130,11 +130,12 @@ describe('InventoryService', () => {
       ],
       30,
     );
-    expect(outcome).toEqual({ outcome: 'reserved', expiresAt: '2026-01-01T00:00:30.000Z' });
-    expect(reservations.calls[0]?.[2]).toEqual([
+    const merged = [
       { sku: 'A', quantity: 1 },
       { sku: 'B', quantity: 3 },
-    ]);
+    ];
+    expect(outcome).toEqual({ outcome: 'reserved', expiresAt: '2026-01-01T00:00:30.000Z', items: merged });
+    expect(reservations.calls[0]?.[2]).toEqual(merged);
   });
 
   it('turns a commit that cannot happen into a conflict', async () => {

@@ -1,5 +1,5 @@
 import { AppError } from '@ecom/shared';
-import { decodeCursor, encodeCursor } from './cursor';
+import { productCursor } from './cursor';
 import { normaliseLines } from './lines';
 import type {
   Line,
@@ -25,14 +25,11 @@ export class InventoryService {
   constructor(private readonly deps: InventoryServiceDeps) {}
 
   async listProducts(limit: number, cursor?: string): Promise<Page<Product>> {
-    const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    if (cursor !== undefined && after === undefined) {
-      throw AppError.invalid('cursor is invalid', [{ field: 'cursor', message: 'unknown cursor' }]);
-    }
+    const after = cursor === undefined ? undefined : productCursor.decode(cursor);
     const rows = await this.deps.products.list(limit + 1, after);
     const items = rows.slice(0, limit);
     const last = items.at(-1);
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.sku) : null };
+    return { items, nextCursor: rows.length > limit && last ? productCursor.encode(last.sku) : null };
   }
 
   async getProduct(sku: string): Promise<Product> {

@@ -55,7 +55,8 @@ export interface Quote {
 }
 
 export type ReserveOutcome =
-  | { outcome: 'reserved'; expiresAt: string }
+  /** `items`: the lines the reservation holds (the recorded ones on a repeated command), merged and in sku order. */
+  | { outcome: 'reserved'; expiresAt: string; items: Line[] }
   | { outcome: 'failed'; reason: 'insufficient_stock' | 'released'; shortfalls: Shortfall[] };
 
 export type CommitResult = 'committed' | 'missing' | 'released' | 'expired' | 'failed';

@@ -42,7 +42,7 @@ export class PgReservationStore implements ReservationStore {
          VALUES ($1, 'PENDING', $2, $2) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
         [orderId, now],
       );
-      if (claimed.length === 0) return recordedReserveOutcome(await this.find(m, orderId));
+      if (claimed.length === 0) return this.recordedReserveOutcome(m, orderId);
 
       await m.query('SAVEPOINT reserve_lines');
       const shortfalls: Shortfall[] = [];
@@ -92,7 +92,7 @@ export class PgReservationStore implements ReservationStore {
         items: lines,
         expiresAt: expiresAt.toISOString(),
       });
-      return { outcome: 'reserved', expiresAt: expiresAt.toISOString() };
+      return { outcome: 'reserved', expiresAt: expiresAt.toISOString(), items: lines };
     });
     this.afterCommit();
     return outcome;
@@ -188,6 +188,25 @@ export class PgReservationStore implements ReservationStore {
     };
   }
 
+  /**
+   * What a repeated reserve command answers: the outcome recorded by the first one, with the lines
+   * it holds, whatever lines the repeat asked for (the saga compares them with the order's).
+   */
+  private async recordedReserveOutcome(m: EntityManager, orderId: string): Promise<ReserveOutcome> {
+    const row = await this.find(m, orderId);
+    if (row && (row.status === 'RESERVED' || row.status === 'COMMITTED') && row.expires_at) {
+      return {
+        outcome: 'reserved',
+        expiresAt: row.expires_at.toISOString(),
+        items: await this.lines(m, orderId),
+      };
+    }
+    if (row?.status === 'FAILED') {
+      return { outcome: 'failed', reason: 'insufficient_stock', shortfalls: row.shortfalls ?? [] };
+    }
+    return { outcome: 'failed', reason: 'released', shortfalls: [] };
+  }
+
   private async find(m: EntityManager, orderId: string): Promise<ReservationRecord | undefined> {
     const [row] = await sqlRows<ReservationRecord>(
       m,
@@ -198,21 +217,15 @@ export class PgReservationStore implements ReservationStore {
     return row;
   }
 
-  /** A reservation's lines in sku order: the order every stock writer locks rows in. */
+  /**
+   * A reservation's lines in sku order: the order every stock writer locks rows in. Byte order
+   * (`COLLATE "C"`), as `normaliseLines` sorts, so a repeated reserve answers exactly what the first did.
+   */
   private async lines(m: EntityManager, orderId: string): Promise<Line[]> {
-    return sqlRows<Line>(m, 'SELECT sku, quantity FROM reservation_lines WHERE order_id = $1 ORDER BY sku', [
-      orderId,
-    ]);
+    return sqlRows<Line>(
+      m,
+      'SELECT sku, quantity FROM reservation_lines WHERE order_id = $1 ORDER BY sku COLLATE "C"',
+      [orderId],
+    );
   }
-}
-
-/** What a repeated reserve command answers: the outcome recorded by the first one. */
-function recordedReserveOutcome(row: ReservationRecord | undefined): ReserveOutcome {
-  if (row && (row.status === 'RESERVED' || row.status === 'COMMITTED') && row.expires_at) {
-    return { outcome: 'reserved', expiresAt: row.expires_at.toISOString() };
-  }
-  if (row?.status === 'FAILED') {
-    return { outcome: 'failed', reason: 'insufficient_stock', shortfalls: row.shortfalls ?? [] };
-  }
-  return { outcome: 'failed', reason: 'released', shortfalls: [] };
 }

@@ -2,24 +2,7 @@ import { AppError, authenticate, isAdmin, parseInput, principalOf, type JwtVerif
 import type { Express } from 'express';
 import type { Notification } from '../domain/notification';
 import type { NotificationStore } from '../domain/ports';
-import { cursorSchema, listNotificationsQuery } from './schemas';
-
-function encodeCursor(n: Notification): string {
-  return Buffer.from(JSON.stringify({ createdAt: n.createdAt.toISOString(), id: n.id })).toString(
-    'base64url',
-  );
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    return { createdAt: new Date(parsed.createdAt), id: parsed.id };
-  } catch {
-    throw AppError.invalid('cursor is invalid', [
-      { field: 'cursor', message: 'not a cursor from a previous page' },
-    ]);
-  }
-}
+import { listNotificationsQuery, notificationCursor } from './schemas';
 
 /** The history as clients see it (the rendered body included: it is the user's own mail). */
 function view(n: Notification) {
@@ -57,13 +40,15 @@ export function notificationRoutes(store: NotificationStore, verifier: JwtVerifi
         limit: query.limit + 1,
         ...(userId ? { userId } : {}),
         ...(query.status ? { status: query.status } : {}),
-        ...(query.cursor ? { after: decodeCursor(query.cursor) } : {}),
+        ...(query.cursor ? { after: notificationCursor.decode(query.cursor) } : {}),
       });
       const page = items.slice(0, query.limit);
       const last = page.at(-1);
       res.json({
         items: page.map(view),
-        ...(items.length > query.limit && last ? { nextCursor: encodeCursor(last) } : {}),
+        ...(items.length > query.limit && last
+          ? { nextCursor: notificationCursor.encode({ createdAt: last.createdAt, id: last.id }) }
+          : {}),
       });
     });
   };

@@ -1,3 +1,4 @@
+import { cursorCodec, isoInstant } from '@ecom/shared';
 import { z } from 'zod';
 import { statuses } from '../domain/notification';
 
@@ -8,4 +9,7 @@ export const listNotificationsQuery = z.object({
   cursor: z.string().min(1).max(300).optional(),
 });
 
-export const cursorSchema = z.object({ createdAt: z.iso.datetime({ offset: true }), id: z.string().min(1) });
+/** Opaque keyset cursor over (createdAt, id), newest first. */
+export const notificationCursor = cursorCodec(
+  z.object({ createdAt: isoInstant, id: z.string().min(1).max(300) }),
+);

@@ -1,5 +1,5 @@
 import { AppError } from '@ecom/shared';
-import { decodeCursor, encodeCursor } from './cursor';
+import { orderCursor } from './cursor';
 import type { Order, OrderLine, Page, PlaceOrderRequest, Viewer } from './model';
 import type { Clock, IdGenerator, OrderStore, PriceSource, SagaClient } from './ports';
 import { requestHash } from './request-hash';
@@ -77,14 +77,17 @@ export class OrderService {
   }
 
   async list(viewer: Viewer, limit: number, cursor?: string): Promise<Page<Order>> {
-    const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    if (cursor !== undefined && after === undefined) {
-      throw AppError.invalid('cursor is invalid', [{ field: 'cursor', message: 'unknown cursor' }]);
-    }
+    const after = cursor === undefined ? undefined : orderCursor.decode(cursor);
     const rows = await this.deps.store.listByCustomer(viewer.userId, limit + 1, after);
     const items = rows.slice(0, limit);
     const last = items.at(-1);
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+    return {
+      items,
+      nextCursor:
+        rows.length > limit && last
+          ? orderCursor.encode({ createdAt: last.createdAt, orderId: last.orderId })
+          : null,
+    };
   }
 
   /** Asks the saga to cancel a PENDING order; the saga compensates and then marks it CANCELLED. */

@@ -37,11 +37,12 @@ function canonical(lines: readonly Line[]): string {
 
 /**
  * A reservation must hold exactly the order's lines. Inventory names the lines
- * it holds in `items`; an answer without them (an inventory that predates the
- * field) is taken as it is, since nothing can be compared.
+ * it holds in `items` (the recorded ones on a repeat); a "reserved" that does
+ * not say what it holds is not taken on trust, like a charge without its amount.
  */
 export function reservationMismatch(expected: readonly Line[], outcome: ReserveOutcome): string | undefined {
-  if (outcome.outcome !== 'reserved' || outcome.items === undefined) return undefined;
+  if (outcome.outcome !== 'reserved') return undefined;
+  if (outcome.items === undefined) return 'the reservation does not say which lines it holds';
   const held = canonical(outcome.items);
   const wanted = canonical(expected);
   return held === wanted ? undefined : `reserved ${held || 'nothing'}, the order is ${wanted}`;

@@ -11,7 +11,10 @@ export type ReserveOutcome =
   | {
       outcome: 'reserved';
       expiresAt: string;
-      /** The lines the reservation holds (the recorded ones, on a repeated command). */
+      /**
+       * The lines the reservation holds (the recorded ones, on a repeated command). Required by the
+       * contract; optional here so that an answer without them reaches the check and fails the step.
+       */
       items?: { sku: string; quantity: number }[];
     }
   | {

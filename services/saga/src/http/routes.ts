@@ -11,7 +11,6 @@ import {
 import type { Express } from 'express';
 import type { SagaLog } from '../domain/saga-log';
 import type { SagaService } from '../domain/saga-service';
-import { InvalidCursorError } from '../store/pg-saga-log';
 import { cancelBody, listQuery, orderIdParams } from './schemas';
 
 export interface SagaRoutesDeps {
@@ -45,14 +44,7 @@ export function sagaRoutes({ service, log, verifier }: SagaRoutesDeps) {
     /** Every saga, newest first, filtered by status and keyset-paginated (admin). */
     app.get('/sagas', authenticate(verifier), requireRole('admin'), async (req, res) => {
       const query = parseInput(listQuery, req.query, 'query');
-      try {
-        res.json(await log.list(query));
-      } catch (error) {
-        if (error instanceof InvalidCursorError) {
-          throw AppError.invalid('query is invalid', [{ field: 'cursor', message: error.message }]);
-        }
-        throw error;
-      }
+      res.json(await log.list(query));
     });
   };
 }

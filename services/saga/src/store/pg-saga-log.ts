@@ -1,4 +1,6 @@
+import { cursorCodec, isoInstant } from '@ecom/shared';
 import type { Pool } from 'pg';
+import { z } from 'zod';
 import type { CancellationReason, SagaStatus, StepName, StepStatus } from '../domain/saga';
 import type { SagaListPage, SagaLog, SagaRecord, SagaStepRecord } from '../domain/saga-log';
 
@@ -77,22 +79,7 @@ function toStep(row: StepRow): SagaStepRecord {
 }
 
 /** Opaque keyset cursor over (created_at, order_id), newest first. */
-function encodeCursor(row: SagaRow): string {
-  return Buffer.from(JSON.stringify([row.created_at.toISOString(), row.order_id])).toString('base64url');
-}
-function decodeCursor(cursor: string): [string, string] | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'string') {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // fall through: an unreadable cursor is treated as invalid by the caller
-  }
-  return undefined;
-}
-
-export class InvalidCursorError extends Error {}
+const sagaCursor = cursorCodec(z.tuple([isoInstant, z.guid()]));
 
 /** The saga log in the saga service's own PostgreSQL database. */
 export class PgSagaLog implements SagaLog {
@@ -192,8 +179,7 @@ export class PgSagaLog implements SagaLog {
   }
 
   async list(query: { status?: SagaStatus; limit: number; cursor?: string }): Promise<SagaListPage> {
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (query.cursor !== undefined && !after) throw new InvalidCursorError('cursor is not valid');
+    const after = query.cursor === undefined ? undefined : sagaCursor.decode(query.cursor);
     const result = await this.pool.query<SagaRow>(
       `SELECT * FROM saga
        WHERE customer_id <> '' AND ($1::text IS NULL OR status = $1)
@@ -205,7 +191,8 @@ export class PgSagaLog implements SagaLog {
     const last = rows[rows.length - 1];
     return {
       items: rows.map(toSaga),
-      nextCursor: result.rows.length > query.limit && last ? encodeCursor(last) : null,
+      nextCursor:
+        result.rows.length > query.limit && last ? sagaCursor.encode([last.created_at, last.order_id]) : null,
     };
   }
 }

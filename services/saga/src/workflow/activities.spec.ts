@@ -109,6 +109,57 @@ describe('saga activities', () => {
     ]);
   });
 
+  it('ends a reservation FAILED when it does not say which lines it holds', async () => {
+    const steps: { status: string; detail: Record<string, unknown> }[] = [];
+    const { log } = recordingLog();
+    log.stepEnded = (_o, _step, status, detail) => Promise.resolve(void steps.push({ status, detail }));
+    const silent: InventoryPort = {
+      ...inventory,
+      reserve: () => Promise.resolve({ outcome: 'reserved', expiresAt: 'x' }),
+    };
+    const activities = createActivities({ inventory: silent, payment, order, sagaLog: log });
+    await activities.reserve_stock(undefined, {
+      orderId,
+      items: [{ sku: 'a', quantity: 1 }],
+      ttlSeconds: 30,
+    });
+    expect(steps).toEqual([
+      {
+        status: 'FAILED',
+        detail: expect.objectContaining({
+          mismatch: 'the reservation does not say which lines it holds',
+        }) as unknown,
+      },
+    ]);
+  });
+
+  it('ends a reservation COMPLETED when it holds the order lines, split or in another order', async () => {
+    const { log, events } = recordingLog();
+    const sameLines: InventoryPort = {
+      ...inventory,
+      reserve: () =>
+        Promise.resolve({
+          outcome: 'reserved',
+          expiresAt: 'x',
+          items: [
+            { sku: 'a', quantity: 3 },
+            { sku: 'b', quantity: 1 },
+          ],
+        }),
+    };
+    const activities = createActivities({ inventory: sameLines, payment, order, sagaLog: log });
+    await activities.reserve_stock(undefined, {
+      orderId,
+      items: [
+        { sku: 'b', quantity: 1 },
+        { sku: 'a', quantity: 1 },
+        { sku: 'a', quantity: 2 },
+      ],
+      ttlSeconds: 30,
+    });
+    expect(events).toEqual(['start reserve_stock', 'end reserve_stock COMPLETED']);
+  });
+
   it('ends a reservation FAILED when it holds other lines than the order', async () => {
     const { log, events } = recordingLog();
     const wrongLines: InventoryPort = {

@@ -83,7 +83,11 @@ const retry: ActivityResult<unknown> = { status: 'retry', error: 'payment unavai
 /** Participants that all say yes, unless a scenario overrides one activity. */
 function participants(overrides: Partial<Record<string, Script>> = {}): Script {
   const defaults: Record<string, ActivityResult<unknown>> = {
-    reserve_stock: ok({ outcome: 'reserved', expiresAt: '2026-01-01T00:00:30Z' }),
+    reserve_stock: ok({
+      outcome: 'reserved',
+      expiresAt: '2026-01-01T00:00:30Z',
+      items: [{ sku: 'sku-1', quantity: 2 }],
+    }),
     charge_payment: ok({ outcome: 'succeeded', paymentId: 'p-1', amount: 1_000, currency: 'USD' }),
     refund_payment: ok({ outcome: 'nothing_to_refund' }),
     release_stock: ok({ outcome: 'released' }),
@@ -359,6 +363,19 @@ describe('orderSagaWorkflow', () => {
         });
         expect(runtime.names()).toEqual(['reserve_stock', 'release_stock', 'mark_cancelled']);
       }
+    });
+
+    it('releases and cancels when a reservation does not say which lines it holds', async () => {
+      const runtime = new FakeRuntime(
+        participants({
+          reserve_stock: () => ok({ outcome: 'reserved', expiresAt: '2026-01-01T00:00:30Z' }),
+        }),
+      );
+      await expect(runtime.run(sagaInput())).resolves.toEqual({
+        status: 'COMPENSATED',
+        reason: 'reservation_mismatch',
+      });
+      expect(runtime.names()).toEqual(['reserve_stock', 'release_stock', 'mark_cancelled']);
     });
 
     it('goes on when the reservation holds exactly the order lines', async () => {

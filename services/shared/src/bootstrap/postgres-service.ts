@@ -88,6 +88,7 @@ export function runPostgresService<S extends typeof postgresServiceConfigSchema>
       logger,
       bodyLimit: config.BODY_LIMIT,
       shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+      appApiToken: config.APP_API_TOKEN,
       readiness: [
         postgresReadiness(dataSource),
         { name: 'dapr', check: () => sidecar.healthz(), critical: false },

@@ -42,5 +42,10 @@ export const baseConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: millis().default(10_000),
   BODY_LIMIT: z.string().default('100kb'),
+  /**
+   * Dapr's app API token, given to the app and its sidecar alike: the sidecar sends it with every
+   * request it delivers, which tells those from direct calls to the app port.
+   */
+  APP_API_TOKEN: z.string().min(16).optional(),
 });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

@@ -1,8 +1,16 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { z } from 'zod';
 import { AppError } from '../errors/app-error';
 import { createLogger } from '../logging/logger';
 import { createServiceApp, type ReadinessCheck, type ServiceApp } from './create-service-app';
+import { parseInput } from './validate';
+
+const thing = z.strictObject({
+  name: z.string().min(1).max(100),
+  quantity: z.number().int().min(1).max(1000),
+});
 
 describe('createServiceApp', () => {
   let service: ServiceApp;
@@ -26,6 +34,12 @@ describe('createServiceApp', () => {
         });
         app.get('/boom', () => {
           throw new Error('internal detail');
+        });
+        app.get('/things/:id', (req, res) => {
+          res.json(parseInput(z.object({ id: z.string().min(1).max(100) }), req.params, 'path'));
+        });
+        app.post('/things', (req, res) => {
+          res.status(201).json(parseInput(thing, req.body, 'body'));
         });
       },
     });
@@ -76,6 +90,83 @@ describe('createServiceApp', () => {
   it('answers a body over the limit with 413', async () => {
     const response = await post(JSON.stringify({ text: 'x'.repeat(2_000) }));
     expect(response.status).toBe(413);
+  });
+
+  async function problemOf(response: Response) {
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    return (await response.json()) as { status: number; errors?: { field: string; message: string }[] };
+  }
+
+  it.each(['gzip', 'deflate', 'br', 'GZIP'])(
+    'answers content-encoding %s on a body that is not compressed with a 400 problem naming the body',
+    async (encoding) => {
+      const response = await fetch(`${base}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+        body: '{"email":"a@b.co"}',
+      });
+      expect(response.status).toBe(400);
+      expect(await problemOf(response)).toMatchObject({ status: 400, errors: [{ field: 'body' }] });
+    },
+  );
+
+  it('answers an encoding it does not read with a 400 problem naming the header', async () => {
+    const response = await fetch(`${base}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'compress' },
+      body: '{}',
+    });
+    expect(response.status).toBe(400);
+    expect(await problemOf(response)).toMatchObject({ errors: [{ field: 'content-encoding' }] });
+  });
+
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const)('still reads a body that really is %s-compressed', async (encoding, compress) => {
+    const response = await fetch(`${base}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+      body: compress(Buffer.from('{"ok":true}')),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true });
+  });
+
+  it.each(['/things/%FF%FE', '/things/%ED%A0%80', '/things/%C0%80', '/things/100%', '/nowhere/%FF'])(
+    'answers the path %s, not percent-encoded UTF-8, with a 400 problem naming the path',
+    async (path) => {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status).toBe(400);
+      expect(await problemOf(response)).toMatchObject({ errors: [{ field: 'path' }] });
+    },
+  );
+
+  it('names a path parameter carrying NUL, which no store accepts', async () => {
+    const response = await fetch(`${base}/things/%00`);
+    expect(response.status).toBe(400);
+    expect(await problemOf(response)).toMatchObject({
+      errors: [{ field: 'id', message: 'must not contain NUL characters' }],
+    });
+    expect((await fetch(`${base}/things/%C3%A9t%C3%A9`)).status).toBe(200);
+  });
+
+  it.each([
+    ['NUL in a string', JSON.stringify({ name: 'a\u0000b', quantity: 1 }), 'name'],
+    ['a lone surrogate', '{"name":"x\\udc00","quantity":1}', 'name'],
+    ['a number beyond 2^53', '{"name":"x","quantity":9007199254740993}', 'quantity'],
+    ['deep nesting', `{"name":"x","quantity":${'['.repeat(400)}${']'.repeat(400)}}`, 'quantity'],
+  ])('answers %s with a 400 problem naming the field', async (_what, body, field) => {
+    const response = await fetch(`${base}/things`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(response.status).toBe(400);
+    expect(await problemOf(response)).toMatchObject({
+      errors: expect.arrayContaining([expect.objectContaining({ field })]) as unknown,
+    });
   });
 
   it('maps AppError kinds, with Retry-After for rate limits', async () => {

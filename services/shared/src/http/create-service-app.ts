@@ -6,6 +6,8 @@ import { AppError } from '../errors/app-error';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../errors/problem-json';
 import type { Logger } from '../logging/logger';
 import { runWithContext } from '../logging/request-context';
+import { platformCallersOnly } from './platform-endpoints';
+import { rejectUndecodablePath, translateClientError } from './client-errors';
 
 /**
  * A dependency the service needs to do its work. `critical: false` marks one the
@@ -29,6 +31,11 @@ export interface ServiceAppOptions {
   routes: (app: Express) => void;
   /** Runs on shutdown after the HTTP server stopped accepting requests (close pools, stop relays). */
   onShutdown?: () => Promise<void>;
+  /**
+   * The app API token the sidecar sends (`APP_API_TOKEN`): it tells requests the sidecar delivered
+   * from direct ones, so /readyz and /metrics answer only the latter (see platform-endpoints.ts).
+   */
+  appApiToken?: string;
 }
 
 export interface ServiceApp {
@@ -59,7 +66,9 @@ async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
 /**
  * The bootstrap every ecom-micro service shares: JSON body parsing with a size
  * limit, structured request logs carrying Dapr's trace context, /healthz,
- * /readyz, /metrics, problem+json errors and graceful shutdown on SIGTERM/SIGINT.
+ * /readyz, /metrics (these two for direct callers only, not through Dapr),
+ * problem+json errors and graceful shutdown on SIGTERM/SIGINT.
+ * A client's mistake (undecodable path or body, malformed JSON) is always a 4xx problem.
  */
 export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const { logger } = options;
@@ -96,6 +105,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
       },
     }),
   );
+  app.use(rejectUndecodablePath);
   app.use(
     express.json({
       limit: options.bodyLimit ?? '100kb',
@@ -107,7 +117,9 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     res.json({ status: 'ok', service: options.name });
   });
 
-  app.get('/readyz', async (_req, res) => {
+  const platformOnly = platformCallersOnly(options.appApiToken);
+
+  app.get('/readyz', platformOnly, async (_req, res) => {
     if (shuttingDown) {
       res.status(503).json({ status: 'shutting-down', checks: {} });
       return;
@@ -136,7 +148,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
       .json({ status: criticalDown ? 'unavailable' : degraded ? 'degraded' : 'ready', checks });
   });
 
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', platformOnly, async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
 
@@ -148,7 +160,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
   // Express recognises an error handler by its four parameters.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const appError = translateBodyParserError(error);
+    const appError = translateClientError(error, req);
     const problem = toProblem(appError, req.originalUrl);
     if (problem.status >= 500) {
       logger.error({ err: error, path: req.originalUrl }, 'request failed');
@@ -210,16 +222,4 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   }
 
   return { app, metrics, start, stop };
-}
-
-/** body-parser signals its failures with `type`; turn them into the taxonomy. */
-function translateBodyParserError(error: unknown): unknown {
-  if (error instanceof AppError || typeof error !== 'object' || error === null) return error;
-  const type = (error as { type?: unknown }).type;
-  if (type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'request body is too large');
-  if (type === 'entity.parse.failed')
-    return AppError.invalid('request body is not valid JSON', [{ field: 'body', message: 'malformed JSON' }]);
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported')
-    return AppError.invalid('unsupported body encoding');
-  return error;
 }

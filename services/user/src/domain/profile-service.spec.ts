@@ -1,6 +1,6 @@
 import type { CacheOutcome, ProfileCache, ProfileStore } from './ports';
 import type { Profile, ProfilePatch } from './profile';
-import { decodeCursor, encodeCursor, ProfileService } from './profile-service';
+import { profileCursor, ProfileService } from './profile-service';
 
 class MemoryStore implements ProfileStore {
   readonly rows = new Map<string, Profile>();
@@ -98,6 +98,23 @@ describe('ProfileService', () => {
     expect(t.errors.length).toBeGreaterThan(0);
   });
 
+  it("answers another user's profile as not found, exactly like an unknown id, without reading it", async () => {
+    const t = setup();
+    await t.service.createFromRegistration(registered);
+    await t.service.createFromRegistration({ ...registered, userId: 'u2' });
+    const customer = { userId: 'u2', admin: false };
+    const reads = t.store.reads;
+    const other = await t.service.getVisibleTo(customer, 'u1').catch((e: unknown) => e);
+    expect(t.store.reads).toBe(reads);
+    const unknown = await t.service.getVisibleTo(customer, 'u9').catch((e: unknown) => e);
+    expect(other).toMatchObject({ kind: 'NOT_FOUND', message: 'no profile for user u1' });
+    expect(unknown).toMatchObject({ kind: 'NOT_FOUND', message: 'no profile for user u9' });
+    await expect(t.service.getVisibleTo(customer, 'u2')).resolves.toMatchObject({ userId: 'u2' });
+    await expect(t.service.getVisibleTo({ userId: 'a', admin: true }, 'u1')).resolves.toMatchObject({
+      userId: 'u1',
+    });
+  });
+
   it('answers NOT_FOUND for a missing profile and pages with opaque cursors', async () => {
     const t = setup();
     await expect(t.service.get('nobody')).rejects.toMatchObject({ kind: 'NOT_FOUND' });
@@ -107,7 +124,7 @@ describe('ProfileService', () => {
     const second = await t.service.list(2, first.nextCursor);
     expect(second.items.map((p) => p.userId)).toEqual(['c']);
     expect(second.nextCursor).toBeUndefined();
-    expect(decodeCursor(encodeCursor('x'))).toBe('x');
-    expect(() => decodeCursor('!!')).toThrow();
+    expect(profileCursor.decode(profileCursor.encode('x'))).toBe('x');
+    expect(() => profileCursor.decode('!!')).toThrow();
   });
 });

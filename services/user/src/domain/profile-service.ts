@@ -1,4 +1,5 @@
-import { AppError } from '@ecom/shared';
+import { AppError, cursorCodec } from '@ecom/shared';
+import { z } from 'zod';
 import type { CacheStats, Clock, ProfileCache, ProfileStore } from './ports';
 import type { Page, Profile, ProfilePatch } from './profile';
 
@@ -16,6 +17,16 @@ export interface Registered {
   email: string;
   name: string;
   roles: string[];
+}
+
+/** Who asks for a profile. */
+export interface Viewer {
+  userId: string;
+  admin: boolean;
+}
+
+function profileNotFound(userId: string): AppError {
+  return AppError.notFound(`no profile for user ${userId}`);
 }
 
 /**
@@ -44,25 +55,35 @@ export class ProfileService {
     const cached = await this.fromCache(userId);
     if (cached) return cached;
     const profile = await this.deps.store.find(userId);
-    if (!profile) throw AppError.notFound(`no profile for user ${userId}`);
+    if (!profile) throw profileNotFound(userId);
     await this.deps.cache.fill(profile).catch(this.deps.onCacheError);
     return profile;
   }
 
+  /**
+   * A profile as `viewer` may see it: their own, or anyone's for an admin. Another user's profile is
+   * "not found", with the same answer as an unknown id and without reading it, so a customer cannot
+   * tell which user ids exist.
+   */
+  async getVisibleTo(viewer: Viewer, userId: string): Promise<Profile> {
+    if (viewer.userId !== userId && !viewer.admin) throw profileNotFound(userId);
+    return this.get(userId);
+  }
+
   async update(userId: string, patch: ProfilePatch): Promise<Profile> {
     const updated = await this.deps.store.update(userId, patch, this.deps.clock.now());
-    if (!updated) throw AppError.notFound(`no profile for user ${userId}`);
+    if (!updated) throw profileNotFound(userId);
     await this.deps.cache.invalidate(userId);
     return updated;
   }
 
   async list(limit: number, cursor?: string): Promise<Page<Profile>> {
-    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const after = cursor === undefined ? undefined : profileCursor.decode(cursor);
     const items = await this.deps.store.list(limit + 1, after);
     const page = items.slice(0, limit);
     const last = page.at(-1);
     return items.length > limit && last
-      ? { items: page, nextCursor: encodeCursor(last.userId) }
+      ? { items: page, nextCursor: profileCursor.encode(last.userId) }
       : { items: page };
   }
 
@@ -79,16 +100,5 @@ export class ProfileService {
   }
 }
 
-export function encodeCursor(userId: string): string {
-  return Buffer.from(userId, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string): string {
-  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (decoded.length === 0 || encodeCursor(decoded) !== cursor) {
-    throw AppError.invalid('cursor is invalid', [
-      { field: 'cursor', message: 'not a cursor from a previous page' },
-    ]);
-  }
-  return decoded;
-}
+/** Opaque keyset cursor for GET /users: the last user id of the previous page. */
+export const profileCursor = cursorCodec(z.string().min(1).max(100));

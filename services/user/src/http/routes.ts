@@ -1,12 +1,4 @@
-import {
-  AppError,
-  authenticate,
-  isAdmin,
-  parseInput,
-  principalOf,
-  requireRole,
-  type JwtVerifier,
-} from '@ecom/shared';
+import { authenticate, isAdmin, parseInput, principalOf, requireRole, type JwtVerifier } from '@ecom/shared';
 import type { Express } from 'express';
 import type { ProfileService } from '../domain/profile-service';
 import { listQuery, patchProfileBody, userIdParam } from './schemas';
@@ -32,9 +24,7 @@ export function userRoutes(profiles: ProfileService, verifier: JwtVerifier): (ap
     app.get('/users/:id', auth, async (req, res) => {
       const { id } = parseInput(userIdParam, req.params, 'path');
       const principal = principalOf(res);
-      if (principal.userId !== id && !isAdmin(principal))
-        throw AppError.forbidden('only the user or an admin may read this profile');
-      res.json(await profiles.get(id));
+      res.json(await profiles.getVisibleTo({ userId: principal.userId, admin: isAdmin(principal) }, id));
     });
   };
 }

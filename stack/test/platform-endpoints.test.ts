@@ -1,0 +1,35 @@
+import { servicePorts, type ServiceId } from '../src/settings';
+import { presentServices } from '../src/services';
+import { call } from './support/shop-client';
+
+/** Another service, whose sidecar makes a remote invocation (Dapr names the caller there). */
+const other = (id: ServiceId): ServiceId => (id === 'order' ? 'saga' : 'order');
+
+describe('local stack: /readyz and /metrics answer the app port only, not service invocation', () => {
+  const services = presentServices();
+
+  it.each(['readyz', 'metrics'])(
+    '/%s answers 404 through any sidecar, and answers on the app port',
+    async (path) => {
+      for (const id of services) {
+        // Through the app's own sidecar (the caller's headers pass as they are) and through another's.
+        for (const via of [id, other(id)]) {
+          const answer = await call(id, 'GET', path, { via });
+          expect({ id, via, status: answer.status }).toEqual({ id, via, status: 404 });
+          expect(JSON.stringify(answer.body)).not.toMatch(/process_cpu|"checks"/);
+        }
+        // Directly, the endpoint answers (readiness may be 503 while a dependency is starting).
+        const direct = await fetch(`http://127.0.0.1:${servicePorts(id).app}/${path}`);
+        const text = await direct.text();
+        expect({ id, answered: direct.status !== 404 && /process_cpu|"checks"/.test(text) }).toEqual({
+          id,
+          answered: true,
+        });
+      }
+    },
+  );
+
+  it('/healthz (alive, nothing more) still answers through a sidecar', async () => {
+    for (const id of services) expect((await call(id, 'GET', 'healthz', { via: id })).status).toBe(200);
+  });
+});
