@@ -46,6 +46,7 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{services,stack}/**/test/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/kind/'],
       globalSetup: '<rootDir>/stack/test/global-setup.ts',
       globalTeardown: '<rootDir>/stack/test/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/stack/test/integration-setup.ts'],
@@ -58,7 +59,16 @@ module.exports = {
       globalTeardown: '<rootDir>/operator/test/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/stack/test/integration-setup.ts'],
     },
+    {
+      ...common,
+      // The shop in a real kind cluster (stack/kind/up.sh builds and installs everything it needs).
+      displayName: 'kind',
+      testMatch: ['<rootDir>/test/kind/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/stack/test/integration-setup.ts'],
+    },
   ],
+  // The kind cluster's end-to-end tests run last, after the local stack's.
+  testSequencer: '<rootDir>/stack/test/sequencer.js',
   // Integration tests share one running stack and some crash parts of it on purpose: run files one at a time.
   maxWorkers: 1,
   reporters: ['default', '<rootDir>/stack/test/totals-reporter.js'],

@@ -95,6 +95,9 @@ async function main(argv: string[]): Promise<void> {
     shutdown(0);
   });
 
+  // Ready as a standby too, as controller-runtime's managers are: a rolling update of a
+  // single-replica operator waits for the new pod's readiness while the old pod holds the Lease.
+  ready = true;
   if (!values['no-leader-elect']) {
     const identity = `${hostname()}-${process.pid}`;
     elector = new LeaderElector(client, {
@@ -115,7 +118,6 @@ async function main(argv: string[]): Promise<void> {
   }
   await applyOwnCrd(client, log);
   await controller.start();
-  ready = true;
   log.info('ecom-operator started', { namespaces });
 }
 

@@ -49,8 +49,12 @@ describe('the operator command', () => {
       namespace: ns,
       name: 'ecom-operator',
     };
-    const held = await client.get<{ spec: { holderIdentity: string } } & { kind: string }>(lease);
-    expect(held?.spec.holderIdentity).toMatch(/-\d+$/);
+    // Ready means started (a standby is ready too); leading follows once the Lease is taken.
+    const held = await eventually('the Lease taken', async () => {
+      const l = await client.get<{ spec: { holderIdentity?: string } } & { kind: string }>(lease);
+      return l?.spec.holderIdentity ? l : undefined;
+    });
+    expect(held.spec.holderIdentity).toMatch(/-\d+$/);
 
     await client.apply({
       apiVersion: API_VERSION,

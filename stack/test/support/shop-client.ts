@@ -23,16 +23,25 @@ export interface CallOptions {
   via?: ServiceId;
 }
 
+/**
+ * The sidecar a call goes through: the local stack's (order's by default, or `via`'s), or the one
+ * ECOM_SHOP_URL names (a sidecar of the shop in a cluster, port-forwarded by the kind tests).
+ */
+function sidecarUrl(via: ServiceId | undefined): string {
+  const shop = process.env.ECOM_SHOP_URL;
+  if (shop) return shop.replace(/\/+$/, '');
+  return `http://127.0.0.1:${servicePorts(via ?? 'order').daprHttp}`;
+}
+
 export async function call<T = Record<string, unknown>>(
   appId: string,
   method: string,
   path: string,
   options: CallOptions = {},
 ): Promise<Answer<T>> {
-  const port = servicePorts(options.via ?? 'order').daprHttp;
   const hasBody = options.body !== undefined || options.rawBody !== undefined;
   const response = await fetch(
-    `http://127.0.0.1:${port}/v1.0/invoke/${appId}/method/${path.replace(/^\//, '')}`,
+    `${sidecarUrl(options.via)}/v1.0/invoke/${appId}/method/${path.replace(/^\//, '')}`,
     {
       method,
       headers: {
