@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import {
   AppsV1Api,
+  BatchV1Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -12,10 +13,10 @@ import {
 import { API_VERSION, KIND, SERVICE_NAMES, type EcomStack } from '../../operator/src/api/ecom-stack';
 import { OWNED_KINDS } from '../../operator/src/controller/reconciler';
 import { CREDENTIAL_KEYS } from '../../operator/src/render/connections';
-import { STACK_LABEL } from '../../operator/src/render/context';
+import { FIELD_MANAGER, STACK_LABEL } from '../../operator/src/render/context';
 import { kubectl as kubectlBinary } from '../../stack/src/binaries';
 import { eventually } from '../../stack/test/support/eventually';
-import { finalOrder, newCustomer, newProduct, order, paymentsOf, type Customer } from '../support/shop';
+import { call, finalOrder, newCustomer, newProduct, order, paymentsOf, type Customer } from '../support/shop';
 
 /**
  * The shop in a real kind cluster, as a platform engineer gets it from `npm run kind:up`: the operator
@@ -129,6 +130,32 @@ describe('the shop in a kind cluster', () => {
     expect(s?.status?.readyServices).toBe('7/7');
   });
 
+  it('applies its own CRD and starts the services only after the topics exist', async () => {
+    const crd = await KubernetesObjectApi.makeApiClient(kc).read({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'ecomstacks.ecom-micro.io' },
+    });
+    expect(crd.metadata?.managedFields?.map((f) => f.manager)).toContain(FIELD_MANAGER);
+    const jobs = await kc.makeApiClient(BatchV1Api).listNamespacedJob({
+      namespace,
+      labelSelector: `${STACK_LABEL}=${stackName}`,
+    });
+    const topicsDone = jobs.items[0]?.status?.completionTime;
+    expect(topicsDone).toBeDefined();
+    const deployments = await kc.makeApiClient(AppsV1Api).listNamespacedDeployment({
+      namespace,
+      labelSelector: `${STACK_LABEL}=${stackName}`,
+    });
+    expect(deployments.items).toHaveLength(SERVICE_NAMES.length);
+    for (const d of deployments.items) {
+      expect(new Date(d.metadata?.creationTimestamp ?? 0).getTime()).toBeGreaterThanOrEqual(
+        new Date(topicsDone ?? Date.now()).getTime() - 1_000,
+      );
+      expect(d.spec?.template.spec?.containers[0]?.image).toMatch(/^ecom-micro\/ecom-/);
+    }
+  });
+
   it('runs every service pod 2/2: the app and its injected daprd', async () => {
     for (const service of SERVICE_NAMES) {
       const pods = await core.listNamespacedPod({
@@ -156,6 +183,21 @@ describe('the shop in a kind cluster', () => {
     const orderId = await order(customer, [{ sku: product.sku, quantity: 2 }]);
     expect(await finalOrder(customer, orderId, 120_000)).toMatchObject({ status: 'PAID', total: 3_998 });
     expect((await paymentsOf(orderId)).map((p) => [p.status, p.amount])).toEqual([['SUCCEEDED', 3_998]]);
+    // The stack has no mail server: its e-mails go to notification's log, recorded as sent.
+    const emails = await eventually(
+      async () =>
+        (
+          await call<{ items: { orderId?: string; channel: string; status: string }[] }>(
+            'notification',
+            'GET',
+            '/notifications?limit=50',
+            { token: customer.token },
+          )
+        ).body.items.filter((n) => n.orderId === orderId && n.channel === 'email'),
+      (found) => found.length > 0 && found.every((n) => n.status === 'sent'),
+      { timeoutMs: 60_000, intervalMs: 500, what: "the order's e-mails sent through the log provider" },
+    );
+    expect(emails.length).toBeGreaterThan(0);
   });
 
   it('cancels a short-stock order and charges nothing', async () => {
