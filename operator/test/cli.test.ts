@@ -62,9 +62,10 @@ describe('the operator command', () => {
       metadata: { name: 'shop', namespace: ns },
       spec: {},
     });
+    // The backends come first (the services wait for them to be ready, which needs a kubelet).
     await eventually(
-      'deployments created',
-      async () => (await client.list('apps/v1', 'Deployment', ns)).length === 7,
+      'statefulsets created',
+      async () => (await client.list('apps/v1', 'StatefulSet', ns)).length === 4,
     );
 
     const exited = new Promise<number | null>((resolve) => {

@@ -118,6 +118,8 @@ describe('server-side dry-run', () => {
     ]);
     expect(objects.map((o) => o.kind).sort()).toEqual(
       [
+        'ClusterRole',
+        'ClusterRoleBinding',
         'CustomResourceDefinition',
         'Deployment',
         'EcomStack',

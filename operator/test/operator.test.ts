@@ -1,5 +1,5 @@
 import type { KubeConfig, KubernetesObject, V1Deployment } from '@kubernetes/client-node';
-import { API_VERSION, KIND, type Condition, type EcomStack } from '../src/api/ecom-stack';
+import { API_VERSION, KIND, SERVICE_NAMES, type Condition, type EcomStack } from '../src/api/ecom-stack';
 import { resolveSpec } from '../src/api/resolve-spec';
 import type { Controller } from '../src/controller/controller';
 import { LeaderElector } from '../src/controller/leader-election';
@@ -161,7 +161,9 @@ describe('the operator on a real API server', () => {
       ).toBe(true);
     }
     const secrets = await client.list('v1', 'Secret', ns, `${STACK_LABEL}=${STACK}`);
-    expect(secrets.map((s) => s.metadata?.name).sort()).toEqual(['shop-credentials', 'shop-signing-key']);
+    expect(secrets.map((s) => s.metadata?.name).sort()).toEqual(
+      ['shop-credentials', 'shop-signing-key', ...SERVICE_NAMES.map((s) => `shop-${s}-app-token`)].sort(),
+    );
   });
 
   it('reports progress, then rolls the children up into Ready', async () => {

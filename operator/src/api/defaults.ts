@@ -89,8 +89,6 @@ export const DEFAULT_DAPR: DaprSpec = {
     timeout: '10s',
     maxRetries: 5,
     maxRetryInterval: '2s',
-    circuitBreakerTrip: 5,
-    circuitBreakerTimeout: '30s',
   },
   sidecarResources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
 };

@@ -110,8 +110,6 @@ export interface ResiliencySpec {
   timeout: string;
   maxRetries: number;
   maxRetryInterval: string;
-  circuitBreakerTrip: number;
-  circuitBreakerTimeout: string;
 }
 
 /** A declarative Dapr subscription: for consumers outside the services (which subscribe in code). */

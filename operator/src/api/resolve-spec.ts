@@ -237,20 +237,6 @@ export function resolveSpec(raw: unknown): ResolveResult {
           'spec.dapr.resiliency',
           d.resiliency.maxRetryInterval,
         ),
-        circuitBreakerTrip: r.int(
-          res,
-          'circuitBreakerTrip',
-          'spec.dapr.resiliency',
-          d.resiliency.circuitBreakerTrip,
-          1,
-          1000,
-        ),
-        circuitBreakerTimeout: r.duration(
-          res,
-          'circuitBreakerTimeout',
-          'spec.dapr.resiliency',
-          d.resiliency.circuitBreakerTimeout,
-        ),
       },
       sidecarResources: readResources(
         r,

@@ -56,7 +56,8 @@ describe('Reconciler', () => {
     expect(count(cluster, 'Deployment')).toBe(7);
     expect(count(cluster, 'StatefulSet')).toBe(4);
     expect(count(cluster, 'Component')).toBe(2);
-    expect(count(cluster, 'Secret')).toBe(2);
+    // Credentials, the signing key, and one app API token per service.
+    expect(count(cluster, 'Secret')).toBe(9);
     const c = await status();
     expect(c.Progressing).toMatchObject({ status: 'True', observedGeneration: 2 });
     expect(c.Ready?.status).toBe('False');
@@ -69,7 +70,7 @@ describe('Reconciler', () => {
     const generated = material.calls;
     await reconciler.reconcile('prod/shop');
     expect(material.calls).toBe(generated);
-    expect(cluster.writes.filter((w) => w.verb === 'create')).toHaveLength(2);
+    expect(cluster.writes.filter((w) => w.verb === 'create')).toHaveLength(9);
   });
 
   it('reports an invalid spec in a condition without throwing or applying anything', async () => {

@@ -6,7 +6,7 @@ import { names, STACK_LABEL, type RenderContext, type Rendered } from '../render
 import { DAPR_API_VERSION } from '../render/dapr';
 import { BACKENDS } from '../render/infrastructure';
 import { objectKey, renderStack } from '../render/render-stack';
-import { buildCredentialsSecret, buildSigningKeySecret, type SecretMaterial } from '../render/secrets';
+import { generatedSecrets, type SecretMaterial } from '../render/secrets';
 import { SERVICES } from '../render/service-catalog';
 import { deploymentReadiness, jobReadiness, statefulSetReadiness } from './readiness';
 import { computeStatus, type Observation } from './status';
@@ -114,10 +114,7 @@ export class Reconciler {
   /** Generated Secrets are created once and never re-applied (a regenerated password would lock the data out). */
   private async ensureGeneratedSecrets(ctx: RenderContext): Promise<void> {
     const { client, material } = this.deps;
-    const generated = [
-      { name: names.credentials(ctx), build: () => buildCredentialsSecret(ctx, material) },
-      { name: names.signingKey(ctx), build: () => buildSigningKeySecret(ctx, material) },
-    ];
+    const generated = generatedSecrets(ctx, material);
     for (const { name, build } of generated) {
       const existing = await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: ctx.namespace, name });
       // createIfAbsent, not apply: a concurrent creator wins and its values stay.

@@ -92,7 +92,8 @@ export function redisPassword(ctx: RenderContext): ValueSource | undefined {
  * external one the `host:port` and the password (which must be URL-safe, or
  * stored percent-encoded, as it becomes part of a URL).
  */
-export function redisUrlEnv(ctx: RenderContext): V1EnvVar[] {
+/** Redis URLs under each of `names` (REDIS_URL, AUTH_SESSION_DENYLIST_URL), composed from one set of parts. */
+export function redisUrlEnv(ctx: RenderContext, names: readonly string[] = ['REDIS_URL']): V1EnvVar[] {
   const env: V1EnvVar[] = [];
   const address = redisAddress(ctx);
   let hostPort: string;
@@ -104,7 +105,7 @@ export function redisUrlEnv(ctx: RenderContext): V1EnvVar[] {
   const password = redisPassword(ctx);
   if (password) env.push(toEnv(REDIS_PARTS.password, password));
   const userInfo = password ? `:$(${REDIS_PARTS.password})@` : '';
-  env.push({ name: 'REDIS_URL', value: `redis://${userInfo}${hostPort}` });
+  for (const name of names) env.push({ name, value: `redis://${userInfo}${hostPort}` });
   return env;
 }
 

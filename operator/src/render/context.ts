@@ -77,6 +77,8 @@ export const names = {
   serviceConfig: (ctx: RenderContext, service: ServiceName) => `${ctx.name}-${service}-config`,
   signingKey: (ctx: RenderContext) => ctx.spec.auth.signingKeySecretName ?? `${ctx.name}-signing-key`,
   credentials: (ctx: RenderContext) => `${ctx.name}-credentials`,
+  /** The API token a service and its sidecar share (Dapr's app API token), key `token`. */
+  appToken: (ctx: RenderContext, service: string) => `${ctx.name}-${service}-app-token`,
   infra: (ctx: RenderContext, backend: 'kafka' | 'postgres' | 'mongodb' | 'redis') =>
     `${ctx.name}-${backend}`,
   topicsJob: (ctx: RenderContext) => `${ctx.name}-kafka-topics`,

@@ -92,6 +92,23 @@ describe('Dapr resources agree with the local stack (dapr-components/)', () => {
     }
     expect(mine.spec.targets.components).toEqual(spec.targets.components);
   });
+
+  it('retries calls between services only when the callee is unreachable, and breaks no circuit', () => {
+    const mine = rendered.find((r) => r.kind === 'Resiliency') as unknown as {
+      spec: {
+        policies: { retries: Record<string, { matching?: unknown }>; circuitBreakers?: unknown };
+        targets: { apps: Record<string, Record<string, string>> };
+      };
+    };
+    // Without `matching`, Dapr retries every non-2xx answer: a 409 or a 400 five times over.
+    expect(mine.spec.policies.retries.serviceCall?.matching).toEqual({
+      httpStatusCodes: '502-504',
+      gRPCStatusCodes: '14',
+    });
+    // A breaker counts an app's 4xx answers as failures: a few bad requests would cut a service off.
+    expect(mine.spec.policies.circuitBreakers).toBeUndefined();
+    for (const target of Object.values(mine.spec.targets.apps)) expect(target.circuitBreaker).toBeUndefined();
+  });
 });
 
 describe('Dapr resources', () => {

@@ -124,24 +124,21 @@ export function buildResiliency(
         retries: {
           // Consumers are idempotent: retry delivery for as long as it takes (a participant that is down delays, never loses).
           eventDelivery: { policy: 'exponential', maxInterval: '10s', maxRetries: -1 },
-          // Calls between services are keyed by order id and idempotent, so retrying them is safe.
-          serviceCall: { policy: 'exponential', maxInterval: r.maxRetryInterval, maxRetries: r.maxRetries },
-        },
-        circuitBreakers: {
-          serviceBreaker: {
-            maxRequests: 1,
-            interval: '0s',
-            timeout: r.circuitBreakerTimeout,
-            trip: `consecutiveFailures >= ${r.circuitBreakerTrip}`,
+          // A call is retried when the callee could not be reached or was unavailable, never for an
+          // answer the app gave (a 4xx is the caller's to handle; a retried 409 would change nothing).
+          // No circuit breaker: Dapr counts every non-2xx answer as a failure, so a client sending a
+          // few bad requests would open the circuit and cut the service off for everyone.
+          serviceCall: {
+            policy: 'exponential',
+            maxInterval: r.maxRetryInterval,
+            maxRetries: r.maxRetries,
+            matching: { httpStatusCodes: '502-504', gRPCStatusCodes: '14' },
           },
         },
       },
       targets: {
         apps: Object.fromEntries(
-          SERVICE_NAMES.map((app) => [
-            app,
-            { timeout: 'general', retry: 'serviceCall', circuitBreaker: 'serviceBreaker' },
-          ]),
+          SERVICE_NAMES.map((app) => [app, { timeout: 'general', retry: 'serviceCall' }]),
         ),
         components: { [DAPR_COMPONENT_NAMES.pubsub]: { inbound: { retry: 'eventDelivery' } } },
       },

@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { servicesUsing } from './service-catalog';
+import { SERVICES, servicesUsing } from './service-catalog';
 import { CREDENTIAL_KEYS, managedHost, PORTS } from './connections';
 import { metadata, names, type RenderContext, type Rendered } from './context';
 
@@ -95,4 +95,44 @@ export function buildCredentialsSecret(ctx: RenderContext, material: SecretMater
     type: 'Opaque',
     stringData: data,
   };
+}
+
+/**
+ * The API token one service and its sidecar share: the injector hands it to daprd
+ * (`dapr.io/app-token-secret`), which sends it on every request it delivers to the app, and the app
+ * reads it as APP_API_TOKEN to tell its sidecar's deliveries from anyone else's requests.
+ */
+export function buildAppTokenSecret(
+  ctx: RenderContext,
+  service: string,
+  material: SecretMaterial,
+): SecretObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: metadata(ctx, names.appToken(ctx, service), service),
+    type: 'Opaque',
+    stringData: { [APP_TOKEN_KEY]: material.token(32) },
+  };
+}
+
+/** The key Dapr's injector reads an app token Secret by. */
+export const APP_TOKEN_KEY = 'token';
+
+/**
+ * Every Secret the operator generates for a stack, by name: created once when absent and never
+ * re-applied (a regenerated password would lock the data out).
+ */
+export function generatedSecrets(
+  ctx: RenderContext,
+  material: SecretMaterial,
+): { name: string; build: () => SecretObject }[] {
+  return [
+    { name: names.credentials(ctx), build: () => buildCredentialsSecret(ctx, material) },
+    { name: names.signingKey(ctx), build: () => buildSigningKeySecret(ctx, material) },
+    ...SERVICES.map((s) => ({
+      name: names.appToken(ctx, s.name),
+      build: () => buildAppTokenSecret(ctx, s.name, material),
+    })),
+  ];
 }

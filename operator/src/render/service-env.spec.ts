@@ -23,14 +23,9 @@ import { userServiceConfigSchema } from '../../../services/user/src/config';
 import { SERVICE_NAMES, type ServiceName } from '../api/ecom-stack';
 import { contextFor, externalInfra } from '../testing/fixtures';
 import { REDIS_PARTS } from './connections';
-import type { RenderContext, Rendered } from './context';
+import { names, type RenderContext, type Rendered } from './context';
 import { renderStack } from './render-stack';
-import {
-  buildCredentialsSecret,
-  buildSigningKeySecret,
-  cryptoSecretMaterial,
-  type SecretObject,
-} from './secrets';
+import { cryptoSecretMaterial, generatedSecrets, type SecretObject } from './secrets';
 
 /** Each service's config schema, as its main.ts parses process.env with it. */
 const SCHEMAS: Record<ServiceName, z.ZodObject> = {
@@ -72,8 +67,9 @@ interface Pod {
 /** Everything one stack renders, plus its generated Secrets, and each service's pod environment. */
 function podsOf(ctx: RenderContext): { pods: Record<ServiceName, Pod>; signingKey: SecretObject } {
   const objs = renderStack(ctx);
-  const signingKey = buildSigningKeySecret(ctx, cryptoSecretMaterial);
-  const generated = [buildCredentialsSecret(ctx, cryptoSecretMaterial), signingKey];
+  const generated = generatedSecrets(ctx, cryptoSecretMaterial).map((g) => g.build());
+  const signingKey = generated.find((g) => g.metadata.name === names.signingKey(ctx));
+  if (!signingKey) throw new Error('no signing key Secret generated');
   const secrets = new Map<string, Record<string, string>>(Object.entries(USER_SECRETS));
   for (const s of generated) secrets.set(s.metadata.name, s.stringData);
   const configMaps = new Map<string, Record<string, string>>();
@@ -189,6 +185,22 @@ describe.each(scenarios)('service environment (%s)', (_title, ctx) => {
       expect(url.password).not.toBe('');
       expect(url.port).toBe('6379');
     }
+  });
+
+  it('points every verifying service at the session denylist in the stack’s Redis', () => {
+    for (const service of SERVICE_NAMES.filter((s) => s !== 'auth')) {
+      const url = new URL(pods[service].env.AUTH_SESSION_DENYLIST_URL ?? '');
+      expect([url.protocol, url.port, url.password === '']).toEqual(['redis:', '6379', false]);
+    }
+  });
+
+  it.each(SERVICE_NAMES)('%s: shares its app API token with its own sidecar only', (service) => {
+    const { deployment, env } = pods[service];
+    const secretName = deployment.spec?.template.metadata?.annotations?.['dapr.io/app-token-secret'];
+    expect(secretName).toBe(`shop-${service}-app-token`);
+    expect(env.APP_API_TOKEN).toMatch(/^[0-9a-f]{64}$/);
+    const others = SERVICE_NAMES.filter((s) => s !== service).map((s) => pods[s].env.APP_API_TOKEN);
+    expect(others).not.toContain(env.APP_API_TOKEN);
   });
 
   it('points every verifying service at auth’s JWKS through its own sidecar', () => {

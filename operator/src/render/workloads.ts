@@ -11,6 +11,7 @@ import type { ServiceName } from '../api/ecom-stack';
 import { durationSeconds } from '../api/duration';
 import { CREDENTIAL_KEYS, databaseUrl, redisUrlEnv, toEnv } from './connections';
 import { metadata, names, selectorLabels, type RenderContext, type Rendered } from './context';
+import { APP_TOKEN_KEY } from './secrets';
 import { SERVICES, type ServiceNeeds } from './service-catalog';
 
 export type ConfigMapObject = V1ConfigMap & Rendered;
@@ -95,7 +96,15 @@ function secretEnv(ctx: RenderContext, svc: ServiceNeeds): V1EnvVar[] {
   env.push(
     toEnv(svc.store === 'postgres' ? 'DATABASE_URL' : 'MONGODB_URL', databaseUrl(ctx, svc.name, svc.store)),
   );
-  if (svc.redis) env.push(...redisUrlEnv(ctx));
+  // The session denylist lives in the stack's Redis: a logged-out token is refused everywhere at once.
+  const redisVars = [
+    ...(svc.redis ? ['REDIS_URL'] : []),
+    ...(svc.verifiesTokens ? ['AUTH_SESSION_DENYLIST_URL'] : []),
+  ];
+  if (redisVars.length > 0) env.push(...redisUrlEnv(ctx, redisVars));
+  env.push(
+    toEnv('APP_API_TOKEN', { secretKeyRef: { name: names.appToken(ctx, svc.name), key: APP_TOKEN_KEY } }),
+  );
   if (svc.name === 'auth') {
     env.push(
       toEnv('ADMIN_PASSWORD', {
@@ -128,6 +137,8 @@ function daprAnnotations(ctx: RenderContext, svc: ServiceNeeds): Record<string, 
     // The pods mount no ServiceAccount token, which the sidecar's built-in Kubernetes secret store
     // needs; the components' secrets are resolved by Dapr's operator instead.
     'dapr.io/disable-builtin-k8s-secret-store': 'true',
+    // The sidecar sends this Secret's token to the app, which trusts nothing else as its sidecar.
+    'dapr.io/app-token-secret': names.appToken(ctx, svc.name),
   };
   const { requests, limits } = dapr.sidecarResources;
   if (requests?.cpu) annotations['dapr.io/sidecar-cpu-request'] = requests.cpu;
