@@ -207,6 +207,26 @@ describe('the shop in a kind cluster', () => {
     expect((await paymentsOf(orderId)).filter((p) => p.status === 'SUCCEEDED')).toEqual([]);
   });
 
+  it('answers internal endpoints only to the platform, and a logged-out token nowhere', async () => {
+    // /metrics and /readyz are for probes and scrapers on the pod, not for anyone reaching a sidecar.
+    expect((await call('order', 'GET', '/metrics')).status).toBe(404);
+    expect((await call('inventory', 'GET', '/readyz')).status).toBe(404);
+    const someone = await newCustomer('Kind Leaver');
+    expect((await call('order', 'GET', '/orders', { token: someone.token })).status).toBe(200);
+    const out = await call('auth', 'POST', '/auth/logout', { token: someone.token });
+    expect(out.status).toBeLessThan(300);
+    for (const [app, path] of [
+      ['order', '/orders'],
+      ['user', '/users/me'],
+      ['notification', '/notifications'],
+    ] as const) {
+      expect({ app, status: (await call(app, 'GET', path, { token: someone.token })).status }).toEqual({
+        app,
+        status: 401,
+      });
+    }
+  });
+
   it('leaves every order final when a payment pod is deleted mid-saga', async () => {
     const product = await newProduct(20);
     const orderIds: string[] = [];
