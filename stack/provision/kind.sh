@@ -10,7 +10,7 @@
 # (kube.sh node) and crictl in /usr/bin + these images in the node's containerd, under the exact names
 # kubeadm v$KUBERNETES_VERSION asks for (checked against `kubeadm config images list`):
 #   registry.k8s.io/kube-{apiserver,controller-manager,scheduler,proxy}:v$KUBERNETES_VERSION,
-#   registry.k8s.io/etcd:$KIND_ETCD_VERSION-0, registry.k8s.io/coredns/coredns:v$COREDNS_VERSION,
+#   registry.k8s.io/etcd:$ETCD_VERSION-0, registry.k8s.io/coredns/coredns:v$COREDNS_VERSION,
 #   registry.k8s.io/pause:$PAUSE_VERSION, the default StorageClass's
 #   ecom-micro/local-path-provisioner:v$LOCAL_PATH_PROVISIONER_VERSION + ecom-micro/local-path-helper
 #   (BusyBox), and ecom-micro/kind-pod-routes (routes between nodes' pod ranges, multi-node only).
@@ -40,7 +40,7 @@ declare -A IMAGE_RECIPES=(
   ["$REGISTRY/kube-controller-manager:v$KUBERNETES_VERSION"]="static $KUBE_OUT/bin/kube-controller-manager"
   ["$REGISTRY/kube-scheduler:v$KUBERNETES_VERSION"]="static $KUBE_OUT/bin/kube-scheduler"
   ["$REGISTRY/kube-proxy:v$KUBERNETES_VERSION"]="kube-proxy $KUBE_OUT/bin/kube-proxy"
-  ["$REGISTRY/etcd:$KIND_ETCD_VERSION-0"]="static $ECOM_CACHE/etcd-$KIND_ETCD_VERSION/bin/etcd"
+  ["$REGISTRY/etcd:$ETCD_VERSION-0"]="static $ECOM_CACHE/etcd-$ETCD_VERSION/bin/etcd"
   ["$REGISTRY/coredns/coredns:v$COREDNS_VERSION"]="coredns $ECOM_CACHE/coredns-$COREDNS_VERSION/bin/coredns"
   ["$REGISTRY/pause:$PAUSE_VERSION"]="pause $ECOM_CACHE/pause-$PAUSE_VERSION/bin/pause"
   ["ecom-micro/local-path-provisioner:v$LOCAL_PATH_PROVISIONER_VERSION"]="static $ECOM_CACHE/local-path-provisioner-$LOCAL_PATH_PROVISIONER_VERSION/bin/local-path-provisioner"
@@ -73,20 +73,6 @@ build_kind() {
   go_install kind "$KIND_VERSION" sigs.k8s.io/kind ""
 }
 
-# etcd as kubeadm runs it (its own version, not the operator tests' ETCD_VERSION): `go install`
-# refuses the server module (its go.mod points siblings at ../ paths), a wrapper module does not.
-build_etcd() {
-  local out="$ECOM_CACHE/etcd-$KIND_ETCD_VERSION" v="v$KIND_ETCD_VERSION"
-  if [ -x "$out/bin/etcd" ]; then say "cached: $out/bin/etcd"; return; fi
-  need_go
-  mkdir -p "$out/src" "$out/bin"
-  printf 'module ecom-micro/etcd-build\n\ngo 1.24\n\nrequire go.etcd.io/etcd/server/v3 %s\n' "$v" >"$out/src/go.mod"
-  printf '//go:build tools\n\npackage tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' >"$out/src/tools.go"
-  say "building etcd $v"
-  (cd "$out/src" && run_logged "$out/build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod "${NICE[@]}" \
-    go build -trimpath -ldflags "-s -w" -o "$out/bin/etcd.tmp" go.etcd.io/etcd/server/v3)
-  mv "$out/bin/etcd.tmp" "$out/bin/etcd"
-}
 
 build_pause() {
   local out="$ECOM_CACHE/pause-$PAUSE_VERSION"
@@ -127,7 +113,8 @@ fetch_busybox() {
 
 build_binaries() {
   bash "$STACK_DIR/provision/kube.sh" node
-  with_lock kind-etcd build_etcd
+  # The same etcd as the operator tests' API server (kube.sh), at the version kubeadm asks for.
+  bash "$STACK_DIR/provision/kube.sh" etcd
   with_lock kind-coredns go_install coredns "$COREDNS_VERSION" github.com/coredns/coredns \
     "-X github.com/coredns/coredns/coremain.GitCommit=v$COREDNS_VERSION"
   with_lock kind-crictl go_install crictl "$CRICTL_VERSION" sigs.k8s.io/cri-tools/cmd/crictl \
@@ -175,7 +162,7 @@ check_kubeadm_images() {
   local image
   for image in $wanted; do [ -n "${IMAGE_RECIPES[$image]:-}" ] || missing+=("$image"); done
   ((${#missing[@]} == 0)) || fail "kubeadm v$KUBERNETES_VERSION wants images not built here: ${missing[*]}" \
-    "set KIND_ETCD_VERSION / COREDNS_VERSION / PAUSE_VERSION in stack/versions.env to kubeadm's tags"
+    "set ETCD_VERSION / COREDNS_VERSION / PAUSE_VERSION in stack/versions.env to kubeadm's tags"
 }
 
 build_images() {
