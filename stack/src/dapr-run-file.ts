@@ -13,6 +13,7 @@ export interface RunFileApp {
   httpPort: number;
   grpcPort: number;
   internalGrpcPort: number;
+  metricsPort: number;
   command: string[];
   env: Record<string, string>;
 }
@@ -60,7 +61,7 @@ export function writeRunFile(
       daprHTTPPort: a.httpPort,
       daprGRPCPort: a.grpcPort,
       daprInternalGRPCPort: a.internalGrpcPort,
-      metricsPort: a.internalGrpcPort + 2000,
+      metricsPort: a.metricsPort,
       command: a.command,
       env: a.env,
     })),
@@ -80,13 +81,14 @@ export function writeServicesRunFile(
     s,
     dapr,
     ids.map((id) => {
-      const ports = servicePorts(id);
+      const ports = servicePorts(id, s);
       return {
         appId: id,
         appPort: ports.app,
         httpPort: ports.daprHttp,
         grpcPort: ports.daprGrpc,
         internalGrpcPort: ports.daprInternalGrpc,
+        metricsPort: ports.daprMetrics,
         command: [
           'node',
           '--enable-source-maps',

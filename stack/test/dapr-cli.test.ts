@@ -25,7 +25,8 @@ describe('the Dapr CLI multi-app run with the binaries the stack built', () => {
 
   it('starts each app with its daprd from a dapr.yaml run file, and stops them on Ctrl-C (SIGINT)', async () => {
     const s = loadStackSettings();
-    const [appPort, httpPort, grpcPort, internalGrpcPort] = [
+    const [appPort, httpPort, grpcPort, internalGrpcPort, metricsPort] = [
+      await freePort(),
       await freePort(),
       await freePort(),
       await freePort(),
@@ -41,6 +42,7 @@ describe('the Dapr CLI multi-app run with the binaries the stack built', () => {
           httpPort,
           grpcPort,
           internalGrpcPort,
+          metricsPort,
           command: ['node', '-e', probeApp],
           env: {},
         },
