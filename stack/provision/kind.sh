@@ -125,12 +125,14 @@ build_binaries() {
   with_lock kind-busybox fetch_busybox
 }
 
-# recipe FILE...: a short hash of the inputs of an image: small files by content, binaries by size
-# and mtime (hashing ~100 MB binaries on every run would cost seconds).
+# recipe FILE...: a short hash of the inputs of an image: small files by name (relative to the
+# checkout, so every clone agrees) and content, binaries by size and mtime (hashing ~100 MB binaries
+# on every run would cost seconds).
 recipe() {
   local f
   for f in "$@"; do
-    if [ "$(stat -c %s "$f")" -gt 1048576 ]; then stat -c '%n %s %Y' "$f"; else sha256sum "$f"; fi
+    if [ "$(stat -c %s "$f")" -gt 1048576 ]; then stat -c '%n %s %Y' "$f"
+    else printf '%s %s\n' "${f#"$REPO_DIR"/}" "$(sha256sum <"$f" | cut -c1-64)"; fi
   done | sha256sum | cut -c1-16
 }
 image_recipe() { docker image inspect -f "{{index .Config.Labels \"$RECIPE_LABEL\"}}" "$1" 2>/dev/null || true; }
