@@ -128,7 +128,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
-  const client = new Client(servicePorts(o.via, s).daprHttp);
+  const client = new Client(servicePorts(o.via).daprHttp);
   const out = (line: string) => process.stdout.write(`${line}\n`);
 
   const adminToken = await login(client, s.ADMIN_EMAIL, s.ADMIN_PASSWORD);

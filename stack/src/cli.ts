@@ -3,21 +3,17 @@
  * and `start` (everything in the foreground until Ctrl-C). Failures print one
  * line saying what is wrong and how to fix it, and leave nothing half-started.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { constants } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import {
   down,
-  newRun,
   renderLocalDapr,
   loadStackSettings,
   restartService,
   servicePorts,
   status,
-  stopStarted,
   upInfrastructure,
   upServices,
-  type StackRun,
 } from './stack';
 import { presentServices, presentServicesUnfiltered } from './services';
 import { daprCli } from './binaries';
@@ -37,56 +33,18 @@ function provision(): void {
     throw new StackError('provisioning failed (see the line above)', 'fix it and run again');
 }
 
-/**
- * Starts what is missing; whatever fails (or a Ctrl-C), it stops what this run started before
- * the error is reported.
- */
-async function up(s: StackSettings, run: StackRun): Promise<void> {
+async function up(s: StackSettings): Promise<void> {
   const started = Date.now();
   provision();
   try {
-    await upInfrastructure(s, progress, run);
-    await upServices(s, progress, run);
+    await upInfrastructure(s, progress);
+    await upServices(s, progress);
   } catch (error) {
-    progress('start failed; stopping what this run started');
-    await stopStarted(s, run, progress);
+    progress('start failed; stopping what was started');
+    await down(s, () => undefined);
     throw error;
   }
   progress(`all healthy in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-}
-
-/**
- * Ctrl-C, SIGTERM and a closed terminal abort the run. The handlers stay installed until the
- * process ends: under `npm start` the CLI gets SIGINT more than once (from the terminal, then
- * relayed), and a second one must not cut the stopping short (tsx's preflight, for one, ends a
- * process that has no SIGINT listener left).
- */
-function interruptOnSignals(): AbortController {
-  const controller = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      if (!controller.signal.aborted) controller.abort(signal);
-    });
-  }
-  // With the terminal gone, a progress line must not crash the stopping.
-  process.stdout.on('error', () => undefined);
-  process.stderr.on('error', () => undefined);
-  return controller;
-}
-
-/** Resolves with the signal's name once the run is interrupted; keeps the process alive until then. */
-function untilInterrupted(signal: AbortSignal): Promise<string> {
-  return new Promise((resolve) => {
-    // Signal listeners alone do not keep Node's event loop alive: without a timer the process
-    // would end right here, leaving everything running.
-    const keepAlive = setInterval(() => undefined, 1 << 30);
-    const done = () => {
-      clearInterval(keepAlive);
-      resolve(String(signal.reason));
-    };
-    if (signal.aborted) done();
-    else signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function printEndpoints(s: StackSettings): void {
@@ -95,7 +53,7 @@ function printEndpoints(s: StackSettings): void {
     'ecom-micro is running. Call a service through its sidecar:',
     ...presentServices().map(
       (id) =>
-        `  ${id.padEnd(13)} http://127.0.0.1:${servicePorts(id, s).daprHttp}/v1.0/invoke/${id}/method/healthz`,
+        `  ${id.padEnd(13)} http://127.0.0.1:${servicePorts(id).daprHttp}/v1.0/invoke/${id}/method/healthz`,
     ),
     '',
     `  PostgreSQL    127.0.0.1:${s.ECOM_PORT_POSTGRES} (user ${s.ECOM_PG_USER})   Redis 127.0.0.1:${s.ECOM_PORT_REDIS}`,
@@ -107,53 +65,14 @@ function printEndpoints(s: StackSettings): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-/**
- * Whether this process is the child that tsx's command line (`tsx cli.ts`, as `npm start` runs it)
- * started. That parent relays Ctrl-C to it and, when the child does not acknowledge it within 30 ms,
- * twice, kills it with SIGKILL: easily missed while the CLI spawns processes on two busy cores, and
- * the stack it started is then left running. (Its preflight module is preloaded with --require.)
- */
-function underTsxCommandLine(): boolean {
-  return process.execArgv.some((arg) => /tsx[/\\]dist[/\\]preflight/.test(arg));
-}
-
-/**
- * Runs the same command in a plain `node --import tsx` process, which tsx does not know of and so
- * never kills: it gets Ctrl-C from the terminal like every process of the foreground group, and
- * SIGTERM or SIGHUP from here. This process stays idle (so it acknowledges tsx's relays at once),
- * ends with the command's exit status, and never before the command has finished.
- */
-async function runOutsideTsxCommandLine(args: string[]): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', __filename, ...args], {
-    cwd: repoDir,
-    stdio: 'inherit',
-  });
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    });
-  }
-  process.exitCode = await new Promise<number>((resolve) => {
-    child.once('exit', (code, signal) => {
-      resolve(code ?? 128 + (signal ? constants.signals[signal] : 0));
-    });
-  });
-}
-
 async function main(): Promise<void> {
   const [command, ...flags] = process.argv.slice(2);
-  // The commands that start processes must never be cut short by Ctrl-C.
-  if (underTsxCommandLine() && ['start', 'up', 'dapr-run'].includes(command ?? '')) {
-    await runOutsideTsxCommandLine(process.argv.slice(2));
-    return;
-  }
   const s = loadStackSettings();
   switch (command) {
-    case 'up': {
-      await up(s, newRun(interruptOnSignals().signal));
+    case 'up':
+      await up(s);
       printEndpoints(s);
       return;
-    }
     case 'restart': {
       const unknown = flags.filter((f) => !(serviceIds as readonly string[]).includes(f));
       if (flags.length === 0 || unknown.length > 0) {
@@ -168,7 +87,7 @@ async function main(): Promise<void> {
     case 'dapr-run': {
       // Infrastructure from the stack, services through the Dapr CLI's multi-app run.
       process.env.ECOM_STACK_SERVICES = 'none';
-      await up(s, newRun(interruptOnSignals().signal));
+      await up(s);
       const file = writeServicesRunFile(s, renderLocalDapr(s), presentServicesUnfiltered());
       progress(`dapr run -f ${file}`);
       const result = spawnSync(daprCli(), ['run', '-f', file], { stdio: 'inherit', cwd: repoDir });
@@ -195,20 +114,14 @@ async function main(): Promise<void> {
       return;
     }
     case 'start': {
-      const interrupt = interruptOnSignals();
-      try {
-        await up(s, newRun(interrupt.signal));
-      } catch (error) {
-        // Interrupted while starting: Ctrl-C stops it all, also parts an earlier run had started.
-        if (interrupt.signal.aborted) await down(s, progress);
-        throw error;
-      }
+      await up(s);
       printEndpoints(s);
       progress('press Ctrl-C to stop everything');
-      const reason = await untilInterrupted(interrupt.signal);
-      progress(`${reason}: stopping everything`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
       await down(s, progress);
-      progress('stopped');
       return;
     }
     default:

@@ -42,7 +42,7 @@ function envPort(name: string, fallback: number): number {
   return port;
 }
 
-/** Ports away from the local stack's (see stackPorts in settings.ts). */
+/** Ports away from the local stack's (15432, 16379, 19092/3, 27027, 2525, 3501-3507, 4001-4007, 50005/6). */
 export function clusterPorts(): ClusterPorts {
   return {
     apiserver: envPort('ECOM_KUBE_APISERVER_PORT', 16443),

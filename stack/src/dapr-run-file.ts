@@ -13,7 +13,6 @@ export interface RunFileApp {
   httpPort: number;
   grpcPort: number;
   internalGrpcPort: number;
-  metricsPort: number;
   command: string[];
   env: Record<string, string>;
 }
@@ -61,7 +60,7 @@ export function writeRunFile(
       daprHTTPPort: a.httpPort,
       daprGRPCPort: a.grpcPort,
       daprInternalGRPCPort: a.internalGrpcPort,
-      metricsPort: a.metricsPort,
+      metricsPort: a.internalGrpcPort + 2000,
       command: a.command,
       env: a.env,
     })),
@@ -81,14 +80,13 @@ export function writeServicesRunFile(
     s,
     dapr,
     ids.map((id) => {
-      const ports = servicePorts(id, s);
+      const ports = servicePorts(id);
       return {
         appId: id,
         appPort: ports.app,
         httpPort: ports.daprHttp,
         grpcPort: ports.daprGrpc,
         internalGrpcPort: ports.daprInternalGrpc,
-        metricsPort: ports.daprMetrics,
         command: [
           'node',
           '--enable-source-maps',

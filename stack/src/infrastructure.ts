@@ -5,15 +5,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import * as bin from './binaries';
 import { httpHealthy, kafkaHealthy, mongoHealthy, postgresHealthy, redisHealthy } from './health';
-import {
-  dataDir,
-  postgresDatabases,
-  repoDir,
-  runDir,
-  schedulerEtcdPeerPort,
-  StackError,
-  type StackSettings,
-} from './settings';
+import { dataDir, postgresDatabases, repoDir, runDir, StackError, type StackSettings } from './settings';
 import type { ProcessSpec } from './supervisor';
 
 /** The infrastructure parts, in start order. Each is real: nothing here is a stand-in. */
@@ -53,8 +45,6 @@ function postgres(s: StackSettings): ProcessSpec {
     ports: [s.ECOM_PORT_POSTGRES],
     healthy: () => postgresHealthy(s.ECOM_PORT_POSTGRES, s.ECOM_PG_USER),
     startTimeoutMs: 30_000,
-    // Fast shutdown: SIGTERM ("smart") would wait for every client to disconnect.
-    stopSignal: 'SIGINT',
   };
 }
 
@@ -277,7 +267,7 @@ function placement(s: StackSettings): ProcessSpec {
 }
 
 function scheduler(s: StackSettings): ProcessSpec {
-  const peerPort = schedulerEtcdPeerPort(s);
+  const peerPort = s.ECOM_PORT_SCHEDULER_ETCD + 1;
   return {
     name: 'scheduler',
     command: bin.scheduler(),

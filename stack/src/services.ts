@@ -42,8 +42,8 @@ function appApiToken(id: ServiceId): string {
 
 /** The environment the stack gives a service: its ports, its own database, and the shared parts. */
 export function serviceEnv(s: StackSettings, id: ServiceId): Record<string, string> {
-  const ports = servicePorts(id, s);
-  const auth = servicePorts('auth', s);
+  const ports = servicePorts(id);
+  const auth = servicePorts('auth');
   const redisUrl = `redis://127.0.0.1:${s.ECOM_PORT_REDIS}`;
   return {
     SERVICE_NAME: id,
@@ -68,7 +68,7 @@ export function serviceEnv(s: StackSettings, id: ServiceId): Record<string, stri
 }
 
 export function appSpec(s: StackSettings, id: ServiceId): ProcessSpec {
-  const ports = servicePorts(id, s);
+  const ports = servicePorts(id);
   return {
     name: id,
     command: process.execPath,
@@ -86,7 +86,7 @@ export function serviceSidecarSpec(
   id: ServiceId,
   dapr: RenderedDaprResources,
 ): ProcessSpec {
-  const ports = servicePorts(id, s);
+  const ports = servicePorts(id);
   const spec = sidecarSpec(s, {
     appId: id,
     appPort: ports.app,

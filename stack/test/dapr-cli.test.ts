@@ -25,8 +25,7 @@ describe('the Dapr CLI multi-app run with the binaries the stack built', () => {
 
   it('starts each app with its daprd from a dapr.yaml run file, and stops them on Ctrl-C (SIGINT)', async () => {
     const s = loadStackSettings();
-    const [appPort, httpPort, grpcPort, internalGrpcPort, metricsPort] = [
-      await freePort(),
+    const [appPort, httpPort, grpcPort, internalGrpcPort] = [
       await freePort(),
       await freePort(),
       await freePort(),
@@ -42,7 +41,6 @@ describe('the Dapr CLI multi-app run with the binaries the stack built', () => {
           httpPort,
           grpcPort,
           internalGrpcPort,
-          metricsPort,
           command: ['node', '-e', probeApp],
           env: {},
         },
