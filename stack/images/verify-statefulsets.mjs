@@ -20,7 +20,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { resolveSpec } from '../../operator/src/api/resolve-spec.ts';
 import { renderStack } from '../../operator/src/render/render-stack.ts';
-import { buildCredentialsSecret, cryptoSecretMaterial } from '../../operator/src/render/secrets.ts';
+import { cryptoSecretMaterial, generatedSecrets } from '../../operator/src/render/secrets.ts';
+import { names } from '../../operator/src/render/context.ts';
 import { buildTopicsJob } from '../../operator/src/render/topics-job.ts';
 
 const require = createRequire(import.meta.url);
@@ -53,8 +54,10 @@ const ctx = {
   spec: resolved.spec,
 };
 const objects = renderStack(ctx);
-const credentials = buildCredentialsSecret(ctx, cryptoSecretMaterial);
-const secrets = new Map([[credentials.metadata.name, credentials.stringData]]);
+// Every Secret the operator generates, as the reconciler creates them.
+const generated = generatedSecrets(ctx, cryptoSecretMaterial).map((g) => g.build());
+const secrets = new Map(generated.map((g) => [g.metadata.name, g.stringData]));
+const credentials = generated.find((g) => g.metadata.name === names.credentials(ctx));
 const configMaps = new Map(
   objects.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name, o.data]),
 );
@@ -82,6 +85,24 @@ function resolveEnv(container) {
     } else env[e.name] = expand(e.value ?? '', env);
   }
   return env;
+}
+
+/** The first two messages of `order_created`, read inside the Kafka container with its own CLI. */
+function readOrderCreated(kafka) {
+  return docker([
+    'exec',
+    kafka.name,
+    'kafka-console-consumer.sh',
+    '--bootstrap-server',
+    'localhost:9092',
+    '--topic',
+    'order_created',
+    '--from-beginning',
+    '--max-messages',
+    '2',
+    '--timeout-ms',
+    '30000',
+  ]);
 }
 
 const dockerMemory = (q) => q?.replace(/^(\d+)Mi$/, '$1m').replace(/^(\d+)Gi$/, '$1g');
@@ -336,23 +357,7 @@ async function main() {
     ],
     { input: 'verify-1\nverify-2\n' },
   );
-  const consumed = docker([
-    'exec',
-    kafka.name,
-    'kafka-console-consumer.sh',
-    '--bootstrap-server',
-    'localhost:9092',
-    '--topic',
-    'order_created',
-    '--from-beginning',
-    '--max-messages',
-    '2',
-    '--timeout-ms',
-    '30000',
-  ])
-    .out.split('\n')
-    .sort()
-    .join(',');
+  const consumed = readOrderCreated(kafka).out.split('\n').sort().join(',');
   expectEqual(consumed, 'verify-1,verify-2', 'kafka: produced messages are consumed');
 
   // FerretDB: insert/find through a service's MONGODB_URL (the host reaches the pod by IP).
@@ -397,20 +402,7 @@ async function main() {
     'kept',
     'mongodb: documents kept across restarts of FerretDB and PostgreSQL',
   );
-  const again = docker([
-    'exec',
-    kafka.name,
-    'kafka-console-consumer.sh',
-    '--bootstrap-server',
-    'localhost:9092',
-    '--topic',
-    'order_created',
-    '--from-beginning',
-    '--max-messages',
-    '2',
-    '--timeout-ms',
-    '30000',
-  ]).out.split('\n').length;
+  const again = readOrderCreated(kafka).out.split('\n').length;
   expectEqual(again, 2, 'kafka: messages kept across a restart (log directory formatted once)');
   expectEqual(
     docker(['logs', kafka.name])
