@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DaprSidecar, EventPublisher, buildEvent } from '@ecom/shared';
-import { servicePorts } from '../stack/src/settings';
+import { buildEvent } from '@ecom/shared';
+import { publishAsOwner } from '../stack/test/support/publish-as';
 import { consistently } from '../stack/test/support/eventually';
 import {
   admin,
@@ -105,7 +105,6 @@ describe('order saga: the happy path through Dapr Workflow', () => {
     const product = await newProduct(4, 500);
     const orderId = await order(customer, [{ sku: product.sku, quantity: 1 }]);
     // The same event again (a redelivery) and a copy under a new event id, while the saga runs and after.
-    const publisher = new EventPublisher(new DaprSidecar('127.0.0.1', servicePorts('order').daprHttp));
     const duplicate = buildEvent('order_created', {
       orderId,
       customerId: customer.userId,
@@ -115,11 +114,11 @@ describe('order saga: the happy path through Dapr Workflow', () => {
       paymentToken: 'tok_visa',
       deadline: new Date(Date.now() + 60_000).toISOString(),
     });
-    await publisher.publish('order_created', duplicate);
-    await publisher.publish('order_created', duplicate);
+    await publishAsOwner('order_created', duplicate);
+    await publishAsOwner('order_created', duplicate);
     await finalOrder(customer, orderId);
-    await publisher.publish('order_created', { ...duplicate, eventId: randomUUID() });
-    await publisher.publish('order_created', duplicate);
+    await publishAsOwner('order_created', { ...duplicate, eventId: randomUUID() });
+    await publishAsOwner('order_created', duplicate);
 
     // Nothing moves while the duplicates are consumed: one reservation sold, one charge, one pass per step.
     await consistently(

@@ -6,7 +6,7 @@
 # stack/dapr-build/registry.go); each binary's cache is keyed on what it is built from.
 #
 # Usage: dapr.sh [all|runtime|cli|control-plane]   (default: all = runtime + cli)
-#   runtime        daprd, placement, scheduler for the local stack (binaries in ~/.dapr/bin win)
+#   runtime        daprd, placement, scheduler, sentry for the local stack (binaries in ~/.dapr/bin win)
 #   cli            the Dapr CLI
 #   control-plane  all six binaries of Dapr's images in the cache, always built here
 #                  (daprd placement scheduler operator injector sentry; see dapr-images.sh)
@@ -93,10 +93,12 @@ build() {
 }
 
 build_runtime() {
-  if [ -x "$HOME/.dapr/bin/daprd" ] && [ -x "$HOME/.dapr/bin/placement" ] && [ -x "$HOME/.dapr/bin/scheduler" ]; then
+  if [ -x "$HOME/.dapr/bin/daprd" ] && [ -x "$HOME/.dapr/bin/placement" ] && [ -x "$HOME/.dapr/bin/scheduler" ] \
+    && [ -x "$HOME/.dapr/bin/sentry" ]; then
     say "using binaries in ~/.dapr/bin"; return
   fi
-  build placement scheduler daprd
+  # sentry: the local stack's certificate authority (mTLS between sidecars, access-control identities).
+  build placement scheduler daprd sentry
 }
 
 build_control_plane() { build placement scheduler daprd operator injector sentry; }

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { loadStackSettings, servicePorts, type StackSettings } from './settings';
+import { loadStackSettings, type StackSettings } from './settings';
 
 const options = z.object({
   orders: z.coerce.number().int().min(1).default(200),
@@ -18,8 +18,6 @@ const options = z.object({
   /** An order not final after this long counts as failed. */
   timeoutMs: z.coerce.number().int().min(1_000).default(120_000),
   customers: z.coerce.number().int().min(1).default(10),
-  /** The app whose sidecar the client talks to. */
-  via: z.enum(['order', 'auth', 'inventory', 'payment', 'saga', 'user', 'notification']).default('order'),
 });
 type BenchOptions = z.infer<typeof options>;
 
@@ -128,7 +126,8 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
-  const client = new Client(servicePorts(o.via).daprHttp);
+  // Clients reach the shop through the public edge only.
+  const client = new Client(s.ECOM_PORT_EDGE);
   const out = (line: string) => process.stdout.write(`${line}\n`);
 
   const adminToken = await login(client, s.ADMIN_EMAIL, s.ADMIN_PASSWORD);
@@ -141,7 +140,7 @@ async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
     Array.from({ length: Math.min(o.customers, o.orders) }, () => newCustomerToken(client)),
   );
   out(
-    `bench: ${o.orders} orders, concurrency ${o.concurrency}, sku ${sku} (stock ${o.orders}), via ${o.via}`,
+    `bench: ${o.orders} orders, concurrency ${o.concurrency}, sku ${sku} (stock ${o.orders}), through the edge on port ${s.ECOM_PORT_EDGE}`,
   );
 
   const outcomes: OrderOutcome[] = [];
@@ -203,7 +202,6 @@ const { values } = parseArgs({
     'poll-ms': { type: 'string' },
     'timeout-ms': { type: 'string' },
     customers: { type: 'string' },
-    via: { type: 'string' },
   },
 });
 const parsed = options.safeParse({
@@ -212,7 +210,6 @@ const parsed = options.safeParse({
   pollMs: values['poll-ms'],
   timeoutMs: values['timeout-ms'],
   customers: values.customers,
-  via: values.via,
 });
 if (!parsed.success) {
   process.stderr.write(

@@ -20,7 +20,7 @@ function version(key: string): string {
 /** Dapr binaries: ~/.dapr/bin when it has them, else the ones provision built. */
 export function daprBinDir(): string {
   const userBin = path.join(homedir(), '.dapr', 'bin');
-  if (existsSync(path.join(userBin, 'daprd'))) return userBin;
+  if (existsSync(path.join(userBin, 'daprd')) && existsSync(path.join(userBin, 'sentry'))) return userBin;
   const flavour = process.env.ECOM_DAPR_ALLCOMPONENTS === '1' ? 'all' : 'slim';
   return path.dirname(
     required(path.join(cacheDir, `dapr-${version('DAPR_VERSION')}-${flavour}`, 'bin', 'daprd'), 'daprd'),
@@ -30,6 +30,7 @@ export function daprBinDir(): string {
 export const daprd = () => path.join(daprBinDir(), 'daprd');
 export const placement = () => required(path.join(daprBinDir(), 'placement'), 'Dapr placement');
 export const scheduler = () => required(path.join(daprBinDir(), 'scheduler'), 'Dapr scheduler');
+export const sentry = () => required(path.join(daprBinDir(), 'sentry'), 'Dapr sentry');
 
 export function daprCli(): string {
   const userCli = path.join(homedir(), '.dapr', 'bin', 'dapr');

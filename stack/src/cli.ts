@@ -10,7 +10,6 @@ import {
   renderLocalDapr,
   loadStackSettings,
   restartService,
-  servicePorts,
   status,
   upInfrastructure,
   upServices,
@@ -50,11 +49,13 @@ async function up(s: StackSettings): Promise<void> {
 function printEndpoints(s: StackSettings): void {
   const lines = [
     '',
-    'ecom-micro is running. Call a service through its sidecar:',
-    ...presentServices().map(
-      (id) =>
-        `  ${id.padEnd(13)} http://127.0.0.1:${servicePorts(id).daprHttp}/v1.0/invoke/${id}/method/healthz`,
-    ),
+    `ecom-micro is running. Clients call the public edge (port ${s.ECOM_PORT_EDGE}, public routes only):`,
+    ...presentServices()
+      .filter((id) => id !== 'edge')
+      .map(
+        (id) => `  ${id.padEnd(13)} http://127.0.0.1:${s.ECOM_PORT_EDGE}/v1.0/invoke/${id}/method/healthz`,
+      ),
+    '  (service sidecars answer their own app only: Dapr API tokens, mTLS identities, access control)',
     '',
     `  PostgreSQL    127.0.0.1:${s.ECOM_PORT_POSTGRES} (user ${s.ECOM_PG_USER})   Redis 127.0.0.1:${s.ECOM_PORT_REDIS}`,
     `  Kafka         127.0.0.1:${s.ECOM_PORT_KAFKA}   MongoDB protocol 127.0.0.1:${s.ECOM_PORT_MONGO}`,

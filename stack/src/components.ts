@@ -1,7 +1,8 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { repoDir, StackError } from './settings';
+import { accessControlFor, EDGE_APP_ID } from '@ecom/shared';
+import { repoDir, StackError, type ServiceId } from './settings';
 
 export const componentsSourceDir = path.join(repoDir, 'dapr-components');
 
@@ -21,7 +22,20 @@ export function renderTemplate(text: string, values: Record<string, string>, sou
 
 export interface RenderedDaprResources {
   resourcesDir: string;
+  /** The Configuration without access control (a test app's sidecar). */
   configFile: string;
+  /** One app's Configuration: the shared one plus the app's access-control policy as the callee. */
+  appConfigFile: (appId: ServiceId) => string;
+}
+
+/** Local sidecars' identities: Sentry's default trust domain, and the namespace of self-hosted mode. */
+export const localIdentityScope = { trustDomain: 'public', namespace: 'default' } as const;
+
+/** Whom an app answers: the edge nobody (it is reached on its own port), a service per who-may-call. */
+export function accessControlOf(appId: ServiceId) {
+  return appId === EDGE_APP_ID
+    ? { defaultAction: 'deny', trustDomain: localIdentityScope.trustDomain, policies: [] }
+    : accessControlFor(appId, localIdentityScope);
 }
 
 /**
@@ -70,5 +84,14 @@ export function renderDaprResources(
       'dapr-components/ has no Configuration',
       'restore dapr-components/configuration.yaml',
     );
-  return { resourcesDir, configFile };
+  const base = YAML.parse(readFileSync(configFile, 'utf8')) as { spec: Record<string, unknown> };
+  const appConfigFile = (appId: ServiceId): string => {
+    const file = path.join(outDir, `config-${appId}.yaml`);
+    writeFileSync(
+      file,
+      YAML.stringify({ ...base, spec: { ...base.spec, accessControl: accessControlOf(appId) } }),
+    );
+    return file;
+  };
+  return { resourcesDir, configFile, appConfigFile };
 }

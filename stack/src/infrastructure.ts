@@ -10,7 +10,98 @@ import type { ProcessSpec } from './supervisor';
 
 /** The infrastructure parts, in start order. Each is real: nothing here is a stand-in. */
 export function infrastructure(s: StackSettings): ProcessSpec[] {
-  return [postgres(s), redis(s), kafka(s), mongo(s), smtpSink(s), placement(s), scheduler(s)];
+  return [postgres(s), redis(s), kafka(s), mongo(s), smtpSink(s), sentry(s), placement(s), scheduler(s)];
+}
+
+/** Parts that take their identity from Sentry, so start once it answers. */
+export const needsSentry = new Set(['placement', 'scheduler']);
+
+/**
+ * Where Sentry keeps its root and issuer (made on its first start, kept across restarts), and the
+ * trust anchors every sidecar, placement and the scheduler verify one another against.
+ */
+export const sentryCredentialsDir = path.join(dataDir, 'sentry');
+export const trustAnchorsFile = path.join(sentryCredentialsDir, 'ca.crt');
+
+/** The trust domain of the control plane's own identities (Sentry's default). */
+const CONTROL_PLANE_TRUST_DOMAIN = 'localhost';
+
+/** How a control-plane part or a sidecar reaches Sentry and checks what it is shown. */
+export function mtlsArgs(s: StackSettings, kind: 'sidecar' | 'control-plane'): string[] {
+  const sentryAddress = `127.0.0.1:${s.ECOM_PORT_SENTRY}`;
+  return kind === 'sidecar'
+    ? [
+        '--enable-mtls',
+        '--sentry-address',
+        sentryAddress,
+        '--control-plane-trust-domain',
+        CONTROL_PLANE_TRUST_DOMAIN,
+      ]
+    : [
+        '--tls-enabled',
+        '--sentry-address',
+        sentryAddress,
+        '--trust-domain',
+        CONTROL_PLANE_TRUST_DOMAIN,
+        '--trust-anchors-file',
+        trustAnchorsFile,
+      ];
+}
+
+/**
+ * Dapr Sentry in self-hosted mode: it signs each sidecar's certificate for the app id it asks for
+ * (the "insecure" validator of self-hosted mode; it listens on loopback only, so only processes on
+ * this machine can ask). Those SPIFFE identities are what the services' access-control policies check.
+ */
+function sentry(s: StackSettings): ProcessSpec {
+  const config = path.join(runDir, 'sentry-config.yaml');
+  return {
+    name: 'sentry',
+    command: bin.sentry(),
+    args: [
+      '--config',
+      config,
+      '--issuer-credentials',
+      sentryCredentialsDir,
+      '--trust-domain',
+      CONTROL_PLANE_TRUST_DOMAIN,
+      '--port',
+      String(s.ECOM_PORT_SENTRY),
+      '--listen-address',
+      '127.0.0.1',
+      '--healthz-port',
+      String(s.ECOM_PORT_SENTRY_HEALTH),
+      '--healthz-listen-address',
+      '127.0.0.1',
+      '--metrics-port',
+      String(s.ECOM_PORT_SENTRY_METRICS),
+      '--metrics-listen-address',
+      '127.0.0.1',
+      '--log-as-json',
+    ],
+    prepare: () => {
+      mkdirSync(runDir, { recursive: true });
+      mkdirSync(sentryCredentialsDir, { recursive: true, mode: 0o700 });
+      writeFileSync(
+        config,
+        [
+          'apiVersion: dapr.io/v1alpha1',
+          'kind: Configuration',
+          'metadata:',
+          '  name: daprsystem',
+          'spec:',
+          '  mtls:',
+          '    enabled: true',
+          '    workloadCertTTL: 24h',
+          '    allowedClockSkew: 15m',
+          '',
+        ].join('\n'),
+      );
+    },
+    ports: [s.ECOM_PORT_SENTRY, s.ECOM_PORT_SENTRY_HEALTH, s.ECOM_PORT_SENTRY_METRICS],
+    healthy: () => httpHealthy(`http://127.0.0.1:${s.ECOM_PORT_SENTRY_HEALTH}/healthz`),
+    startTimeoutMs: 30_000,
+  };
 }
 
 function postgresUser(): { uid: number; gid: number } | undefined {
@@ -259,6 +350,7 @@ function placement(s: StackSettings): ProcessSpec {
       '--log-as-json',
       '--listen-address',
       '127.0.0.1',
+      ...mtlsArgs(s, 'control-plane'),
     ],
     ports: [s.ECOM_PORT_PLACEMENT, s.ECOM_PORT_PLACEMENT_HEALTH, s.ECOM_PORT_PLACEMENT_RAFT],
     healthy: () => httpHealthy(`http://127.0.0.1:${s.ECOM_PORT_PLACEMENT_HEALTH}/healthz`),
@@ -288,6 +380,10 @@ function scheduler(s: StackSettings): ProcessSpec {
       `dapr-scheduler-server-0=http://127.0.0.1:${peerPort}`,
       '--override-broadcast-host-port',
       `127.0.0.1:${s.ECOM_PORT_SCHEDULER}`,
+      ...mtlsArgs(s, 'control-plane'),
+      // Where it writes the identity Sentry gave it (default: a shared folder under /tmp).
+      '--identity-directory-write',
+      path.join(runDir, 'scheduler-identity'),
     ],
     ports: [s.ECOM_PORT_SCHEDULER, s.ECOM_PORT_SCHEDULER_HEALTH, s.ECOM_PORT_SCHEDULER_ETCD, peerPort],
     healthy: () => httpHealthy(`http://127.0.0.1:${s.ECOM_PORT_SCHEDULER_HEALTH}/healthz`),

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { httpHealthy } from './health';
+import { EDGE_APP_ID } from '@ecom/shared';
 import {
+  appPort,
   postgresServices,
   repoDir,
   serviceIds,
@@ -26,13 +28,9 @@ export function presentServices(): ServiceId[] {
   return presentServicesUnfiltered().filter((id) => wanted === undefined || wanted.includes(id));
 }
 
-/**
- * Each app's API token (Dapr's APP_API_TOKEN), given to the app and its sidecar: the sidecar sends it
- * with every request it delivers, so the app can tell those from direct calls to its port. Kept in
- * the stack's state folder, so an app and a sidecar started by different runs still agree.
- */
-function appApiToken(id: ServiceId): string {
-  const file = path.join(stateDir, 'secrets', 'app-api-tokens', id);
+/** A random secret kept in the stack's state folder, so processes started by different runs agree. */
+function stackSecret(kind: string, id: ServiceId): string {
+  const file = path.join(stateDir, 'secrets', kind, id);
   if (!existsSync(file)) {
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
@@ -40,17 +38,34 @@ function appApiToken(id: ServiceId): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-/** The environment the stack gives a service: its ports, its own database, and the shared parts. */
+/**
+ * The two secrets between an app and its sidecar. The app API token (APP_API_TOKEN): the sidecar
+ * sends it with every request it delivers, so the app refuses anything sent to its port directly. The
+ * Dapr API token (DAPR_API_TOKEN): the sidecar answers its API (invoke, publish, state, workflows,
+ * metadata) to its own app only, so no other process can act as that app.
+ */
+export function sidecarTokens(id: ServiceId): { APP_API_TOKEN: string; DAPR_API_TOKEN: string } {
+  return {
+    APP_API_TOKEN: stackSecret('app-api-tokens', id),
+    DAPR_API_TOKEN: stackSecret('dapr-api-tokens', id),
+  };
+}
+
+/** The environment the stack gives an app: its ports, its own database, and the shared parts. */
 export function serviceEnv(s: StackSettings, id: ServiceId): Record<string, string> {
   const ports = servicePorts(id);
-  const auth = servicePorts('auth');
   const redisUrl = `redis://127.0.0.1:${s.ECOM_PORT_REDIS}`;
-  return {
+  const base = {
     SERVICE_NAME: id,
-    APP_PORT: String(ports.app),
+    APP_PORT: String(appPort(s, id)),
     DAPR_HTTP_PORT: String(ports.daprHttp),
     DAPR_GRPC_PORT: String(ports.daprGrpc),
     DAPR_HOST: '127.0.0.1',
+    ...sidecarTokens(id),
+  };
+  if (id === EDGE_APP_ID) return base;
+  return {
+    ...base,
     ...(postgresServices.includes(id)
       ? { DATABASE_URL: `postgres://${s.ECOM_PG_USER}@127.0.0.1:${s.ECOM_PORT_POSTGRES}/${id}` }
       : { MONGODB_URL: `mongodb://127.0.0.1:${s.ECOM_PORT_MONGO}/${id}` }),
@@ -59,24 +74,23 @@ export function serviceEnv(s: StackSettings, id: ServiceId): Record<string, stri
     SMTP_PORT: String(s.ECOM_PORT_SMTP),
     ADMIN_EMAIL: s.ADMIN_EMAIL,
     ADMIN_PASSWORD: s.ADMIN_PASSWORD,
-    AUTH_JWKS_URL: `http://127.0.0.1:${auth.daprHttp}/v1.0/invoke/auth/method/.well-known/jwks.json`,
+    // Through the service's own sidecar: auth's access-control policy lets every service read its JWKS.
+    AUTH_JWKS_URL: `http://127.0.0.1:${ports.daprHttp}/v1.0/invoke/auth/method/.well-known/jwks.json`,
     // Auth's list of ended sessions: a logged-out token is refused at once by every verifier.
     AUTH_SESSION_DENYLIST_URL: redisUrl,
     AUTH_KEYS_DIR: path.join(stateDir, 'secrets', 'auth'),
-    APP_API_TOKEN: appApiToken(id),
   };
 }
 
 export function appSpec(s: StackSettings, id: ServiceId): ProcessSpec {
-  const ports = servicePorts(id);
   return {
     name: id,
     command: process.execPath,
     args: ['--enable-source-maps', '--import', 'tsx', path.join('services', id, 'src', 'main.ts')],
     cwd: repoDir,
     env: { ...process.env, ...serviceEnv(s, id) },
-    ports: [ports.app],
-    healthy: () => httpHealthy(`http://127.0.0.1:${ports.app}/healthz`),
+    ports: [appPort(s, id)],
+    healthy: () => httpHealthy(`http://127.0.0.1:${appPort(s, id)}/healthz`),
     startTimeoutMs: 60_000,
   };
 }
@@ -89,12 +103,12 @@ export function serviceSidecarSpec(
   const ports = servicePorts(id);
   const spec = sidecarSpec(s, {
     appId: id,
-    appPort: ports.app,
+    appPort: appPort(s, id),
     httpPort: ports.daprHttp,
     grpcPort: ports.daprGrpc,
     internalGrpcPort: ports.daprInternalGrpc,
     resourcesDir: dapr.resourcesDir,
-    configFile: dapr.configFile,
+    configFile: dapr.appConfigFile(id),
   });
-  return { ...spec, env: { ...(spec.env ?? process.env), APP_API_TOKEN: appApiToken(id) } };
+  return { ...spec, env: { ...(spec.env ?? process.env), ...sidecarTokens(id) } };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { EDGE_APP_ID, SERVICE_APP_IDS } from '@ecom/shared';
 import { z } from 'zod';
 
 /** Where things live: the clone, its git-ignored runtime folder, and the per-user cache. */
@@ -42,6 +43,12 @@ const portsSchema = z.object({
   ECOM_PORT_PLACEMENT_HEALTH: portNumber.default(58080),
   ECOM_PORT_PLACEMENT_RAFT: portNumber.default(58201),
   ECOM_PORT_SCHEDULER_HEALTH: portNumber.default(58081),
+  /** Dapr Sentry, the sidecars' certificate authority (mTLS identities), and its health port. */
+  ECOM_PORT_SENTRY: portNumber.default(15050),
+  ECOM_PORT_SENTRY_HEALTH: portNumber.default(15051),
+  ECOM_PORT_SENTRY_METRICS: portNumber.default(15052),
+  /** The public edge: the one port clients call, on every interface. */
+  ECOM_PORT_EDGE: portNumber.default(18080),
 });
 
 const settingsSchema = portsSchema.extend({
@@ -73,9 +80,17 @@ export class StackError extends Error {
   }
 }
 
-/** The seven services: app-id → app port and sidecar ports (DESIGN.md §2). */
-export const serviceIds = ['auth', 'user', 'notification', 'order', 'inventory', 'payment', 'saga'] as const;
+/**
+ * The apps the stack runs: the seven services (DESIGN.md §2) and the public edge, each with its own
+ * sidecar. app-id → app port and sidecar ports.
+ */
+export const serviceIds = [...SERVICE_APP_IDS, EDGE_APP_ID] as const;
 export type ServiceId = (typeof serviceIds)[number];
+
+/** The port an app listens on; the edge's is the public one, from the settings. */
+export function appPort(s: StackSettings, id: ServiceId): number {
+  return id === EDGE_APP_ID ? s.ECOM_PORT_EDGE : servicePorts(id).app;
+}
 
 export function servicePorts(id: ServiceId) {
   const index = serviceIds.indexOf(id) + 1;

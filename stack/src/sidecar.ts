@@ -1,5 +1,7 @@
 import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import * as bin from './binaries';
+import { mtlsArgs, trustAnchorsFile } from './infrastructure';
 import { httpHealthy } from './health';
 import type { StackSettings } from './settings';
 import type { ProcessSpec } from './supervisor';
@@ -17,6 +19,11 @@ export interface SidecarOptions {
   logLevel?: string;
 }
 
+/** Sentry's root certificate, which a sidecar trusts (empty until Sentry first started). */
+function trustAnchors(): string {
+  return existsSync(trustAnchorsFile) ? readFileSync(trustAnchorsFile, 'utf8') : '';
+}
+
 /** A daprd sidecar for one app, wired to the stack's placement and scheduler. */
 export function sidecarSpec(s: StackSettings, o: SidecarOptions): ProcessSpec {
   const args = [
@@ -32,6 +39,10 @@ export function sidecarSpec(s: StackSettings, o: SidecarOptions): ProcessSpec {
     String(o.internalGrpcPort),
     '--dapr-listen-addresses',
     '127.0.0.1',
+    '--dapr-internal-grpc-listen-address',
+    '127.0.0.1',
+    // mTLS between sidecars with identities from the stack's Sentry: access control checks them.
+    ...mtlsArgs(s, 'sidecar'),
     '--enable-metrics=false',
     '--placement-host-address',
     `127.0.0.1:${s.ECOM_PORT_PLACEMENT}`,
@@ -61,6 +72,8 @@ export function sidecarSpec(s: StackSettings, o: SidecarOptions): ProcessSpec {
     command: bin.daprd(),
     args,
     cwd: path.dirname(o.resourcesDir),
+    // DAPR_HOST_IP: the address the sidecar registers for name resolution (loopback, like its ports).
+    env: { ...process.env, DAPR_TRUST_ANCHORS: trustAnchors(), DAPR_HOST_IP: '127.0.0.1' },
     ports: [o.httpPort, o.grpcPort, o.internalGrpcPort],
     healthy: () => httpHealthy(`http://127.0.0.1:${o.httpPort}/v1.0/healthz`, (status) => status === 204),
     startTimeoutMs: 60_000,

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
+import { publishingScopes } from '@ecom/shared';
 import path from 'node:path';
 import { renderDaprResources, type RenderedDaprResources } from './components';
-import { createDatabases, infrastructure, initKafka, initPostgres } from './infrastructure';
+import { createDatabases, infrastructure, initKafka, initPostgres, needsSentry } from './infrastructure';
 import { appSpec, presentServices, serviceSidecarSpec } from './services';
 import {
   dataDir,
@@ -23,6 +24,7 @@ export function localComponentValues(s: StackSettings): Record<string, string> {
     KAFKA_BROKERS: `127.0.0.1:${s.ECOM_PORT_KAFKA}`,
     ACTOR_STATE_CONNECTION_STRING: `host=127.0.0.1 port=${s.ECOM_PORT_POSTGRES} user=${s.ECOM_PG_USER} dbname=dapr_state sslmode=disable`,
     NAME_RESOLUTION_DB: path.join(dataDir, 'dapr-name-resolution.db'),
+    PUBLISHING_SCOPES: publishingScopes(),
   };
 }
 
@@ -53,8 +55,9 @@ export async function upInfrastructure(s: StackSettings, progress: Progress): Pr
   await timed(progress, pg as ProcessSpec);
   await createDatabases(s);
   initKafka(s);
-  // Independent of each other: start them together.
-  await allSettledOrThrow(rest.map((spec) => timed(progress, spec)));
+  // Independent of each other: start them together; placement and the scheduler once Sentry answers.
+  await allSettledOrThrow(rest.filter((p) => !needsSentry.has(p.name)).map((spec) => timed(progress, spec)));
+  await allSettledOrThrow(rest.filter((p) => needsSentry.has(p.name)).map((spec) => timed(progress, spec)));
   const created = await ensureTopics(s.ECOM_PORT_KAFKA, stackTopics());
   if (created.length > 0) progress(`created ${created.length} Kafka topics`);
 }

@@ -20,6 +20,8 @@ export interface ProcessSpec {
   healthy: () => Promise<boolean>;
   /** How long it may take to become healthy. */
   startTimeoutMs?: number;
+  /** Writes what the process reads at start (its config file), just before it is spawned. */
+  prepare?: () => void;
 }
 
 const pidFile = (name: string) => path.join(runDir, `${name}.pid`);
@@ -98,6 +100,7 @@ export async function startProcess(spec: ProcessSpec): Promise<number> {
       );
     }
   }
+  spec.prepare?.();
   const log = openSync(logFile(spec.name), 'a');
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,

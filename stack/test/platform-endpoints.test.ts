@@ -6,16 +6,22 @@ import { call } from './support/shop-client';
 const other = (id: ServiceId): ServiceId => (id === 'order' ? 'saga' : 'order');
 
 describe('local stack: /readyz and /metrics answer the app port only, not service invocation', () => {
-  const services = presentServices();
+  const services = presentServices().filter((id) => id !== 'edge');
 
   it.each(['readyz', 'metrics'])(
-    '/%s answers 404 through any sidecar, and answers on the app port',
+    '/%s answers nobody through Dapr or the edge, and answers on the app port',
     async (path) => {
       for (const id of services) {
-        // Through the app's own sidecar (the caller's headers pass as they are) and through another's.
-        for (const via of [id, other(id)]) {
+        // Through the edge (not a public route), through the app's own sidecar (the caller's headers
+        // pass as they are), and through another service's (its access-control policy refuses it).
+        const answers = {
+          edge: (await call(id, 'GET', path)).status,
+          own: (await call(id, 'GET', path, { via: id })).status,
+          other: (await call(id, 'GET', path, { via: other(id) })).status,
+        };
+        expect({ id, ...answers }).toEqual({ id, edge: 404, own: 404, other: 403 });
+        for (const via of [undefined, id, other(id)]) {
           const answer = await call(id, 'GET', path, { via });
-          expect({ id, via, status: answer.status }).toEqual({ id, via, status: 404 });
           expect(JSON.stringify(answer.body)).not.toMatch(/process_cpu|"checks"/);
         }
         // Directly, the endpoint answers (readiness may be 503 while a dependency is starting).
@@ -29,7 +35,7 @@ describe('local stack: /readyz and /metrics answer the app port only, not servic
     },
   );
 
-  it('/healthz (alive, nothing more) still answers through a sidecar', async () => {
-    for (const id of services) expect((await call(id, 'GET', 'healthz', { via: id })).status).toBe(200);
+  it('/healthz (alive, nothing more) answers through the edge', async () => {
+    for (const id of services) expect((await call(id, 'GET', 'healthz')).status).toBe(200);
   });
 });

@@ -26,6 +26,10 @@ const ports = {
   ECOM_PORT_PLACEMENT_HEALTH: 58180,
   ECOM_PORT_PLACEMENT_RAFT: 58301,
   ECOM_PORT_SCHEDULER_HEALTH: 58181,
+  ECOM_PORT_SENTRY: 15150,
+  ECOM_PORT_SENTRY_HEALTH: 15151,
+  ECOM_PORT_SENTRY_METRICS: 15152,
+  ECOM_PORT_EDGE: 18180,
 };
 
 function cli(stateDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -81,6 +85,7 @@ describe('the stack CLI', () => {
       'postgres',
       'redis',
       'scheduler',
+      'sentry',
       'smtp',
     ]);
     expect(report.components.filter((c) => !c.healthy)).toEqual([]);

@@ -3,6 +3,7 @@ import {
   createLogger,
   createServiceApp,
   DaprSidecar,
+  DAPR_API_TOKEN_HEADER,
   EventPublisher,
   JwtVerifier,
   loadConfig,
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
   });
   await redis.connect();
 
-  const sidecar = new DaprSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
+  const sidecar = DaprSidecar.of(config);
   const relay = new MongoOutboxRelay({
     collections: [accounts.model.collection],
     sink: new EventPublisher(sidecar),
@@ -110,11 +111,17 @@ async function main(): Promise<void> {
   });
 
   // This service's own tokens are verified like everyone else's: through its JWKS, refetched on an unknown kid.
+  // Read from its own port, with the app token its sidecar would present (the port refuses anything else).
   const verifier = new JwtVerifier({
     issuer: config.AUTH_ISSUER,
     audience: config.AUTH_AUDIENCE,
     clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE_S,
-    keys: { jwksUrl: `http://127.0.0.1:${config.APP_PORT}/.well-known/jwks.json` },
+    keys: {
+      jwksUrl: `http://127.0.0.1:${config.APP_PORT}/.well-known/jwks.json`,
+      ...(config.APP_API_TOKEN === undefined
+        ? {}
+        : { headers: { [DAPR_API_TOKEN_HEADER]: config.APP_API_TOKEN } }),
+    },
     denylist: new RedisSessionDenylist(redis),
   });
 
@@ -131,6 +138,7 @@ async function main(): Promise<void> {
     logger,
     bodyLimit: config.BODY_LIMIT,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    host: config.APP_HOST,
     appApiToken: config.APP_API_TOKEN,
     readiness: [
       mongoReadiness(connection),

@@ -1,12 +1,12 @@
 import { authConfigSchema, JwtVerifier } from '@ecom/shared';
-import { servicePorts } from '../../../stack/src/settings';
 import { loadStackSettings } from '../../../stack/src/stack';
 import { call, login, registerUser, type TokenPair } from './support/auth-client';
 
 /** A verifier configured as any other service's is, from the same settings. */
 function verifierOf(withDenylist: boolean): JwtVerifier {
   const env = {
-    AUTH_JWKS_URL: `http://127.0.0.1:${servicePorts('auth').app}/.well-known/jwks.json`,
+    // The JWKS is public: read it through the edge, as anyone can.
+    AUTH_JWKS_URL: `http://127.0.0.1:${loadStackSettings().ECOM_PORT_EDGE}/v1.0/invoke/auth/method/.well-known/jwks.json`,
     ...(withDenylist
       ? { AUTH_SESSION_DENYLIST_URL: `redis://127.0.0.1:${loadStackSettings().ECOM_PORT_REDIS}` }
       : {}),

@@ -91,6 +91,7 @@ export async function createNotificationApp(
     logger,
     bodyLimit: config.BODY_LIMIT,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    host: config.APP_HOST,
     appApiToken: config.APP_API_TOKEN,
     readiness: [
       mongoReadiness(connection),

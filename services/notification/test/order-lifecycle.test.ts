@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { buildEvent, DaprSidecar, EventPublisher, type EventName, type EventPayload } from '@ecom/shared';
+import { buildEvent, type EventName, type EventPayload } from '@ecom/shared';
+import { publishAsOwner } from '../../../stack/test/support/publish-as';
 import { loadStackSettings } from '../../../stack/src/stack';
-import { servicePorts } from '../../../stack/src/settings';
 import { consistently, eventually } from '../../../stack/test/support/eventually';
 import { call, login, loginAdmin, registerUser, type TestUser } from '../../auth/test/support/auth-client';
 
@@ -46,14 +46,13 @@ async function historyOf(token: string, query = ''): Promise<NotificationView[]>
 }
 
 describe('notification: an order lifecycle leaves its history and its emails, once each under duplicate delivery', () => {
-  const publisher = new EventPublisher(new DaprSidecar('127.0.0.1', servicePorts('notification').daprHttp));
   let user: TestUser;
   let token: string;
 
   /** Publishes the event twice: Kafka delivering it twice must have one effect. */
   async function publishTwice<K extends EventName>(name: K, payload: EventPayload<K>): Promise<void> {
-    await publisher.publish(name, payload);
-    await publisher.publish(name, payload);
+    await publishAsOwner(name, payload);
+    await publishAsOwner(name, payload);
   }
 
   beforeAll(async () => {

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { buildEvent, createLogger, loadConfig, type EventName, type EventPayload } from '@ecom/shared';
 import express from 'express';
 import mongoose from 'mongoose';
-import { serviceEnv } from '../../../stack/src/services';
+import { serviceEnv, sidecarTokens } from '../../../stack/src/services';
 import { loadStackSettings } from '../../../stack/src/stack';
 import { eventually } from '../../../stack/test/support/eventually';
 import { freePort } from '../../../stack/test/support/ports';
@@ -81,11 +81,14 @@ describe('notification: webhook providers, retries with backoff', () => {
     await new Promise((resolve) => providers.close(resolve));
   });
 
-  /** What Dapr does on a delivery: POST the CloudEvent to the subscription route. */
+  /** What Dapr does on a delivery: POST the CloudEvent to the subscription route, with the app's token. */
   async function deliver<K extends EventName>(name: K, payload: EventPayload<K>): Promise<string> {
     const response = await fetch(`${baseUrl}/events/${name}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/cloudevents+json' },
+      headers: {
+        'content-type': 'application/cloudevents+json',
+        'dapr-api-token': sidecarTokens('notification').APP_API_TOKEN,
+      },
       body: JSON.stringify({
         id: randomUUID(),
         specversion: '1.0',

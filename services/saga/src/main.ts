@@ -22,8 +22,12 @@ async function main(): Promise<void> {
   const sagaLog = new PgSagaLog(pool);
   await sagaLog.migrate();
 
-  const sidecar = new DaprSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
-  const dapr = { daprHost: config.DAPR_HOST, daprPort: String(config.DAPR_GRPC_PORT) };
+  const sidecar = DaprSidecar.of(config);
+  const dapr = {
+    daprHost: config.DAPR_HOST,
+    daprPort: String(config.DAPR_GRPC_PORT),
+    daprApiToken: config.DAPR_API_TOKEN,
+  };
   const policy: SagaPolicy = {
     stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS,
     retryInitialMs: config.SAGA_RETRY_INITIAL_MS,
@@ -34,7 +38,7 @@ async function main(): Promise<void> {
   const worker = new SagaWorker({
     dapr,
     logger,
-    connectedWorkers: () => connectedWorkflowWorkers(config.DAPR_HOST, config.DAPR_HTTP_PORT),
+    connectedWorkers: () => connectedWorkflowWorkers(sidecar),
     clients: { ...createDaprParticipants(sidecar, config.SAGA_INVOKE_TIMEOUT_MS), sagaLog },
   });
   const workflowClient = new DaprWorkflowClient(dapr);
@@ -47,6 +51,7 @@ async function main(): Promise<void> {
     logger,
     bodyLimit: config.BODY_LIMIT,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    host: config.APP_HOST,
     appApiToken: config.APP_API_TOKEN,
     readiness: [
       {

@@ -20,3 +20,4 @@ export * from './store/postgres';
 export * from './bootstrap/run-service';
 export * from './bootstrap/postgres-service';
 export * from './http/readiness-checks';
+export * from './access/who-may-call';

@@ -57,6 +57,7 @@ export async function createUserApp({ config, logger, connection, redis }: UserA
     logger,
     bodyLimit: config.BODY_LIMIT,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    host: config.APP_HOST,
     appApiToken: config.APP_API_TOKEN,
     readiness: [
       mongoReadiness(connection),

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { createLogger, loadConfig, type ServiceApp } from '@ecom/shared';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
-import { serviceEnv } from '../../../stack/src/services';
+import { serviceEnv, sidecarTokens } from '../../../stack/src/services';
 import { loadStackSettings } from '../../../stack/src/stack';
 import { freePort } from '../../../stack/test/support/ports';
 import { createUserApp } from '../src/app';
@@ -66,7 +66,12 @@ describe('user: with Redis unavailable', () => {
       createdAt: now,
       updatedAt: now,
     });
-    const headers = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
+    // As the app's sidecar delivers a request: with the app API token.
+    const headers = {
+      authorization: `Bearer ${accessToken}`,
+      'content-type': 'application/json',
+      'dapr-api-token': sidecarTokens('user').APP_API_TOKEN,
+    };
 
     const started = Date.now();
     const read = await fetch(`${baseUrl}/users/me`, { headers });

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { DaprSidecar, EventPublisher, buildEvent } from '@ecom/shared';
+import { buildEvent } from '@ecom/shared';
+import { servicePorts } from '../../../stack/src/settings';
+import { publishAsOwner } from '../../../stack/test/support/publish-as';
 import { Redis } from 'ioredis';
 import { loadStackSettings } from '../../../stack/src/stack';
-import { servicePorts } from '../../../stack/src/settings';
 import { consistently, eventually } from '../../../stack/test/support/eventually';
 import { call, login, loginAdmin, registerUser } from '../../auth/test/support/auth-client';
 
@@ -58,19 +59,17 @@ describe('user: profiles from user_registered, cache-aside with invalidation', (
       body: { name: 'Changed By User' },
     });
     expect(patched.status).toBe(200);
-
-    const publisher = new EventPublisher(new DaprSidecar('127.0.0.1', servicePorts('user').daprHttp));
     const duplicate = buildEvent('user_registered', {
       userId: user.userId,
       email: user.email,
       name: 'Original Name',
       roles: ['customer'],
     });
-    await publisher.publish('user_registered', duplicate);
-    await publisher.publish('user_registered', duplicate);
+    await publishAsOwner('user_registered', duplicate);
+    await publishAsOwner('user_registered', duplicate);
     // A positive control: an event published alongside does arrive, so the duplicates were delivered too.
     const freshId = randomUUID();
-    await publisher.publish(
+    await publishAsOwner(
       'user_registered',
       buildEvent('user_registered', {
         userId: freshId,

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { servicePorts, type ServiceId } from '../../src/settings';
+import { DAPR_API_TOKEN_HEADER } from '@ecom/shared';
+import { sidecarTokens } from '../../src/services';
+import { loadStackSettings, servicePorts, type ServiceId } from '../../src/settings';
 
 /**
- * A client of the running shop for tests, as a customer or an admin would be:
- * every call goes through a Dapr sidecar, never to an app directly.
+ * A client of the running shop for tests, as a customer or an admin would be: every call goes
+ * through the public edge, never to an app or a service's sidecar directly. `via` instead plays a
+ * service: the call goes through that service's sidecar with its Dapr API token, as the app would.
  */
 
 /** A service's answer; a body that is not JSON comes back as `{ raw: text }`. */
@@ -19,18 +22,23 @@ export interface CallOptions {
   rawBody?: string;
   token?: string;
   headers?: Record<string, string>;
-  /** Whose sidecar carries the call (any sidecar reaches any app; it is the caller Dapr reports). */
+  /** Call as this app: through its sidecar, with its Dapr API token (it is the caller Dapr reports). */
   via?: ServiceId;
 }
 
 /**
- * The sidecar a call goes through: the local stack's (order's by default, or `via`'s), or the one
- * ECOM_SHOP_URL names (a sidecar of the shop in a cluster, port-forwarded by the kind tests).
+ * Where a call goes: the local stack's public edge, or ECOM_SHOP_URL (the edge of the shop in a
+ * cluster, port-forwarded by the kind tests); with `via`, that app's sidecar and its token.
  */
-function sidecarUrl(via: ServiceId | undefined): string {
+function target(via: ServiceId | undefined): { base: string; headers: Record<string, string> } {
+  if (via !== undefined)
+    return {
+      base: `http://127.0.0.1:${servicePorts(via).daprHttp}`,
+      headers: { [DAPR_API_TOKEN_HEADER]: sidecarTokens(via).DAPR_API_TOKEN },
+    };
   const shop = process.env.ECOM_SHOP_URL;
-  if (shop) return shop.replace(/\/+$/, '');
-  return `http://127.0.0.1:${servicePorts(via ?? 'order').daprHttp}`;
+  if (shop) return { base: shop.replace(/\/+$/, ''), headers: {} };
+  return { base: `http://127.0.0.1:${loadStackSettings().ECOM_PORT_EDGE}`, headers: {} };
 }
 
 export async function call<T = Record<string, unknown>>(
@@ -40,19 +48,18 @@ export async function call<T = Record<string, unknown>>(
   options: CallOptions = {},
 ): Promise<Answer<T>> {
   const hasBody = options.body !== undefined || options.rawBody !== undefined;
-  const response = await fetch(
-    `${sidecarUrl(options.via)}/v1.0/invoke/${appId}/method/${path.replace(/^\//, '')}`,
-    {
-      method,
-      headers: {
-        ...(hasBody ? { 'content-type': 'application/json' } : {}),
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        ...options.headers,
-      },
-      body: options.rawBody ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined),
-      signal: AbortSignal.timeout(30_000),
+  const { base, headers } = target(options.via);
+  const response = await fetch(`${base}/v1.0/invoke/${appId}/method/${path.replace(/^\//, '')}`, {
+    method,
+    headers: {
+      ...headers,
+      ...(hasBody ? { 'content-type': 'application/json' } : {}),
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
     },
-  );
+    body: options.rawBody ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined),
+    signal: AbortSignal.timeout(30_000),
+  });
   const text = await response.text();
   let body: unknown = {};
   if (text) {

@@ -1,4 +1,11 @@
-import { authenticate, isAppError, parseInput, principalOf, type JwtVerifier } from '@ecom/shared';
+import {
+  authenticate,
+  EDGE_APP_ID,
+  isAppError,
+  parseInput,
+  principalOf,
+  type JwtVerifier,
+} from '@ecom/shared';
 import type { Express, Request } from 'express';
 import type { AuthService } from '../domain/auth-service';
 import type { SigningKeyRing } from '../keys/signing-key-ring';
@@ -23,15 +30,16 @@ function loginOutcomeOf(error: unknown): LoginOutcome {
 }
 
 /**
- * The client a login or registration comes from, for the per-client throttles. Behind
- * Dapr the socket peer is the sidecar, which appends the caller's address to
- * X-Forwarded-For; the last hop is the one the sidecar saw and cannot be
- * forged by the caller.
+ * The client a login or registration comes from, for the per-client throttles: the address the
+ * public edge saw on its socket. The edge replaces whatever X-Forwarded-For the client sent with that
+ * address and the edge's sidecar appends its own, so the first entry is the edge's view, and only a
+ * call the edge made (`dapr-caller-app-id`, set by Dapr and allowed by access control) carries it.
+ * Anything else (a test on the app port) counts as its socket peer.
  */
 export function clientOf(req: Request): string {
-  const forwarded = req.header('x-forwarded-for');
-  const last = forwarded?.split(',').at(-1)?.trim();
-  return last && last.length > 0 ? last : (req.socket.remoteAddress ?? 'unknown');
+  const viaEdge = req.header('dapr-caller-app-id') === EDGE_APP_ID;
+  const first = viaEdge ? req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined;
+  return first && first.length > 0 ? first : (req.socket.remoteAddress ?? 'unknown');
 }
 
 export function authRoutes(deps: AuthRoutesDeps): (app: Express) => void {

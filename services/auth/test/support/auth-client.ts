@@ -2,16 +2,16 @@ import * as shop from '../../../../stack/test/support/shop-client';
 
 export { type Answer, type TestUser, type TokenPair } from '../../../../stack/test/support/shop-client';
 
-/** Calls `appId`'s `path` through auth's own sidecar, so auth's tests need no other service. */
+/** Calls `appId`'s `path` through the public edge, as a client does. */
 export function call<T = Record<string, unknown>>(
   appId: string,
   method: string,
   path: string,
   options: Omit<shop.CallOptions, 'via'> = {},
 ): Promise<shop.Answer<T>> {
-  return shop.call<T>(appId, method, path, { ...options, via: 'auth' });
+  return shop.call<T>(appId, method, path, options);
 }
 
-export const registerUser = (name?: string) => shop.registerUser(name, 'auth');
-export const login = (email: string, password: string) => shop.login(email, password, 'auth');
-export const loginAdmin = () => shop.loginAdmin('auth');
+export const registerUser = (name?: string) => shop.registerUser(name);
+export const login = (email: string, password: string) => shop.login(email, password);
+export const loginAdmin = () => shop.loginAdmin();

@@ -1,3 +1,4 @@
+import type { DaprSidecar } from '@ecom/shared';
 import { z } from 'zod';
 
 const metadataSchema = z.object({
@@ -5,10 +6,6 @@ const metadataSchema = z.object({
 });
 
 /** Workflow workers connected to the sidecar, from its metadata API (absent means none). */
-export async function connectedWorkflowWorkers(host: string, httpPort: number): Promise<number> {
-  const response = await fetch(`http://${host}:${httpPort}/v1.0/metadata`, {
-    signal: AbortSignal.timeout(2_000),
-  });
-  if (!response.ok) throw new Error(`dapr metadata answered ${response.status}`);
-  return metadataSchema.parse(await response.json()).workflows?.connectedWorkers ?? 0;
+export async function connectedWorkflowWorkers(sidecar: DaprSidecar): Promise<number> {
+  return metadataSchema.parse(await sidecar.metadata()).workflows?.connectedWorkers ?? 0;
 }

@@ -1,3 +1,4 @@
+import { DAPR_API_TOKEN_HEADER } from '../dapr/dapr-sidecar';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -55,7 +56,7 @@ export interface JwtVerifierOptions {
   audience: string;
   clockToleranceSeconds?: number;
   /** Where the public keys come from: the auth service's JWKS URL, or a key set given directly (tests). */
-  keys: { jwksUrl: string } | { jwks: JSONWebKeySet };
+  keys: { jwksUrl: string; headers?: Record<string, string> } | { jwks: JSONWebKeySet };
   /** Ended sessions; when given, their tokens (and tokens without a session) are refused. */
   denylist?: SessionDenylist;
 }
@@ -77,17 +78,23 @@ export class JwtVerifier {
             cacheMaxAge: 10 * 60_000,
             cooldownDuration: 5_000,
             timeoutDuration: 5_000,
+            headers: options.keys.headers ?? {},
           })
         : createLocalJWKSet(options.keys.jwks);
   }
 
-  static fromConfig(config: AuthConfig): JwtVerifier {
+  /** From the service's settings; the JWKS is fetched through its own sidecar, with the sidecar's API token. */
+  static fromConfig(config: AuthConfig & { DAPR_API_TOKEN?: string }): JwtVerifier {
     const denylistUrl = config.AUTH_SESSION_DENYLIST_URL;
+    const token = config.DAPR_API_TOKEN;
     return new JwtVerifier({
       issuer: config.AUTH_ISSUER,
       audience: config.AUTH_AUDIENCE,
       clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE_S,
-      keys: { jwksUrl: config.AUTH_JWKS_URL },
+      keys: {
+        jwksUrl: config.AUTH_JWKS_URL,
+        ...(token === undefined ? {} : { headers: { [DAPR_API_TOKEN_HEADER]: token } }),
+      },
       ...(denylistUrl ? { denylist: RedisSessionDenylist.connect(denylistUrl) } : {}),
     });
   }

@@ -68,7 +68,7 @@ export function runPostgresService<S extends typeof postgresServiceConfigSchema>
       synchronize: config.DB_SYNCHRONIZE,
       poolSize: config.DB_POOL_SIZE,
     });
-    const sidecar = new DaprSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
+    const sidecar = DaprSidecar.of(config);
     const relay = new OutboxRelay(dataSource, new EventPublisher(sidecar), logger, {
       pollIntervalMs: config.OUTBOX_POLL_MS,
     });
@@ -88,6 +88,7 @@ export function runPostgresService<S extends typeof postgresServiceConfigSchema>
       logger,
       bodyLimit: config.BODY_LIMIT,
       shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+      host: config.APP_HOST,
       appApiToken: config.APP_API_TOKEN,
       readiness: [
         postgresReadiness(dataSource),

@@ -36,6 +36,12 @@ export const flag = () =>
 /** Settings every service reads: where it listens and where its Dapr sidecar is. */
 export const baseConfigSchema = z.object({
   APP_PORT: port(),
+  /**
+   * The address the app listens on: loopback by default, so only its own sidecar reaches it on a
+   * shared host. In a pod the kubelet's probes come from outside it, so Kubernetes sets 0.0.0.0 and a
+   * NetworkPolicy keeps other pods off the app port.
+   */
+  APP_HOST: z.string().min(1).default('127.0.0.1'),
   DAPR_HTTP_PORT: port().default(3500),
   DAPR_GRPC_PORT: port().default(50001),
   DAPR_HOST: z.string().default('127.0.0.1'),
@@ -47,5 +53,7 @@ export const baseConfigSchema = z.object({
    * request it delivers, which tells those from direct calls to the app port.
    */
   APP_API_TOKEN: z.string().min(16).optional(),
+  /** Dapr's API token: the sidecar answers its API (invoke, publish, state, workflows) to holders only. */
+  DAPR_API_TOKEN: z.string().min(16).optional(),
 });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

@@ -14,6 +14,9 @@ export interface InvokeResult<T> {
   body: T;
 }
 
+/** The header a sidecar's API reads its Dapr API token from (and the one it sends the app API token in). */
+export const DAPR_API_TOKEN_HEADER = 'dapr-api-token';
+
 /** One operation of a Dapr state transaction (`/v1.0/state/<store>/transaction`). */
 export interface StateOperation {
   operation: 'upsert' | 'delete';
@@ -27,9 +30,17 @@ export interface StateOperation {
  */
 export class DaprSidecar {
   readonly baseUrl: string;
+  /** Sent on every call: the sidecar's API answers only holders of its Dapr API token. */
+  private readonly tokenHeader: Record<string, string>;
 
-  constructor(host: string, httpPort: number) {
+  constructor(host: string, httpPort: number, apiToken?: string) {
     this.baseUrl = `http://${host}:${httpPort}/v1.0`;
+    this.tokenHeader = apiToken === undefined ? {} : { [DAPR_API_TOKEN_HEADER]: apiToken };
+  }
+
+  /** The sidecar a service's settings name (DAPR_HOST, DAPR_HTTP_PORT, DAPR_API_TOKEN). */
+  static of(config: { DAPR_HOST: string; DAPR_HTTP_PORT: number; DAPR_API_TOKEN?: string }): DaprSidecar {
+    return new DaprSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT, config.DAPR_API_TOKEN);
   }
 
   /** Calls another app through service invocation; a non-2xx answer becomes an AppError keeping the callee's detail. */
@@ -66,6 +77,25 @@ export class DaprSidecar {
       );
     }
     return { status: response.status, body: body as T };
+  }
+
+  /**
+   * Invokes a method as a proxy does (the edge): the path with its query and the body go as given,
+   * and the answer comes back as it is, whatever its status.
+   */
+  async forward(
+    appId: string,
+    method: string,
+    pathAndQuery: string,
+    init: { headers: Record<string, string>; body?: Uint8Array; timeoutMs: number },
+  ): Promise<Response> {
+    return this.fetch(`${this.baseUrl}/invoke/${encodeURIComponent(appId)}/method/${pathAndQuery}`, {
+      method,
+      headers: init.headers,
+      body: init.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(init.timeoutMs),
+    });
   }
 
   /** Publishes JSON data; Dapr wraps it in a CloudEvent carrying the current trace context. */
@@ -110,6 +140,13 @@ export class DaprSidecar {
     return (await response.json()) as T;
   }
 
+  /** The sidecar's metadata API (components, subscriptions, connected workflow workers). */
+  async metadata(): Promise<unknown> {
+    const response = await this.fetch(`${this.baseUrl}/metadata`, { signal: AbortSignal.timeout(2_000) });
+    if (!response.ok) throw await sidecarError('metadata', response);
+    return response.json();
+  }
+
   /** Resolves when the sidecar answers its health endpoint (204); throws otherwise. */
   async healthz(): Promise<void> {
     const response = await this.fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(2_000) });
@@ -120,7 +157,10 @@ export class DaprSidecar {
 
   private async fetch(url: string, init: RequestInit): Promise<Response> {
     try {
-      return await fetch(url, init);
+      return await fetch(url, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), ...this.tokenHeader },
+      });
     } catch (error) {
       throw new AppError('UNAVAILABLE', `dapr sidecar unreachable at ${this.baseUrl}`, { cause: error });
     }

@@ -6,7 +6,7 @@ import { AppError } from '../errors/app-error';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../errors/problem-json';
 import type { Logger } from '../logging/logger';
 import { runWithContext } from '../logging/request-context';
-import { platformCallersOnly } from './platform-endpoints';
+import { platformCallersOnly, sidecarOnly } from './platform-endpoints';
 import { rejectUndecodablePath, translateClientError } from './client-errors';
 
 /**
@@ -23,7 +23,11 @@ export interface ReadinessCheck {
 export interface ServiceAppOptions {
   name: string;
   port: number;
+  /** The address to listen on (APP_HOST): loopback unless the platform must reach the port (a pod). */
+  host?: string;
   logger: Logger;
+  /** Keep request bodies as raw bytes (a Buffer) instead of parsing JSON: for a proxy (the edge). */
+  rawBody?: boolean;
   bodyLimit?: string;
   shutdownTimeoutMs?: number;
   readiness?: ReadinessCheck[];
@@ -33,7 +37,8 @@ export interface ServiceAppOptions {
   onShutdown?: () => Promise<void>;
   /**
    * The app API token the sidecar sends (`APP_API_TOKEN`): it tells requests the sidecar delivered
-   * from direct ones, so /readyz and /metrics answer only the latter (see platform-endpoints.ts).
+   * from direct ones. When set, every route but the platform's answers only requests that carry it
+   * (401 otherwise), and /readyz and /metrics answer only direct ones (see platform-endpoints.ts).
    */
   appApiToken?: string;
 }
@@ -106,11 +111,11 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     }),
   );
   app.use(rejectUndecodablePath);
+  const limit = options.bodyLimit ?? '100kb';
   app.use(
-    express.json({
-      limit: options.bodyLimit ?? '100kb',
-      type: ['application/json', 'application/*+json'],
-    }),
+    options.rawBody
+      ? express.raw({ limit, type: () => true })
+      : express.json({ limit, type: ['application/json', 'application/*+json'] }),
   );
 
   app.get('/healthz', (_req, res) => {
@@ -152,6 +157,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
 
+  if (options.appApiToken !== undefined) app.use(sidecarOnly(options.appApiToken));
   options.routes(app);
 
   app.use((req, _res, next) => {
@@ -200,7 +206,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
   async function start(): Promise<Server> {
     const listening = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(options.port, '0.0.0.0', (error?: Error) => {
+      const s = app.listen(options.port, options.host ?? '127.0.0.1', (error?: Error) => {
         if (error) reject(error);
         else resolve(s);
       });

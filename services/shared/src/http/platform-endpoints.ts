@@ -1,9 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
+import { DAPR_API_TOKEN_HEADER } from '../dapr/dapr-sidecar';
 import { AppError } from '../errors/app-error';
 
 /** The header Dapr's sidecar puts the app API token in, on every request it sends to its app. */
-export const APP_TOKEN_HEADER = 'dapr-api-token';
+export const APP_TOKEN_HEADER = DAPR_API_TOKEN_HEADER;
 
 /** Headers the callee's sidecar sets (replacing any the caller sent) on an invocation from another sidecar. */
 const INVOCATION_HEADERS = ['dapr-caller-app-id', 'dapr-callee-app-id'] as const;
@@ -40,6 +41,24 @@ export function platformCallersOnly(appApiToken: string | undefined): RequestHan
       deliveredBySidecar(req, appApiToken)
         ? AppError.notFound(`${req.path} is not served through Dapr; it answers on the app port only`)
         : undefined,
+    );
+  };
+}
+
+/**
+ * Guards the service's own routes when the app has an app API token: only requests its sidecar
+ * delivered (carrying the token) get through, so a process that reaches the app port directly can
+ * neither call a route nor pose as another app with a `dapr-caller-app-id` header of its own.
+ */
+export function sidecarOnly(appApiToken: string): RequestHandler {
+  return (req, _res, next) => {
+    const token = req.header(APP_TOKEN_HEADER);
+    next(
+      token !== undefined && sameSecret(token, appApiToken)
+        ? undefined
+        : AppError.unauthorized(
+            "this port answers the app's Dapr sidecar only; call through the public edge",
+          ),
     );
   };
 }

@@ -1,0 +1,135 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger, createServiceApp, DaprSidecar } from '@ecom/shared';
+import { edgeRoutes } from './routes';
+
+/** Stands in for the edge's sidecar: records what the edge forwards, answers what the test says. */
+interface Forwarded {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+describe('the edge', () => {
+  const forwarded: Forwarded[] = [];
+  let answer: { status: number; type: string; body: string } = {
+    status: 200,
+    type: 'application/json',
+    body: '{}',
+  };
+  let sidecar: Server;
+  let edge: Server;
+  let edgeUrl = '';
+
+  beforeAll(async () => {
+    sidecar = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        forwarded.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString(),
+        });
+        res.writeHead(answer.status, { 'content-type': answer.type, 'x-internal': 'secret' });
+        res.end(answer.body);
+      });
+    });
+    await new Promise<void>((resolve) => sidecar.listen(0, '127.0.0.1', resolve));
+    const sidecarPort = (sidecar.address() as AddressInfo).port;
+    const service = createServiceApp({
+      name: 'edge',
+      port: 0,
+      logger: createLogger('edge', 'silent'),
+      rawBody: true,
+      routes: edgeRoutes({
+        sidecar: new DaprSidecar('127.0.0.1', sidecarPort, 'edge-sidecar-token-0123456789'),
+        timeoutMs: 2_000,
+        logger: createLogger('edge', 'silent'),
+      }),
+    });
+    edge = await service.start();
+    edgeUrl = `http://127.0.0.1:${(edge.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => edge.close(resolve));
+    await new Promise((resolve) => sidecar.close(resolve));
+  });
+
+  beforeEach(() => {
+    forwarded.length = 0;
+    answer = { status: 200, type: 'application/json', body: '{"ok":true}' };
+  });
+
+  it('forwards a public route with its query and body as sent, carrying its own token and the client address it saw', async () => {
+    const body = '{"items":[{"sku":"A","quantity":1}], "x": 1e2}';
+    const response = await fetch(`${edgeUrl}/v1.0/invoke/order/method/orders?limit=2`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer abc',
+        'idempotency-key': 'k1',
+        'x-forwarded-for': '203.0.113.9',
+        'dapr-caller-app-id': 'saga',
+        'dapr-api-token': 'guess',
+        cookie: 'a=b',
+      },
+      body,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-internal')).toBeNull();
+    expect(forwarded).toHaveLength(1);
+    const [call] = forwarded;
+    expect(call?.method).toBe('POST');
+    expect(call?.url).toBe('/v1.0/invoke/order/method/orders?limit=2');
+    expect(call?.body).toBe(body);
+    expect(call?.headers).toMatchObject({
+      authorization: 'Bearer abc',
+      'idempotency-key': 'k1',
+      'x-forwarded-for': '127.0.0.1',
+      'dapr-api-token': 'edge-sidecar-token-0123456789',
+    });
+    expect(call?.headers['dapr-caller-app-id']).toBeUndefined();
+    expect(call?.headers.cookie).toBeUndefined();
+  });
+
+  it.each([
+    '/v1.0/invoke/order/method/internal/orders/4b7c/paid',
+    '/v1.0/invoke/payment/method/internal/refunds',
+    '/v1.0/invoke/order/method/orders/..%2Finternal%2Forders%2F4b7c%2Fpaid',
+    '/v1.0/invoke/order/method/orders/%2E%2E/internal/orders/4b7c/paid',
+    '/v1.0/invoke/order/method/readyz',
+    '/v1.0/invoke/order/method/metrics',
+    '/v1.0/invoke/edge/method/healthz',
+    '/v1.0/publish/pubsub/order_created',
+    '/v1.0-beta1/workflows/dapr/4b7c',
+    '/v1.0/metadata',
+  ])('answers 404 to %s without forwarding it', async (path) => {
+    const response = await fetch(`${edgeUrl}${path}`, { method: 'POST' });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(forwarded).toHaveLength(0);
+  });
+
+  it("relays a service's problem as it is, and hides the sidecar's own failures behind one problem", async () => {
+    answer = { status: 409, type: 'application/problem+json', body: '{"status":409,"title":"Conflict"}' };
+    const conflict = await fetch(`${edgeUrl}/v1.0/invoke/order/method/orders`, { method: 'POST' });
+    expect(conflict.status).toBe(409);
+    expect(await conflict.json()).toEqual({ status: 409, title: 'Conflict' });
+
+    answer = {
+      status: 500,
+      type: 'application/json',
+      body: '{"errorCode":"ERR_DIRECT_INVOKE","message":"x"}',
+    };
+    const down = await fetch(`${edgeUrl}/v1.0/invoke/order/method/orders`);
+    expect(down.status).toBe(503);
+    expect(JSON.stringify(await down.json())).not.toContain('ERR_DIRECT_INVOKE');
+
+    answer = { status: 403, type: 'application/json', body: '{"errorCode":"ERR_DIRECT_INVOKE"}' };
+    expect((await fetch(`${edgeUrl}/v1.0/invoke/order/method/orders`)).status).toBe(404);
+  });
+});
