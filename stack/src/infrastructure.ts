@@ -73,10 +73,8 @@ function sentry(s: StackSettings): ProcessSpec {
       String(s.ECOM_PORT_SENTRY_HEALTH),
       '--healthz-listen-address',
       '127.0.0.1',
-      '--metrics-port',
-      String(s.ECOM_PORT_SENTRY_METRICS),
-      '--metrics-listen-address',
-      '127.0.0.1',
+      // Its metrics server would listen on every interface whatever the address flag says.
+      '--enable-metrics=false',
       '--log-as-json',
     ],
     prepare: () => {
@@ -98,7 +96,7 @@ function sentry(s: StackSettings): ProcessSpec {
         ].join('\n'),
       );
     },
-    ports: [s.ECOM_PORT_SENTRY, s.ECOM_PORT_SENTRY_HEALTH, s.ECOM_PORT_SENTRY_METRICS],
+    ports: [s.ECOM_PORT_SENTRY, s.ECOM_PORT_SENTRY_HEALTH],
     healthy: () => httpHealthy(`http://127.0.0.1:${s.ECOM_PORT_SENTRY_HEALTH}/healthz`),
     startTimeoutMs: 30_000,
   };

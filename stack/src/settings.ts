@@ -27,26 +27,32 @@ export function readVersions(): Record<string, string> {
 
 const portNumber = z.coerce.number().int().min(1).max(65535);
 
-/** Every port of the local stack, overridable by environment variable (DESIGN.md §7 defaults). */
+/**
+ * Every port of the local stack, overridable by environment variable. All lie below the kernel's
+ * ephemeral range (32768–60999 on Linux), where an outgoing connection could hold one at start-up;
+ * settings.spec.ts checks the defaults against this machine's ip_local_port_range.
+ */
 const portsSchema = z.object({
   ECOM_PORT_POSTGRES: portNumber.default(15432),
   ECOM_PORT_REDIS: portNumber.default(16379),
   ECOM_PORT_KAFKA: portNumber.default(19092),
   ECOM_PORT_KAFKA_CONTROLLER: portNumber.default(19093),
   ECOM_PORT_MONGO: portNumber.default(27027),
-  ECOM_PORT_MONGO_DEBUG: portNumber.default(58088),
+  ECOM_PORT_MONGO_DEBUG: portNumber.default(28088),
   ECOM_PORT_SMTP: portNumber.default(2525),
   ECOM_PORT_SMTP_API: portNumber.default(2526),
-  ECOM_PORT_PLACEMENT: portNumber.default(50005),
-  ECOM_PORT_SCHEDULER: portNumber.default(50006),
-  ECOM_PORT_SCHEDULER_ETCD: portNumber.default(52379),
-  ECOM_PORT_PLACEMENT_HEALTH: portNumber.default(58080),
-  ECOM_PORT_PLACEMENT_RAFT: portNumber.default(58201),
-  ECOM_PORT_SCHEDULER_HEALTH: portNumber.default(58081),
-  /** Dapr Sentry, the sidecars' certificate authority (mTLS identities), and its health port. */
+  ECOM_PORT_PLACEMENT: portNumber.default(20005),
+  ECOM_PORT_SCHEDULER: portNumber.default(20006),
+  ECOM_PORT_SCHEDULER_ETCD: portNumber.default(22379),
+  ECOM_PORT_PLACEMENT_HEALTH: portNumber.default(28080),
+  ECOM_PORT_PLACEMENT_RAFT: portNumber.default(28201),
+  ECOM_PORT_SCHEDULER_HEALTH: portNumber.default(28081),
+  /**
+   * Dapr Sentry, the sidecars' certificate authority (mTLS identities), and its health port (which,
+   * like placement's and the scheduler's, Dapr 1.18 binds on every interface: it tells liveness only).
+   */
   ECOM_PORT_SENTRY: portNumber.default(15050),
   ECOM_PORT_SENTRY_HEALTH: portNumber.default(15051),
-  ECOM_PORT_SENTRY_METRICS: portNumber.default(15052),
   /** The public edge: the one port clients call, on every interface. */
   ECOM_PORT_EDGE: portNumber.default(18080),
 });
@@ -97,9 +103,9 @@ export function servicePorts(id: ServiceId) {
   return {
     app: 4000 + index,
     daprHttp: 3500 + index,
-    daprGrpc: 36000 + index,
-    daprInternalGrpc: 37000 + index,
-    daprMetrics: 39000 + index,
+    daprGrpc: 26000 + index,
+    daprInternalGrpc: 27000 + index,
+    daprMetrics: 29000 + index,
   };
 }
 
