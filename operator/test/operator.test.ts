@@ -162,7 +162,12 @@ describe('the operator on a real API server', () => {
     }
     const secrets = await client.list('v1', 'Secret', ns, `${STACK_LABEL}=${STACK}`);
     expect(secrets.map((s) => s.metadata?.name).sort()).toEqual(
-      ['shop-credentials', 'shop-signing-key', ...SERVICE_NAMES.map((s) => `shop-${s}-app-token`)].sort(),
+      [
+        'shop-credentials',
+        'shop-signing-key',
+        ...SERVICE_NAMES.map((s) => `shop-${s}-app-token`),
+        ...[...SERVICE_NAMES, 'edge'].map((a) => `shop-${a}-dapr-api-token`),
+      ].sort(),
     );
   });
 
@@ -185,7 +190,7 @@ describe('the operator on a real API server', () => {
     expect(c.Degraded?.status).toBe('False');
     expect(c.Progressing?.status).toBe('False');
     expect(c.Ready?.observedGeneration).toBe(ready.metadata.generation);
-    expect(ready.status?.readyServices).toBe('7/7');
+    expect(ready.status?.readyServices).toBe('8/8');
   });
 
   it('turns Ready off when a service loses its pods', async () => {

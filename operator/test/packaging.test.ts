@@ -92,13 +92,13 @@ describe('Dockerfiles, parsed by BuildKit’s own parser', () => {
 });
 
 describe('skaffold.yaml, checked by skaffold', () => {
-  it('parses and validates, with an artifact for the operator and each service', () => {
+  it('parses and validates, with an artifact for the operator, each service and the edge', () => {
     const r = skaffold(['diagnose', '--yaml-only']);
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.status).toBe(0);
     const config = loadAll(r.stdout)[0] as { build: { artifacts: { image: string }[] } };
     expect(config.build.artifacts.map((a) => a.image).sort()).toEqual(
-      ['operator', 'auth', 'user', 'notification', 'order', 'inventory', 'payment', 'saga']
+      ['operator', 'auth', 'user', 'notification', 'order', 'inventory', 'payment', 'saga', 'edge']
         .map((n) => `ecom-micro/ecom-${n}`)
         .sort(),
     );
@@ -120,7 +120,7 @@ describe('skaffold.yaml, checked by skaffold', () => {
     expect(r.status).toBe(0);
     const docs = loadAll(r.stdout).filter((d): d is KubernetesObject => typeof d === 'object' && d !== null);
     const stack = docs.find((d) => d.kind === 'EcomStack') as
-      { spec: { services: Record<string, { image: string }> } } | undefined;
+      { spec: { services: Record<string, { image: string }>; edge?: { image: string } } } | undefined;
     expect(Object.keys(stack?.spec.services ?? {}).sort()).toEqual([
       'auth',
       'inventory',
@@ -132,6 +132,7 @@ describe('skaffold.yaml, checked by skaffold', () => {
     ]);
     for (const [name, svc] of Object.entries(stack?.spec.services ?? {}))
       expect(svc.image).toMatch(new RegExp(`^ecom-micro/ecom-${name}:`));
+    expect(stack?.spec.edge?.image).toMatch(/^ecom-micro\/ecom-edge:/);
     const ns = await createNamespace(client, 'skaffold');
     try {
       const failures: string[] = [];

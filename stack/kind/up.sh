@@ -3,10 +3,11 @@
 #
 #   up.sh [--name ecom]     1. a Docker engine (started by hand when none answers) and the base images
 #                           2. every image: kind's node, Dapr's runtime and control plane, Kafka,
-#                              PostgreSQL, Redis, FerretDB, the operator and the seven services
+#                              PostgreSQL, Redis, FerretDB, the operator, the seven services and
+#                              the public edge
 #                           3. the kind cluster, with those images loaded into it
 #                           4. Dapr's control plane (its own Helm chart), then this project's chart:
-#                              the CRD, the operator, and one EcomStack whose services run the images
+#                              the CRD, the operator, and one EcomStack whose apps run the images
 #                              just built; waits until the EcomStack reports Ready
 #   up.sh --down [--name ecom]   deletes the cluster (and stops a dockerd that up.sh started)
 #
@@ -77,6 +78,7 @@ sets=(--set "operator.image.repository=${app[operator]%:*}" --set "operator.imag
 for s in auth user notification order inventory payment saga; do
   sets+=(--set "stack.spec.services.$s.image=${app[$s]}")
 done
+sets+=(--set "stack.spec.edge.image=${app[edge]}")
 log="$ECOM_CACHE/kind/helm-ecom.log"
 # A run killed during `helm upgrade` leaves the release pending, and helm refuses every later upgrade.
 status="$(KUBECONFIG="$kubeconfig" "$HELM" status ecom -n "$NAMESPACE" -o json 2>/dev/null | jq -r '.info.status' || true)"
@@ -114,7 +116,7 @@ cat >&2 <<MSG
 [kind-up] kubeconfig: $kubeconfig
 [kind-up]   export KUBECONFIG=$kubeconfig
 [kind-up]   kubectl -n $NAMESPACE get ecomstack,pods
-[kind-up]   kubectl -n $NAMESPACE port-forward deploy/$STACK-order 3500:3500 &   # a sidecar of the shop
-[kind-up]   curl -s localhost:3500/v1.0/invoke/inventory/method/products
+[kind-up]   kubectl -n $NAMESPACE port-forward svc/$STACK-edge 8080:http &   # the shop's public edge
+[kind-up]   curl -s localhost:8080/v1.0/invoke/inventory/method/products
 MSG
 printf '%s\n' "$kubeconfig"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The images of ecom-micro itself, built from this checkout with the local Docker engine: one per
-# service (services/Dockerfile --build-arg SERVICE=<id>) and the operator's (operator/Dockerfile).
+# app, the seven services and the public edge (services/Dockerfile --build-arg SERVICE=<id>), and the
+# operator's (operator/Dockerfile).
 #
 #   app-images.sh build   builds every image (Docker's layer cache makes an unchanged one a no-op) and
 #                         tags it twice: ecom-micro/ecom-<name>:<chart appVersion> and
@@ -13,7 +14,7 @@
 source "$(dirname "$0")/lib.sh"
 PART=app-images
 
-SERVICES=(auth user notification order inventory payment saga)
+SERVICES=(auth user notification order inventory payment saga edge)
 PREFIX="${ECOM_IMAGE_PREFIX:-ecom-micro}"
 VERSION="$(sed -n "s/^appVersion: *['\"]\{0,1\}\([^'\"]*\)['\"]\{0,1\}$/\1/p" "$REPO_DIR/charts/ecom-micro/Chart.yaml")"
 LIST="$ECOM_CACHE/kind/app-images.env"
@@ -42,7 +43,7 @@ build_all() {
     lines+=("$(build_one "$s" services/Dockerfile --build-arg "SERVICE=$s")")
   done
   printf '%s\n' "${lines[@]}" >"$LIST.tmp" && mv "$LIST.tmp" "$LIST"
-  say "8 images ready in $((SECONDS - start)) s ($LIST)"
+  say "${#lines[@]} images ready in $((SECONDS - start)) s ($LIST)"
 }
 
 case "${1:-build}" in

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import {
   AppsV1Api,
@@ -20,21 +21,26 @@ import { call, finalOrder, newCustomer, newProduct, order, paymentsOf, type Cust
 
 /**
  * The shop in a real kind cluster, as a platform engineer gets it from `npm run kind:up`: the operator
- * runs from the chart, the EcomStack becomes Ready, every service pod runs with its injected daprd, and
- * orders are paid (and refused) through the cluster, a payment pod dying mid-saga included. Last,
- * deleting the EcomStack removes everything it made. `up.sh` builds whatever is missing first.
+ * runs from the chart, the EcomStack becomes Ready, every app pod runs with its injected daprd, and
+ * orders are paid (and refused) through the cluster's public edge, a payment pod dying mid-saga
+ * included; internal routes answer nobody outside. Last, deleting the EcomStack removes everything it
+ * made. `up.sh` builds whatever is missing first.
  */
 
 const repoDir = path.resolve(__dirname, '../..');
 const namespace = 'ecom';
 const stackName = 'shop';
-/** Where a sidecar of the shop is port-forwarded: below the kernel's ephemeral port range. */
+/** Where the shop's edge is port-forwarded: below the kernel's ephemeral port range. */
 const forwardPort = Number(process.env.ECOM_KIND_FORWARD_PORT ?? 18500);
+/** Where a service's sidecar is port-forwarded, to show what its API answers without the app's token. */
+const sidecarForwardPort = forwardPort + 1;
+const APPS = [...SERVICE_NAMES, 'edge'] as const;
 
 let kc: KubeConfig;
 let core: CoreV1Api;
 let kubectl: string;
-let forward: ChildProcess | undefined;
+let kubeconfig: string;
+const forwards: ChildProcess[] = [];
 
 async function stack(): Promise<EcomStack | undefined> {
   const api = kc.makeApiClient(CustomObjectsApi);
@@ -51,27 +57,87 @@ async function stack(): Promise<EcomStack | undefined> {
   }
 }
 
-/** Forwards a local port to the order pod's sidecar (port 3500), as `kubectl port-forward` does for a person. */
-async function forwardToSidecar(kubeconfig: string): Promise<void> {
-  forward = spawn(
+/**
+ * Forwards a local port to `target` (`svc/<name>` or `deploy/<name>`) as `kubectl port-forward` does
+ * for a person, and waits until `probe` (a path on it) answers `expect`.
+ */
+async function portForward(target: string, ports: string, probe: string, expect: number): Promise<void> {
+  const localPort = ports.split(':')[0] ?? '';
+  const child = spawn(
     kubectl,
     [
       ...['--kubeconfig', kubeconfig, '-n', namespace, 'port-forward', '--address', '127.0.0.1'],
-      ...[`deploy/${stackName}-order`, `${forwardPort}:3500`],
+      ...[target, ports],
     ],
     { stdio: 'ignore' },
   );
+  forwards.push(child);
   await eventually(
     async () => {
-      if (forward?.exitCode !== null) throw new Error(`kubectl port-forward exited (${forward?.exitCode})`);
-      const res = await fetch(`http://127.0.0.1:${forwardPort}/v1.0/healthz`, {
+      if (child.exitCode !== null) throw new Error(`kubectl port-forward exited (${child.exitCode})`);
+      const res = await fetch(`http://127.0.0.1:${localPort}${probe}`, {
         signal: AbortSignal.timeout(2_000),
       });
       return res.status;
     },
-    (status) => status === 204,
-    { timeoutMs: 60_000, intervalMs: 500, what: 'the port-forwarded sidecar answering' },
+    (status) => status === expect,
+    { timeoutMs: 60_000, intervalMs: 500, what: `the port-forwarded ${target} answering` },
   );
+}
+
+/** The value of a key of a Secret of the stack. */
+async function secretValue(name: string, key: string): Promise<string> {
+  const secret = await core.readNamespacedSecret({ name, namespace });
+  return Buffer.from(secret.data?.[key] ?? '', 'base64').toString();
+}
+
+/**
+ * What one attempt from inside the edge's pod got: an HTTP status (http://...), `connected` (tcp://...),
+ * or the network error's code (a connection dropped by a NetworkPolicy times out).
+ */
+interface Probe {
+  status?: number;
+  connected?: boolean;
+  error?: string;
+}
+
+/** Runs `fetch(url)`, or a bare TCP connect for tcp://host:port, with node in the edge's app container. */
+function fromEdgePod(url: string, headers: Record<string, string> = {}): Probe {
+  const script = [
+    'const [url, headers] = [process.argv[1], JSON.parse(process.argv[2])];',
+    'const out = (o) => console.log(JSON.stringify(o));',
+    'const failed = (e) => out({ error: String(e?.cause?.code ?? e?.code ?? e?.name ?? e) });',
+    "if (url.startsWith('tcp://')) {",
+    '  const { hostname, port } = new URL(url);',
+    "  const socket = require('node:net').connect({ host: hostname, port: Number(port), timeout: 4000 });",
+    "  socket.on('connect', () => { out({ connected: true }); socket.destroy(); });",
+    "  socket.on('timeout', () => { out({ error: 'ETIMEDOUT' }); socket.destroy(); });",
+    "  socket.on('error', failed);",
+    '} else {',
+    '  fetch(url, { headers, signal: AbortSignal.timeout(4000) }).then((r) => out({ status: r.status }), failed);',
+    '}',
+  ].join('\n');
+  const run = spawnSync(
+    kubectl,
+    [
+      ...['--kubeconfig', kubeconfig, '-n', namespace, 'exec', `deploy/${stackName}-edge`, '-c', 'edge'],
+      ...['--', 'node', '-e', script, url, JSON.stringify(headers)],
+    ],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
+  if (run.status !== 0) throw new Error(`kubectl exec failed (${run.status ?? run.signal}): ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as Probe;
+}
+
+async function podIp(app: string): Promise<string> {
+  const pods = await core.listNamespacedPod({
+    namespace,
+    labelSelector: `app.kubernetes.io/instance=${stackName},app.kubernetes.io/name=${app}`,
+  });
+  const ip = pods.items.find((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp)?.status
+    ?.podIP;
+  if (!ip) throw new Error(`no running ${app} pod`);
+  return ip;
 }
 
 beforeAll(async () => {
@@ -81,10 +147,10 @@ beforeAll(async () => {
     encoding: 'utf8',
   });
   if (up.status !== 0) throw new Error(`stack/kind/up.sh failed (exit ${up.status ?? up.signal})`);
-  const kubeconfigPath = up.stdout.trim().split('\n').pop() ?? '';
+  kubeconfig = up.stdout.trim().split('\n').pop() ?? '';
   kubectl = kubectlBinary();
   kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
+  kc.loadFromFile(kubeconfig);
   core = kc.makeApiClient(CoreV1Api);
   const secret = await core.readNamespacedSecret({ name: `${stackName}-credentials`, namespace });
   process.env.ADMIN_EMAIL = `admin@${stackName}.${namespace}.local`;
@@ -92,12 +158,13 @@ beforeAll(async () => {
     secret.data?.[CREDENTIAL_KEYS.adminPassword] ?? '',
     'base64',
   ).toString();
+  // Every call of the shop client goes through the edge's Service, as a client's would.
   process.env.ECOM_SHOP_URL = `http://127.0.0.1:${forwardPort}`;
-  await forwardToSidecar(kubeconfigPath);
+  await portForward(`svc/${stackName}-edge`, `${forwardPort}:http`, '/healthz', 200);
 }, 60 * 60_000);
 
 afterAll(() => {
-  forward?.kill();
+  for (const child of forwards) child.kill();
   if (process.env.ECOM_KEEP_CLUSTER !== '1') {
     spawnSync('bash', [path.join(repoDir, 'stack/kind/up.sh'), '--down'], { cwd: repoDir, stdio: 'inherit' });
   }
@@ -127,7 +194,8 @@ describe('the shop in a kind cluster', () => {
     const s = await stack();
     const ready = s?.status?.conditions?.find((c) => c.type === 'Ready');
     expect(ready).toMatchObject({ status: 'True', observedGeneration: s?.metadata.generation });
-    expect(s?.status?.readyServices).toBe('7/7');
+    // The seven services and the edge.
+    expect(s?.status?.readyServices).toBe('8/8');
   });
 
   it('applies its own CRD and starts the services only after the topics exist', async () => {
@@ -147,7 +215,7 @@ describe('the shop in a kind cluster', () => {
       namespace,
       labelSelector: `${STACK_LABEL}=${stackName}`,
     });
-    expect(deployments.items).toHaveLength(SERVICE_NAMES.length);
+    expect(deployments.items).toHaveLength(APPS.length);
     for (const d of deployments.items) {
       expect(new Date(d.metadata?.creationTimestamp ?? 0).getTime()).toBeGreaterThanOrEqual(
         new Date(topicsDone ?? Date.now()).getTime() - 1_000,
@@ -156,8 +224,8 @@ describe('the shop in a kind cluster', () => {
     }
   });
 
-  it('runs every service pod 2/2: the app and its injected daprd', async () => {
-    for (const service of SERVICE_NAMES) {
+  it('runs every app pod 2/2: the app and its injected daprd', async () => {
+    for (const service of APPS) {
       const pods = await core.listNamespacedPod({
         namespace,
         labelSelector: `app.kubernetes.io/instance=${stackName},app.kubernetes.io/name=${service}`,
@@ -225,6 +293,63 @@ describe('the shop in a kind cluster', () => {
         status: 401,
       });
     }
+  });
+
+  it('forwards public routes only: an internal route through the edge is 404', async () => {
+    const someone = await newCustomer('Kind Outsider');
+    const tries = [
+      ['inventory', 'POST', '/internal/quotes'],
+      ['inventory', 'POST', '/internal/reservations'],
+      ['payment', 'POST', '/internal/charges'],
+      ['order', 'POST', `/internal/orders/${randomUUID()}/paid`],
+      ['saga', 'POST', `/internal/sagas/${randomUUID()}/cancel`],
+    ] as const;
+    for (const [app, method, path] of tries) {
+      const answer = await call(app, method, path, {
+        token: someone.token,
+        body: {},
+        // A header the caller sets itself proves nothing: the edge drops it.
+        headers: { 'dapr-caller-app-id': 'saga' },
+      });
+      expect({ app, path, status: answer.status }).toEqual({ app, path, status: 404 });
+    }
+    // Nor does it forward to anything but a service.
+    expect((await call('edge', 'GET', '/healthz')).status).toBe(404);
+  });
+
+  it("refuses a service sidecar's API without the app's Dapr API token", async () => {
+    await portForward(`deploy/${stackName}-order`, `${sidecarForwardPort}:3500`, '/v1.0/healthz', 204);
+    const sidecar = `http://127.0.0.1:${sidecarForwardPort}/v1.0`;
+    // auth's JWKS: a route order's identity may call (every verifier reads it).
+    const jwks = `${sidecar}/invoke/auth/method/.well-known/jwks.json`;
+    expect((await fetch(jwks)).status).toBe(401);
+    expect((await fetch(`${sidecar}/metadata`)).status).toBe(401);
+    // With order's own token the same call goes through (so the 401 above is the token's doing) ...
+    const headers = { 'dapr-api-token': await secretValue(`${stackName}-order-dapr-api-token`, 'token') };
+    expect((await fetch(jwks, { headers })).status).toBe(200);
+    // ... and access control still refuses order what only the edge may call: a public route.
+    expect((await fetch(`${sidecar}/invoke/inventory/method/products`, { headers })).status).toBe(403);
+  });
+
+  it("keeps other pods off a service's app port and its sidecar's API", async () => {
+    const order = await podIp('order');
+    // The sidecar's API listens on its pod's loopback only: nobody else even connects.
+    expect(fromEdgePod(`http://${order}:3500/v1.0/healthz`).status).toBeUndefined();
+    // The app port: dropped where NetworkPolicy is enforced; else the app refuses anything its sidecar
+    // did not deliver (its app token), whatever caller the request claims to come from.
+    const direct = fromEdgePod(`http://${order}:4004/internal/orders/${randomUUID()}/paid`, {
+      'dapr-caller-app-id': 'saga',
+    });
+    const enforced = direct.status === undefined;
+    process.stderr.write(
+      `[kind] NetworkPolicy ${enforced ? `enforced (${direct.error ?? ''})` : 'not enforced by this cluster'}\n`,
+    );
+    if (!enforced) expect(direct.status).toBe(401);
+    // The backends take their own clients only: never the edge.
+    const postgres = fromEdgePod(`tcp://${await podIp('postgres')}:5432`);
+    expect(postgres.connected).toBe(enforced ? undefined : true);
+    // The edge's own port is open to everyone.
+    expect(fromEdgePod(`http://${stackName}-edge.${namespace}.svc/healthz`).status).toBe(200);
   });
 
   it('leaves every order final when a payment pod is deleted mid-saga', async () => {

@@ -11,6 +11,8 @@ import {
   DEFAULT_REGISTRY,
   DEFAULT_REPLICAS,
   DEFAULT_VERSION,
+  EDGE_PORT,
+  EDGE_SERVICE_PORT,
 } from './defaults';
 import {
   GROUP,
@@ -143,28 +145,32 @@ const mongoEngine: Schema = str(
   { enum: [...MONGO_ENGINES], default: DEFAULT_MONGO_ENGINE },
 );
 
-const serviceSchema: Schema = obj(
-  'Settings of one service.',
-  {
-    image: str('Full image reference; overrides spec.images (registry and tag) for this service.', {
-      minLength: 1,
-    }),
-    replicas: {
-      type: 'integer',
-      minimum: 0,
-      maximum: 100,
-      default: DEFAULT_REPLICAS,
-      description: 'Pod replicas.',
+/** Settings of one app (a service or the edge): image, replicas, resources, extra environment. */
+const appSchema = (description: string, what: string): Schema =>
+  obj(
+    description,
+    {
+      image: str(`Full image reference; overrides spec.images (registry and tag) for ${what}.`, {
+        minLength: 1,
+      }),
+      replicas: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 100,
+        default: DEFAULT_REPLICAS,
+        description: 'Pod replicas.',
+      },
+      resources: resources(`Container resources of ${what} (the Dapr sidecar has its own).`),
+      env: {
+        type: 'object',
+        description: 'Extra environment variables.',
+        additionalProperties: { type: 'string' },
+      },
     },
-    resources: resources('Container resources of the service (the Dapr sidecar has its own).'),
-    env: {
-      type: 'object',
-      description: 'Extra environment variables.',
-      additionalProperties: { type: 'string' },
-    },
-  },
-  { default: {} },
-);
+    { default: {} },
+  );
+
+const serviceSchema: Schema = appSchema('Settings of one service.', 'this service');
 
 /** On spec.infrastructure: FerretDB runs on the managed PostgreSQL (has() guards each level: CEL sees raw input too). */
 const FERRETDB_NEEDS_MANAGED_POSTGRES = [
@@ -192,6 +198,10 @@ const specSchema: Schema = obj('Desired state of one ecom-micro installation.', 
   services: obj('Per-service settings.', Object.fromEntries(SERVICE_NAMES.map((s) => [s, serviceSchema])), {
     default: {},
   }),
+  edge: appSchema(
+    `The public edge: the one app clients reach, through the Service <name>-edge (port ${EDGE_SERVICE_PORT}, named http; the pod listens on ${EDGE_PORT}). It forwards the services' public routes only, as /v1.0/invoke/<app-id>/method/<path>. Image REGISTRY/ecom-edge:TAG unless set.`,
+    'the edge',
+  ),
   infrastructure: obj(
     'Backends: Kafka, PostgreSQL, MongoDB, Redis.',
     {
@@ -411,7 +421,7 @@ const conditionSchema: Schema = obj(
 
 const statusSchema: Schema = obj('Observed state, written by the operator.', {
   observedGeneration: { type: 'integer', minimum: 0 },
-  readyServices: str('Ready services out of all, e.g. 7/7.'),
+  readyServices: str('Ready apps (the services and the edge) out of all, e.g. 8/8.'),
   version: str('Version the stack runs.'),
   conditions: {
     type: 'array',

@@ -23,6 +23,21 @@ export const DEFAULT_SERVICE_RESOURCES: ResourceRequirements = {
   limits: { memory: '384Mi' },
 };
 
+/**
+ * The edge's resources: a forwarding proxy with no database or cache, lighter than a service.
+ */
+export const DEFAULT_EDGE_RESOURCES: ResourceRequirements = {
+  requests: { cpu: '50m', memory: '96Mi' },
+  limits: { memory: '256Mi' },
+};
+
+/**
+ * The edge's app port in its pod (container port `http`); its Service `<name>-edge` exposes it as
+ * port 80, also named `http`.
+ */
+export const EDGE_PORT = 8080;
+export const EDGE_SERVICE_PORT = 80;
+
 /** App ports of the services, as in the local stack (DESIGN §2). */
 export const SERVICE_PORTS: Record<ServiceName, number> = {
   auth: 4001,

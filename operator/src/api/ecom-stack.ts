@@ -35,8 +35,9 @@ export interface ResourceRequirements {
   limits?: Record<string, string>;
 }
 
+/** Settings of one app: a service, or the edge. */
 export interface ServiceSpec {
-  /** Full image reference for this service; overrides spec.images (registry and tag). */
+  /** Full image reference for this app; overrides spec.images (registry and tag). */
   image?: string;
   /** 0 scales the service down without removing its configuration. */
   replicas: number;
@@ -167,6 +168,8 @@ export interface EcomStackSpec {
   version: string;
   images: ImagesSpec;
   services: Record<ServiceName, ServiceSpec>;
+  /** The public edge: the one app clients reach, behind the `<name>-edge` Service. */
+  edge: ServiceSpec;
   infrastructure: InfrastructureSpec;
   dapr: DaprSpec;
   notification: NotificationSpec;
@@ -187,7 +190,7 @@ export interface Condition {
 export interface EcomStackStatus {
   observedGeneration?: number;
   conditions?: Condition[];
-  /** `ready/total` services, for the printer column. */
+  /** `ready/total` apps (the services and the edge), for the printer column. */
   readyServices?: string;
   version?: string;
 }

@@ -1,6 +1,7 @@
 import {
   DEFAULT_ACCESS_TOKEN_TTL,
   DEFAULT_DAPR,
+  DEFAULT_EDGE_RESOURCES,
   DEFAULT_KAFKA_PARTITIONS,
   DEFAULT_MANAGED,
   DEFAULT_MONGO_ENGINE,
@@ -63,8 +64,12 @@ export function resolveSpec(raw: unknown): ResolveResult {
       r.problem(`spec.services.${key}: unknown service`);
   }
   const services = Object.fromEntries(
-    SERVICE_NAMES.map((name) => [name, readService(r, servicesRaw[name], `spec.services.${name}`)]),
+    SERVICE_NAMES.map((name) => [
+      name,
+      readService(r, servicesRaw[name], `spec.services.${name}`, DEFAULT_SERVICE_RESOURCES),
+    ]),
   ) as Record<ServiceName, ServiceSpec>;
+  const edge = readService(r, root.edge, 'spec.edge', DEFAULT_EDGE_RESOURCES);
 
   const infra = r.obj(root.infrastructure, 'spec.infrastructure');
   const kafkaRaw = r.obj(infra.kafka, 'spec.infrastructure.kafka');
@@ -167,6 +172,7 @@ export function resolveSpec(raw: unknown): ResolveResult {
       ...(tag === undefined ? {} : { tag }),
     },
     services,
+    edge,
     infrastructure: {
       kafka: {
         mode: kafkaMode,
@@ -265,7 +271,12 @@ export function resolveSpec(raw: unknown): ResolveResult {
 
 type DaprSpecLogLevel = EcomStackSpec['dapr']['logLevel'];
 
-function readService(r: Reader, raw: unknown, path: string): ServiceSpec {
+function readService(
+  r: Reader,
+  raw: unknown,
+  path: string,
+  defaultResources: ResourceRequirements,
+): ServiceSpec {
   const o = r.obj(raw, path);
   const envRaw = r.obj(o.env, `${path}.env`);
   const env: Record<string, string> = {};
@@ -279,7 +290,7 @@ function readService(r: Reader, raw: unknown, path: string): ServiceSpec {
   return {
     ...(image === undefined ? {} : { image }),
     replicas: r.int(o, 'replicas', path, DEFAULT_REPLICAS, 0, 100),
-    resources: readResources(r, o.resources, `${path}.resources`, DEFAULT_SERVICE_RESOURCES),
+    resources: readResources(r, o.resources, `${path}.resources`, defaultResources),
     env,
   };
 }

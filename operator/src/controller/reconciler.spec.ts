@@ -47,17 +47,19 @@ function markInfrastructureReady(cluster: MemoryCluster): void {
 }
 
 describe('Reconciler', () => {
-  it('applies the infrastructure first, the services once it is ready, and reports progress', async () => {
+  it('applies the infrastructure first, the apps once it is ready, and reports progress', async () => {
     const { cluster, reconciler, status } = setup();
     const result = await reconciler.reconcile('prod/shop');
     expect(count(cluster, 'Deployment')).toBe(0);
     markInfrastructureReady(cluster);
     await reconciler.reconcile('prod/shop');
-    expect(count(cluster, 'Deployment')).toBe(7);
+    expect(count(cluster, 'Deployment')).toBe(8);
     expect(count(cluster, 'StatefulSet')).toBe(4);
     expect(count(cluster, 'Component')).toBe(2);
-    // Credentials, the signing key, and one app API token per service.
-    expect(count(cluster, 'Secret')).toBe(9);
+    // Credentials, the signing key, an app API token per service, a Dapr API token per app (edge too).
+    expect(count(cluster, 'Secret')).toBe(17);
+    expect(count(cluster, 'NetworkPolicy')).toBe(12);
+    expect(count(cluster, 'Configuration')).toBe(8);
     const c = await status();
     expect(c.Progressing).toMatchObject({ status: 'True', observedGeneration: 2 });
     expect(c.Ready?.status).toBe('False');
@@ -70,7 +72,7 @@ describe('Reconciler', () => {
     const generated = material.calls;
     await reconciler.reconcile('prod/shop');
     expect(material.calls).toBe(generated);
-    expect(cluster.writes.filter((w) => w.verb === 'create')).toHaveLength(9);
+    expect(cluster.writes.filter((w) => w.verb === 'create')).toHaveLength(17);
   });
 
   it('reports an invalid spec in a condition without throwing or applying anything', async () => {
@@ -88,7 +90,7 @@ describe('Reconciler', () => {
     for (const o of cluster.objects.values())
       if (o.kind === 'StatefulSet') delete (o as { status?: unknown }).status;
     await reconciler.reconcile('prod/shop');
-    expect(count(cluster, 'Deployment')).toBe(7);
+    expect(count(cluster, 'Deployment')).toBe(8);
   });
 
   it('prunes children the spec no longer renders', async () => {
@@ -99,7 +101,7 @@ describe('Reconciler', () => {
     cluster.put(stack({ infrastructure: externalInfra }));
     await reconciler.reconcile('prod/shop');
     expect(count(cluster, 'StatefulSet')).toBe(0);
-    expect(count(cluster, 'Deployment')).toBe(7);
+    expect(count(cluster, 'Deployment')).toBe(8);
   });
 
   it('reports missing referenced Secrets until they exist', async () => {
@@ -121,11 +123,39 @@ describe('Reconciler', () => {
     await reconciler.reconcile('prod/shop');
     markInfrastructureReady(cluster);
     await reconciler.reconcile('prod/shop');
-    expect(count(cluster, 'Deployment')).toBe(7);
+    expect(count(cluster, 'Deployment')).toBe(8);
     expect((await status()).DaprComponentsReady).toMatchObject({
       status: 'False',
       reason: 'DaprNotInstalled',
     });
+  });
+
+  it('counts the edge among the apps it reports ready', async () => {
+    const { cluster, reconciler } = setup();
+    await reconciler.reconcile('prod/shop');
+    markInfrastructureReady(cluster);
+    await reconciler.reconcile('prod/shop');
+    for (const o of cluster.objects.values()) {
+      if (o.kind !== 'Deployment' || o.metadata?.name === 'shop-edge') continue;
+      const generation = (o.metadata as { generation?: number }).generation ?? 0;
+      (o as { status?: unknown }).status = {
+        observedGeneration: generation,
+        replicas: 1,
+        updatedReplicas: 1,
+        readyReplicas: 1,
+        availableReplicas: 1,
+      };
+    }
+    await reconciler.reconcile('prod/shop');
+    const s = await cluster.get<EcomStack>({
+      apiVersion: API_VERSION,
+      kind: KIND,
+      namespace: 'prod',
+      name: 'shop',
+    });
+    expect(s?.status?.readyServices).toBe('7/8');
+    const ready = s?.status?.conditions?.find((c) => c.type === 'ServicesReady');
+    expect(ready).toMatchObject({ status: 'False', message: expect.stringContaining('edge:') });
   });
 
   it('leaves a second stack in the namespace alone and says why', async () => {

@@ -7,7 +7,7 @@ import { DAPR_API_VERSION } from '../render/dapr';
 import { BACKENDS } from '../render/infrastructure';
 import { objectKey, renderStack } from '../render/render-stack';
 import { generatedSecrets, type SecretMaterial } from '../render/secrets';
-import { SERVICES } from '../render/service-catalog';
+import { APP_NAMES } from '../render/service-catalog';
 import { deploymentReadiness, jobReadiness, statefulSetReadiness } from './readiness';
 import { computeStatus, type Observation } from './status';
 import type { ReconcileResult } from './work-queue';
@@ -123,8 +123,9 @@ export class Reconciler {
   }
 
   /**
-   * What may be applied now. A service's Deployment is first created only once the infrastructure
-   * answers and the topics exist: a sidecar started earlier fails its pub/sub component and crash-loops.
+   * What may be applied now. An app's Deployment is first created only once the infrastructure
+   * answers and the topics exist: a sidecar started earlier fails its pub/sub component and crash-loops
+   * (the edge's has no component, but it only forwards to the services, so it opens with them).
    * A Deployment that exists is always kept up to date (a backend's restart never removes services);
    * its watched StatefulSets and Job wake this reconcile when they become ready.
    */
@@ -132,15 +133,14 @@ export class Reconciler {
     const infra: Observation = { generation: 0, version: '' };
     await this.observeInfrastructure(ctx, infra);
     if ((infra.infrastructure ?? []).every((part) => part.ready)) return desired;
-    const serviceDeployments = new Set(SERVICES.map((s) => names.service(ctx, s.name)));
+    const appDeployments = new Set(APP_NAMES.map((app) => names.service(ctx, app)));
     const existing = new Set(
       (await this.deps.client.list('apps/v1', 'Deployment', ctx.namespace, `${STACK_LABEL}=${ctx.name}`)).map(
         (d) => d.metadata?.name,
       ),
     );
     return desired.filter(
-      (o) =>
-        o.kind !== 'Deployment' || !serviceDeployments.has(o.metadata.name) || existing.has(o.metadata.name),
+      (o) => o.kind !== 'Deployment' || !appDeployments.has(o.metadata.name) || existing.has(o.metadata.name),
     );
   }
 
@@ -204,9 +204,9 @@ export class Reconciler {
     const deployments = byName(
       await client.list<V1Deployment & KubernetesObject>('apps/v1', 'Deployment', ctx.namespace, selector),
     );
-    obs.services = SERVICES.map((s) => ({
-      name: s.name,
-      ...deploymentReadiness(deployments.get(names.service(ctx, s.name))),
+    obs.services = APP_NAMES.map((app) => ({
+      name: app,
+      ...deploymentReadiness(deployments.get(names.service(ctx, app))),
     }));
     await this.observeInfrastructure(ctx, obs);
   }

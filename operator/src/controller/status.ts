@@ -14,7 +14,7 @@ export interface Observation {
   daprMissing?: string;
   /** Secrets the spec references that do not exist. */
   missingSecrets?: string[];
-  /** Each service's rollout state. */
+  /** Each app's rollout state: the seven services and the edge. */
   services?: { name: string; ready: boolean; detail: string }[];
   /** Each managed backend (and the topics Job). */
   infrastructure?: { name: string; ready: boolean; detail: string }[];

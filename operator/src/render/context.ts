@@ -1,5 +1,9 @@
 import type { KubernetesObject, V1OwnerReference } from '@kubernetes/client-node';
+import type { EDGE_APP_ID } from '@ecom/shared/access/who-may-call';
 import { API_VERSION, KIND, type EcomStackSpec, type ServiceName } from '../api/ecom-stack';
+
+/** An app with a Dapr sidecar: one of the seven services, or the public edge. */
+export type AppName = ServiceName | typeof EDGE_APP_ID;
 
 /** Field manager of every server-side apply the operator makes. */
 export const FIELD_MANAGER = 'ecom-operator';
@@ -73,16 +77,21 @@ export function metadata(
 
 /** Object names, one function per kind of child, so builders and the controller agree. */
 export const names = {
-  service: (ctx: RenderContext, service: ServiceName) => `${ctx.name}-${service}`,
-  serviceConfig: (ctx: RenderContext, service: ServiceName) => `${ctx.name}-${service}-config`,
+  /** An app's Deployment (the edge's Service too), and the NetworkPolicy of its pods. */
+  service: (ctx: RenderContext, app: AppName) => `${ctx.name}-${app}`,
+  serviceConfig: (ctx: RenderContext, app: AppName) => `${ctx.name}-${app}-config`,
+  appPolicy: (ctx: RenderContext, app: AppName) => `${ctx.name}-${app}`,
   signingKey: (ctx: RenderContext) => ctx.spec.auth.signingKeySecretName ?? `${ctx.name}-signing-key`,
   credentials: (ctx: RenderContext) => `${ctx.name}-credentials`,
   /** The API token a service and its sidecar share (Dapr's app API token), key `token`. */
-  appToken: (ctx: RenderContext, service: string) => `${ctx.name}-${service}-app-token`,
+  appToken: (ctx: RenderContext, service: ServiceName) => `${ctx.name}-${service}-app-token`,
+  /** The token an app presents to its own sidecar's API (Dapr's API token), key `token`. */
+  daprApiToken: (ctx: RenderContext, app: AppName) => `${ctx.name}-${app}-dapr-api-token`,
   infra: (ctx: RenderContext, backend: 'kafka' | 'postgres' | 'mongodb' | 'redis') =>
     `${ctx.name}-${backend}`,
   topicsJob: (ctx: RenderContext) => `${ctx.name}-kafka-topics`,
   // Dapr resources are addressed by fixed names (one stack per namespace), the same as the local stack's.
-  daprConfig: (_ctx: RenderContext) => 'ecom-config',
+  /** One sidecar Configuration per app: the shared tracing and metrics, and the app's access control. */
+  daprConfig: (_ctx: RenderContext, app: AppName) => `ecom-config-${app}`,
   resiliency: (_ctx: RenderContext) => 'ecom-resiliency',
 };

@@ -1,10 +1,19 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
+import type { V1Deployment } from '@kubernetes/client-node';
+import {
+  accessControlFor,
+  EDGE_APP_ID,
+  internalRoutes,
+  publishingScopes,
+} from '@ecom/shared/access/who-may-call';
 import { daprComponents } from '@ecom/shared/dapr/components';
-import { SERVICE_NAMES } from '../api/ecom-stack';
+import { SERVICE_NAMES, type ServiceName } from '../api/ecom-stack';
 import { contextFor, externalInfra } from '../testing/fixtures';
 import { buildDaprResources, buildSubscriptions, type DaprComponent } from './dapr';
+import { renderStack } from './render-stack';
+import { APP_NAMES } from './service-catalog';
 
 interface LocalDoc {
   kind: string;
@@ -62,14 +71,16 @@ describe('Dapr resources agree with the local stack (dapr-components/)', () => {
     },
   );
 
-  it('uses the same sidecar Configuration name and tracing', () => {
+  it("gives every app a Configuration with the local stack's tracing and metrics", () => {
     const doc = local.find((d) => d.kind === 'Configuration');
-    const mine = rendered.find((r) => r.kind === 'Configuration') as unknown as {
+    const mine = rendered.filter((r) => r.kind === 'Configuration') as unknown as {
       metadata: { name: string };
       spec: Record<string, unknown>;
-    };
-    expect(mine.metadata.name).toBe(doc?.metadata.name);
-    expect(mine.spec).toMatchObject(doc?.spec ?? { missing: true });
+    }[];
+    expect(mine.map((c) => c.metadata.name)).toEqual(
+      APP_NAMES.map((a) => `${doc?.metadata.name ?? ''}-${a}`),
+    );
+    for (const c of mine) expect(c.spec).toMatchObject(doc?.spec ?? { missing: true });
   });
 
   it('uses the same resiliency policies and component targets', () => {
@@ -111,7 +122,96 @@ describe('Dapr resources agree with the local stack (dapr-components/)', () => {
   });
 });
 
+interface Configuration {
+  metadata: { name: string };
+  spec: {
+    accessControl: {
+      defaultAction: string;
+      trustDomain: string;
+      policies: {
+        appId: string;
+        defaultAction: string;
+        namespace: string;
+        trustDomain: string;
+        operations: { name: string; httpVerb: string[]; action: string }[];
+      }[];
+    };
+  };
+}
+
 describe('Dapr resources', () => {
+  const ctx = contextFor();
+  const objs = renderStack(ctx);
+  const configurations = objs.filter((o) => o.kind === 'Configuration') as unknown as Configuration[];
+  const configOf = (d: V1Deployment) => {
+    const name = d.spec?.template.metadata?.annotations?.['dapr.io/config'];
+    const found = configurations.find((c) => c.metadata.name === name);
+    if (!found) throw new Error(`no Configuration ${name ?? '(none)'}`);
+    return found;
+  };
+  const deployments = objs.filter((o) => o.kind === 'Deployment') as unknown as V1Deployment[];
+
+  it('names its own Configuration in every app Deployment, denying by default', () => {
+    expect(deployments).toHaveLength(APP_NAMES.length);
+    const seen = new Set<string>();
+    for (const d of deployments) {
+      const app = d.spec?.template.metadata?.annotations?.['dapr.io/app-id'] ?? '';
+      const config = configOf(d);
+      seen.add(config.metadata.name);
+      expect(config.metadata.name).toBe(`ecom-config-${app}`);
+      const acl = config.spec.accessControl;
+      expect([acl.defaultAction, acl.trustDomain]).toEqual(['deny', 'public']);
+      for (const policy of acl.policies) {
+        expect(policy).toMatchObject({ defaultAction: 'deny', trustDomain: 'public', namespace: 'prod' });
+        expect(APP_NAMES).toContain(policy.appId);
+        expect(policy.operations.length).toBeGreaterThan(0);
+        for (const op of policy.operations) expect(op.action).toBe('allow');
+      }
+    }
+    expect(seen.size).toBe(APP_NAMES.length);
+  });
+
+  it('answers the edge on public routes only, internal routes only their callers, and nobody on the edge', () => {
+    for (const d of deployments) {
+      const app = d.spec?.template.metadata?.annotations?.['dapr.io/app-id'] ?? '';
+      const acl = configOf(d).spec.accessControl;
+      if (app === EDGE_APP_ID) {
+        expect(acl.policies).toEqual([]);
+        continue;
+      }
+      expect(acl).toEqual(accessControlFor(app as ServiceName, { trustDomain: 'public', namespace: 'prod' }));
+      const edge = acl.policies.find((p) => p.appId === EDGE_APP_ID);
+      expect(edge?.operations.map((o) => o.name)).toEqual(expect.arrayContaining(['/healthz']));
+      for (const op of edge?.operations ?? []) expect(op.name).not.toMatch(/^\/internal\//);
+      // Each internal caller of this service has a policy of its own (what it allows: who-may-call's spec).
+      const callers = new Set(internalRoutes.filter((r) => r.callee === app).flatMap((r) => r.callers));
+      for (const caller of callers) expect(acl.policies.map((p) => p.appId)).toContain(caller);
+    }
+  });
+
+  it('lets each app publish its own events only, the edge none', () => {
+    const pubsub = objs.find((o) => o.kind === 'Component' && o.metadata.name === 'pubsub') as DaprComponent;
+    const scopes = pubsub.spec.metadata.find((m) => m.name === 'publishingScopes')?.value ?? '';
+    expect(scopes).toBe(publishingScopes());
+    const byApp: Record<string, string> = Object.fromEntries(
+      scopes.split(';').map((entry): [string, string] => {
+        const [app = '', topics = ''] = entry.split('=');
+        return [app, topics];
+      }),
+    );
+    expect(Object.keys(byApp).sort()).toEqual([...APP_NAMES].sort());
+    expect(byApp.edge).toBe('');
+    expect(byApp.order?.split(',')).toContain('order_created');
+    expect(byApp.saga?.split(',')).not.toContain('order_created');
+  });
+
+  it('gives the edge no component, and its calls the same resiliency as the services', () => {
+    for (const c of objs.filter((o) => o.kind === 'Component') as DaprComponent[])
+      expect(c.scopes).not.toContain(EDGE_APP_ID);
+    const resiliency = objs.find((o) => o.kind === 'Resiliency') as unknown as { scopes: string[] };
+    expect(resiliency.scopes).toEqual([...APP_NAMES]);
+  });
+
   it('reads external connection details from the referenced Secrets', () => {
     const rendered = buildDaprResources(contextFor({ infrastructure: externalInfra }));
     const pubsub = rendered.find((r) => r.metadata.name === 'pubsub') as DaprComponent;

@@ -1,7 +1,8 @@
+import { accessControlFor, EDGE_APP_ID, publishingScopes } from '@ecom/shared/access/who-may-call';
 import { SERVICE_NAMES } from '../api/ecom-stack';
 import { databaseUrl, kafkaBrokers, toMetadata, type MetadataItem } from './connections';
-import { metadata, names, type RenderContext, type Rendered } from './context';
-import { SERVICES } from './service-catalog';
+import { metadata, names, type AppName, type RenderContext, type Rendered } from './context';
+import { APP_NAMES, SERVICES } from './service-catalog';
 
 export const DAPR_API_VERSION = 'dapr.io/v1alpha1';
 
@@ -53,6 +54,8 @@ export function buildPubsub(ctx: RenderContext): DaprComponent {
       { name: 'consumeRetryInterval', value: '200ms' },
       { name: 'heartbeatInterval', value: '1s' },
       { name: 'sessionTimeout', value: '10s' },
+      // Each app publishes its own events and the dead letters of those it consumes, nothing else.
+      { name: 'publishingScopes', value: publishingScopes() },
     ],
     SERVICE_NAMES,
   );
@@ -77,12 +80,30 @@ export function buildActorStateStore(ctx: RenderContext): DaprComponent {
   );
 }
 
-export function buildDaprConfiguration(ctx: RenderContext): Rendered & { spec: Record<string, unknown> } {
+/** Sentry's trust domain: the identity every sidecar's certificate carries (Dapr's default). */
+export const TRUST_DOMAIN = 'public';
+
+/**
+ * Whom an app's sidecar lets call the app (checked against the caller's mTLS identity): for a service,
+ * the edge on its public routes and each internal caller on its own routes, nobody else; for the edge,
+ * nobody (clients reach it on its own port).
+ */
+export function accessControlOf(ctx: RenderContext, app: AppName) {
+  return app === EDGE_APP_ID
+    ? { defaultAction: 'deny', trustDomain: TRUST_DOMAIN, policies: [] }
+    : accessControlFor(app, { trustDomain: TRUST_DOMAIN, namespace: ctx.namespace });
+}
+
+/** One app's sidecar Configuration: the stack's tracing and metrics, and the app's access control. */
+export function buildDaprConfiguration(
+  ctx: RenderContext,
+  app: AppName,
+): Rendered & { spec: Record<string, unknown> } {
   const { tracing } = ctx.spec.dapr;
   return {
     apiVersion: DAPR_API_VERSION,
     kind: 'Configuration',
-    metadata: metadata(ctx, names.daprConfig(ctx), 'dapr'),
+    metadata: metadata(ctx, names.daprConfig(ctx, app), 'dapr'),
     spec: {
       tracing: {
         samplingRate: tracing.samplingRate,
@@ -94,19 +115,16 @@ export function buildDaprConfiguration(ctx: RenderContext): Rendered & { spec: R
       metric: { enabled: true },
       // mTLS itself is a control-plane setting (the dapr-system Configuration, on by
       // default); spec.dapr.mtls only asserts it. Access control relies on it.
-      // Only these apps may call each other; every other caller is denied.
-      accessControl: {
-        defaultAction: 'deny',
-        trustDomain: 'public',
-        policies: SERVICE_NAMES.map((appId) => ({
-          appId,
-          defaultAction: 'allow',
-          trustDomain: 'public',
-          namespace: ctx.namespace,
-        })),
-      },
+      accessControl: accessControlOf(ctx, app),
     },
   };
+}
+
+/** The Configuration of every app. */
+export function buildDaprConfigurations(
+  ctx: RenderContext,
+): (Rendered & { spec: Record<string, unknown> })[] {
+  return APP_NAMES.map((app) => buildDaprConfiguration(ctx, app));
 }
 
 export function buildResiliency(
@@ -117,7 +135,8 @@ export function buildResiliency(
     apiVersion: DAPR_API_VERSION,
     kind: 'Resiliency',
     metadata: metadata(ctx, names.resiliency(ctx), 'dapr'),
-    scopes: [...SERVICE_NAMES],
+    // The edge's calls get the same timeouts and retries as the services' calls to each other.
+    scopes: [...APP_NAMES],
     spec: {
       policies: {
         timeouts: { general: r.timeout },
@@ -166,7 +185,7 @@ export function buildDaprResources(ctx: RenderContext): Rendered[] {
   return [
     buildPubsub(ctx),
     buildActorStateStore(ctx),
-    buildDaprConfiguration(ctx),
+    ...buildDaprConfigurations(ctx),
     buildResiliency(ctx),
     ...buildSubscriptions(ctx),
   ];

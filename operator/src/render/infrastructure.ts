@@ -15,7 +15,8 @@ import {
   PORTS,
 } from './connections';
 import { metadata, names, selectorLabels, STACK_LABEL, type RenderContext, type Rendered } from './context';
-import { servicesUsing } from './service-catalog';
+import { componentPeer, type NetworkPolicyObject } from './network-policies';
+import { backendClients, servicesUsing } from './service-catalog';
 
 export type Backend = 'kafka' | 'postgres' | 'mongodb' | 'redis';
 export const BACKENDS: readonly Backend[] = ['kafka', 'postgres', 'mongodb', 'redis'];
@@ -41,8 +42,15 @@ function headlessService(
   };
 }
 
-/** Only the stack's own pods may reach a managed backend. */
-function networkPolicy(ctx: RenderContext, backend: Backend, ports: Record<string, number>): Rendered {
+/**
+ * Only the stack's pods that use a managed backend reach it (backendClients): never the edge, nor
+ * anything outside the stack. The backend itself is listed too: a peer may dial its own Service name.
+ */
+function networkPolicy(
+  ctx: RenderContext,
+  backend: Backend,
+  ports: Record<string, number>,
+): NetworkPolicyObject {
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -52,12 +60,12 @@ function networkPolicy(ctx: RenderContext, backend: Backend, ports: Record<strin
       policyTypes: ['Ingress'],
       ingress: [
         {
-          from: [{ podSelector: { matchLabels: { [STACK_LABEL]: ctx.name } } }],
+          from: [componentPeer(ctx, [...backendClients(backend), backend])],
           ports: Object.values(ports).map((port) => ({ port, protocol: 'TCP' })),
         },
       ],
     },
-  } as Rendered;
+  };
 }
 
 /** Non-root as the image's user (uid = gid = the volume's group), the runtime's default seccomp profile. */

@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey } from 'node:crypto';
-import type { V1Deployment, V1Job, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1Deployment, V1Job, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import { DEFAULT_EDGE_RESOURCES } from '../api/defaults';
 import { API_VERSION, KIND, SERVICE_NAMES } from '../api/ecom-stack';
 import { contextFor, countingMaterial, externalInfra } from '../testing/fixtures';
 import { STACK_LABEL, type Rendered } from './context';
@@ -9,9 +10,11 @@ import {
   buildCredentialsSecret,
   buildSigningKeySecret,
   cryptoSecretMaterial,
+  generatedSecrets,
   signingKeyFileName,
   type SigningKeyFile,
 } from './secrets';
+import { APP_NAMES } from './service-catalog';
 import { stackTopics } from './topics-job';
 import { CONFIG_HASH_ANNOTATION } from './workloads';
 
@@ -44,18 +47,23 @@ describe('renderStack', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
-  it('runs the seven services on ports 4001..4007 with Dapr sidecars', () => {
+  it('runs the seven services on ports 4001..4007 with Dapr sidecars, then the edge', () => {
     const deployments = ofKind<V1Deployment>(objs, 'Deployment');
-    expect(deployments.map((d) => d.metadata.name)).toEqual(SERVICE_NAMES.map((s) => `shop-${s}`));
+    expect(deployments.map((d) => d.metadata.name)).toEqual([
+      ...SERVICE_NAMES.map((s) => `shop-${s}`),
+      'shop-edge',
+    ]);
     deployments.forEach((d, i) => {
+      const app = SERVICE_NAMES[i] ?? 'edge';
+      const port = app === 'edge' ? 8080 : 4001 + i;
       const annotations = d.spec?.template.metadata?.annotations ?? {};
       expect(annotations['dapr.io/enabled']).toBe('true');
-      expect(annotations['dapr.io/app-id']).toBe(SERVICE_NAMES[i]);
-      expect(annotations['dapr.io/app-port']).toBe(String(4001 + i));
-      expect(annotations['dapr.io/config']).toBe('ecom-config');
+      expect(annotations['dapr.io/app-id']).toBe(app);
+      expect(annotations['dapr.io/app-port']).toBe(String(port));
+      expect(annotations['dapr.io/config']).toBe(`ecom-config-${app}`);
       const container = d.spec?.template.spec?.containers[0];
-      expect(container?.ports?.[0]?.containerPort).toBe(4001 + i);
-      expect(container?.image).toBe(`ecom-micro/ecom-${SERVICE_NAMES[i] ?? ''}:0.1.0`);
+      expect(container?.ports).toEqual([{ name: 'http', containerPort: port, protocol: 'TCP' }]);
+      expect(container?.image).toBe(`ecom-micro/ecom-${app}:0.1.0`);
       expect(container?.securityContext).toMatchObject({
         allowPrivilegeEscalation: false,
         readOnlyRootFilesystem: true,
@@ -66,6 +74,73 @@ describe('renderStack', () => {
         d.spec?.selector.matchLabels ?? { missing: true },
       );
     });
+  });
+
+  it('has every app listen on all interfaces of its pod, as the kubelet probes it from outside', () => {
+    for (const config of ofKind<{ data: Record<string, string> }>(objs, 'ConfigMap').filter((c) =>
+      c.metadata.name.endsWith('-config'),
+    )) {
+      expect({ config: config.metadata.name, host: config.data.APP_HOST }).toEqual({
+        config: config.metadata.name,
+        host: '0.0.0.0',
+      });
+    }
+  });
+
+  it('gives every app its own Dapr API token, for its sidecar and itself only', () => {
+    const deployments = ofKind<V1Deployment>(objs, 'Deployment');
+    expect(deployments).toHaveLength(8);
+    for (const d of deployments) {
+      const app = d.spec?.template.metadata?.annotations?.['dapr.io/app-id'] ?? '';
+      const secret = `shop-${app}-dapr-api-token`;
+      expect(d.spec?.template.metadata?.annotations?.['dapr.io/api-token-secret']).toBe(secret);
+      const env = d.spec?.template.spec?.containers[0]?.env ?? [];
+      expect(env.find((e) => e.name === 'DAPR_API_TOKEN')).toEqual({
+        name: 'DAPR_API_TOKEN',
+        valueFrom: { secretKeyRef: { name: secret, key: 'token' } },
+      });
+    }
+    const names = generatedSecrets(ctx, countingMaterial()).map((g) => g.name);
+    expect(names).toEqual(expect.arrayContaining([...APP_NAMES.map((a) => `shop-${a}-dapr-api-token`)]));
+    // The edge's port is public: no app token to tell its sidecar's requests by.
+    expect(names).not.toContain('shop-edge-app-token');
+  });
+
+  it('exposes the edge, and only the edge, through a Service', () => {
+    const services = ofKind<V1Service>(objs, 'Service').filter((s) => s.spec?.clusterIP !== 'None');
+    expect(services.map((s) => s.metadata.name)).toEqual(['shop-edge']);
+    const edge = services[0];
+    expect(edge?.spec?.type).toBe('ClusterIP');
+    expect(edge?.spec?.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    const deployment = ofKind<V1Deployment>(objs, 'Deployment').find((d) => d.metadata.name === 'shop-edge');
+    expect(deployment?.spec?.template.metadata?.labels).toMatchObject(edge?.spec?.selector ?? { none: 1 });
+    const env = deployment?.spec?.template.spec?.containers[0]?.env ?? [];
+    // No database, no cache, no app token: the Dapr API token only.
+    expect(env.map((e) => e.name)).toEqual(['DAPR_API_TOKEN']);
+    expect(deployment?.spec?.template.metadata?.annotations?.['dapr.io/app-token-secret']).toBeUndefined();
+  });
+
+  it('applies spec.edge: replicas, resources, env and image', () => {
+    const custom = renderStack(
+      contextFor({
+        edge: {
+          image: 'reg.local/edge@sha256:def',
+          replicas: 2,
+          resources: { limits: { memory: '128Mi' } },
+          env: { EDGE_TIMEOUT_MS: '5000' },
+        },
+      }),
+    );
+    const edge = ofKind<V1Deployment>(custom, 'Deployment').find((d) => d.metadata.name === 'shop-edge');
+    expect(edge?.spec?.replicas).toBe(2);
+    expect(edge?.spec?.template.spec?.containers[0]?.image).toBe('reg.local/edge@sha256:def');
+    expect(edge?.spec?.template.spec?.containers[0]?.resources).toEqual({ limits: { memory: '128Mi' } });
+    const config = ofKind<{ data: Record<string, string> }>(custom, 'ConfigMap').find(
+      (c) => c.metadata.name === 'shop-edge-config',
+    );
+    expect(config?.data.EDGE_TIMEOUT_MS).toBe('5000');
+    const defaults = ofKind<V1Deployment>(objs, 'Deployment').find((d) => d.metadata.name === 'shop-edge');
+    expect(defaults?.spec?.template.spec?.containers[0]?.resources).toEqual(DEFAULT_EDGE_RESOURCES);
   });
 
   it('reads connection strings with passwords from Secrets, never inlines them', () => {

@@ -1,12 +1,14 @@
 import { buildDaprResources } from './dapr';
 import type { RenderContext, Rendered } from './context';
 import { buildInfrastructure } from './infrastructure';
+import { buildAppNetworkPolicies } from './network-policies';
 import { buildTopicsJob } from './topics-job';
-import { buildServices } from './workloads';
+import { buildEdge, buildServices } from './workloads';
 
 /**
  * Everything the operator applies for one EcomStack, in apply order
- * (infrastructure, then Dapr resources, then the services that use them).
+ * (infrastructure, then Dapr resources, then the apps' NetworkPolicies, then the services that use
+ * them and the edge in front of them).
  * The generated Secrets are not here: they are created once, when absent,
  * never re-applied (see secrets.ts).
  */
@@ -15,7 +17,9 @@ export function renderStack(ctx: RenderContext): Rendered[] {
     ...buildInfrastructure(ctx),
     buildTopicsJob(ctx),
     ...buildDaprResources(ctx),
+    ...buildAppNetworkPolicies(ctx),
     ...buildServices(ctx),
+    ...buildEdge(ctx),
   ];
 }
 

@@ -1,7 +1,8 @@
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { SERVICES, servicesUsing } from './service-catalog';
+import type { ServiceName } from '../api/ecom-stack';
+import { APP_NAMES, SERVICES, servicesUsing } from './service-catalog';
 import { CREDENTIAL_KEYS, managedHost, PORTS } from './connections';
-import { metadata, names, type RenderContext, type Rendered } from './context';
+import { metadata, names, type AppName, type RenderContext, type Rendered } from './context';
 
 /**
  * One ES256 signing key in the auth service's key-ring format
@@ -97,6 +98,22 @@ export function buildCredentialsSecret(ctx: RenderContext, material: SecretMater
   };
 }
 
+/** One random token under key `token`, the key Dapr's injector reads token Secrets by. */
+function tokenSecret(
+  ctx: RenderContext,
+  name: string,
+  component: string,
+  material: SecretMaterial,
+): SecretObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: metadata(ctx, name, component),
+    type: 'Opaque',
+    stringData: { [APP_TOKEN_KEY]: material.token(32) },
+  };
+}
+
 /**
  * The API token one service and its sidecar share: the injector hands it to daprd
  * (`dapr.io/app-token-secret`), which sends it on every request it delivers to the app, and the app
@@ -104,20 +121,28 @@ export function buildCredentialsSecret(ctx: RenderContext, material: SecretMater
  */
 export function buildAppTokenSecret(
   ctx: RenderContext,
-  service: string,
+  service: ServiceName,
   material: SecretMaterial,
 ): SecretObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: metadata(ctx, names.appToken(ctx, service), service),
-    type: 'Opaque',
-    stringData: { [APP_TOKEN_KEY]: material.token(32) },
-  };
+  return tokenSecret(ctx, names.appToken(ctx, service), service, material);
 }
 
-/** The key Dapr's injector reads an app token Secret by. */
+/**
+ * The token an app presents to its own sidecar's API (invoke, publish, state, workflows): the
+ * injector hands it to daprd (`dapr.io/api-token-secret`), which refuses any API call without it, and
+ * the app reads it as DAPR_API_TOKEN. Another process in reach of the sidecar cannot act as the app.
+ */
+export function buildDaprApiTokenSecret(
+  ctx: RenderContext,
+  app: AppName,
+  material: SecretMaterial,
+): SecretObject {
+  return tokenSecret(ctx, names.daprApiToken(ctx, app), app, material);
+}
+
+/** The key Dapr's injector reads a token Secret by (app token and API token alike). */
 export const APP_TOKEN_KEY = 'token';
+export const DAPR_API_TOKEN_KEY = APP_TOKEN_KEY;
 
 /**
  * Every Secret the operator generates for a stack, by name: created once when absent and never
@@ -133,6 +158,10 @@ export function generatedSecrets(
     ...SERVICES.map((s) => ({
       name: names.appToken(ctx, s.name),
       build: () => buildAppTokenSecret(ctx, s.name, material),
+    })),
+    ...APP_NAMES.map((app) => ({
+      name: names.daprApiToken(ctx, app),
+      build: () => buildDaprApiTokenSecret(ctx, app, material),
     })),
   ];
 }

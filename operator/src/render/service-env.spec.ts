@@ -20,15 +20,18 @@ import { orderConfigSchema } from '../../../services/order/src/config';
 import { paymentConfigSchema } from '../../../services/payment/src/config';
 import { sagaConfigSchema } from '../../../services/saga/src/config';
 import { userServiceConfigSchema } from '../../../services/user/src/config';
-import { SERVICE_NAMES, type ServiceName } from '../api/ecom-stack';
+import { edgeConfigSchema } from '../../../services/edge/src/config';
+import { SERVICE_NAMES } from '../api/ecom-stack';
 import { contextFor, externalInfra } from '../testing/fixtures';
 import { REDIS_PARTS } from './connections';
-import { names, type RenderContext, type Rendered } from './context';
+import { names, type AppName, type RenderContext, type Rendered } from './context';
 import { renderStack } from './render-stack';
 import { cryptoSecretMaterial, generatedSecrets, type SecretObject } from './secrets';
+import { APP_NAMES } from './service-catalog';
 
-/** Each service's config schema, as its main.ts parses process.env with it. */
-const SCHEMAS: Record<ServiceName, z.ZodObject> = {
+/** Each app's config schema, as its main.ts parses process.env with it. */
+const SCHEMAS: Record<AppName, z.ZodObject> = {
+  edge: edgeConfigSchema,
   auth: authServiceConfigSchema,
   user: userServiceConfigSchema,
   notification: notificationConfigSchema,
@@ -65,7 +68,7 @@ interface Pod {
 }
 
 /** Everything one stack renders, plus its generated Secrets, and each service's pod environment. */
-function podsOf(ctx: RenderContext): { pods: Record<ServiceName, Pod>; signingKey: SecretObject } {
+function podsOf(ctx: RenderContext): { pods: Record<AppName, Pod>; signingKey: SecretObject } {
   const objs = renderStack(ctx);
   const generated = generatedSecrets(ctx, cryptoSecretMaterial).map((g) => g.build());
   const signingKey = generated.find((g) => g.metadata.name === names.signingKey(ctx));
@@ -81,11 +84,11 @@ function podsOf(ctx: RenderContext): { pods: Record<ServiceName, Pod>; signingKe
     if (value === undefined) throw new Error(`${kind} ${name} has no key ${key}`);
     return value;
   };
-  const pods = {} as Record<ServiceName, Pod>;
+  const pods = {} as Record<AppName, Pod>;
   for (const o of objs) {
     if (o.kind !== 'Deployment') continue;
     const deployment = o as V1Deployment & Rendered;
-    const service = deployment.spec?.template.metadata?.annotations?.['dapr.io/app-id'] as ServiceName;
+    const service = deployment.spec?.template.metadata?.annotations?.['dapr.io/app-id'] as AppName;
     const containers = deployment.spec?.template.spec?.containers ?? [];
     expect(containers).toHaveLength(1);
     const container = containers[0]!;
@@ -156,23 +159,36 @@ const scenarios: [string, RenderContext][] = [
 describe.each(scenarios)('service environment (%s)', (_title, ctx) => {
   const { pods, signingKey } = podsOf(ctx);
 
-  it('renders a pod for each of the seven services', () => {
-    expect(Object.keys(pods).sort()).toEqual([...SERVICE_NAMES].sort());
+  it('renders a pod for each of the seven services and the edge', () => {
+    expect(Object.keys(pods).sort()).toEqual([...APP_NAMES].sort());
   });
 
-  it.each(SERVICE_NAMES)('%s: parses with its own config schema', (service) => {
-    const { env } = pods[service];
-    const config: Record<string, unknown> = loadConfig(SCHEMAS[service], env);
-    expect(config.APP_PORT).toBe(4001 + SERVICE_NAMES.indexOf(service));
+  it.each(APP_NAMES)('%s: parses with its own config schema', (app) => {
+    const { env } = pods[app];
+    const config: Record<string, unknown> = loadConfig(SCHEMAS[app], env);
+    expect(config.APP_PORT).toBe(app === 'edge' ? 8080 : 4001 + SERVICE_NAMES.indexOf(app));
+    // The kubelet probes the app from outside its pod (a NetworkPolicy keeps other pods off).
+    expect(config.APP_HOST).toBe('0.0.0.0');
     expect(config.DAPR_HTTP_PORT).toBe(3500);
     // Every $(VAR) was one the kubelet could expand.
     for (const [name, value] of Object.entries(env)) expect(`${name}=${value}`).not.toContain('$(');
   });
 
-  it.each(SERVICE_NAMES)('%s: gets no variable its schema does not read', (service) => {
-    const known = new Set(Object.keys(SCHEMAS[service].shape));
-    const unread = Object.keys(pods[service].env).filter((name) => !known.has(name) && !NOT_CONFIG.has(name));
+  it.each(APP_NAMES)('%s: gets no variable its schema does not read', (app) => {
+    const known = new Set(Object.keys(SCHEMAS[app].shape));
+    const unread = Object.keys(pods[app].env).filter((name) => !known.has(name) && !NOT_CONFIG.has(name));
     expect(unread).toEqual([]);
+  });
+
+  it.each(APP_NAMES)('%s: holds its own Dapr API token, the one its sidecar demands', (app) => {
+    const { deployment, env } = pods[app];
+    const secretName = deployment.spec?.template.metadata?.annotations?.['dapr.io/api-token-secret'];
+    expect(secretName).toBe(`shop-${app}-dapr-api-token`);
+    const config: Record<string, unknown> = loadConfig(SCHEMAS[app], env);
+    expect(config.DAPR_API_TOKEN).toMatch(/^[0-9a-f]{64}$/);
+    const others = APP_NAMES.filter((a) => a !== app).map((a) => pods[a].env.DAPR_API_TOKEN);
+    expect(others).not.toContain(env.DAPR_API_TOKEN);
+    expect(env.DAPR_API_TOKEN).not.toBe(env.APP_API_TOKEN);
   });
 
   it.each(SERVICE_NAMES)('%s: gets connection strings a client can use', (service) => {

@@ -7,28 +7,40 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
-import type { ServiceName } from '../api/ecom-stack';
+import { EDGE_SERVICE_PORT } from '../api/defaults';
+import type { ServiceSpec } from '../api/ecom-stack';
 import { durationSeconds } from '../api/duration';
 import { CREDENTIAL_KEYS, databaseUrl, redisUrlEnv, toEnv } from './connections';
-import { metadata, names, selectorLabels, type RenderContext, type Rendered } from './context';
-import { APP_TOKEN_KEY } from './secrets';
-import { SERVICES, type ServiceNeeds } from './service-catalog';
+import { metadata, names, selectorLabels, type AppName, type RenderContext, type Rendered } from './context';
+import { APP_TOKEN_KEY, DAPR_API_TOKEN_KEY } from './secrets';
+import { EDGE, SERVICES, type ServiceNeeds } from './service-catalog';
 
 export type ConfigMapObject = V1ConfigMap & Rendered;
 export type DeploymentObject = V1Deployment & Rendered;
 export type ServiceObject = V1Service & Rendered;
 
-/** Ports of the Dapr sidecar inside every pod. */
+/**
+ * Ports of the Dapr sidecar inside every pod. Its APIs (HTTP and gRPC) listen on the pod's loopback
+ * only and take the app's Dapr API token; other sidecars reach it on the internal gRPC port, with mTLS.
+ */
 export const DAPR_HTTP_PORT = 3500;
 export const DAPR_GRPC_PORT = 50001;
+export const DAPR_INTERNAL_GRPC_PORT = 50002;
+/** Where an app listens in its pod: every interface, as the kubelet's probes come from outside the pod. */
+export const POD_APP_HOST = '0.0.0.0';
 /** Annotation on the pod template with a hash of its configuration, so a config change rolls the pods. */
 export const CONFIG_HASH_ANNOTATION = 'ecom-micro.io/config-hash';
 
-export function imageOf(ctx: RenderContext, service: ServiceName): string {
-  const pinned = ctx.spec.services[service].image;
+/** An app's settings in the spec: its entry under spec.services, or spec.edge. */
+export function appSpecOf(ctx: RenderContext, app: AppName): ServiceSpec {
+  return app === EDGE.name ? ctx.spec.edge : ctx.spec.services[app];
+}
+
+export function imageOf(ctx: RenderContext, app: AppName): string {
+  const pinned = appSpecOf(ctx, app).image;
   if (pinned !== undefined) return pinned;
   const { registry, tag } = ctx.spec.images;
-  return `${registry.replace(/\/+$/, '')}/ecom-${service}:${tag ?? ctx.spec.version}`;
+  return `${registry.replace(/\/+$/, '')}/ecom-${app}:${tag ?? ctx.spec.version}`;
 }
 
 /** Where the auth service's signing-key Secret is mounted: its AUTH_KEYS_DIR. */
@@ -46,18 +58,7 @@ export function authJwksUrl(): string {
  */
 export function buildServiceConfigMap(ctx: RenderContext, svc: ServiceNeeds): ConfigMapObject {
   const spec = ctx.spec;
-  const data: Record<string, string> = {
-    // Not config: for the logs, for Node/Express, and to see which release a pod runs.
-    SERVICE_NAME: svc.name,
-    NODE_ENV: 'production',
-    ECOM_VERSION: spec.version,
-    APP_PORT: String(svc.port),
-    DAPR_HOST: '127.0.0.1',
-    DAPR_HTTP_PORT: String(DAPR_HTTP_PORT),
-    DAPR_GRPC_PORT: String(DAPR_GRPC_PORT),
-    // The services' log level follows the stack's (the same names: debug, info, warn, error).
-    LOG_LEVEL: spec.dapr.logLevel,
-  };
+  const data = baseAppConfig(ctx, svc.name, svc.port);
   if (svc.verifiesTokens) data.AUTH_JWKS_URL = authJwksUrl();
   if (svc.name === 'auth') {
     data.AUTH_KEYS_DIR = AUTH_KEYS_DIR;
@@ -81,13 +82,46 @@ export function buildServiceConfigMap(ctx: RenderContext, svc: ServiceNeeds): Co
       data.EMAIL_PROVIDER = 'log';
     }
   }
-  Object.assign(data, spec.services[svc.name].env);
+  return appConfigMap(ctx, svc.name, data);
+}
+
+/** What every app reads, the edge included: who it is, where it listens, where its sidecar is. */
+function baseAppConfig(ctx: RenderContext, app: AppName, port: number): Record<string, string> {
+  return {
+    // Not config: for the logs, for Node/Express, and to see which release a pod runs.
+    SERVICE_NAME: app,
+    NODE_ENV: 'production',
+    ECOM_VERSION: ctx.spec.version,
+    APP_PORT: String(port),
+    APP_HOST: POD_APP_HOST,
+    DAPR_HOST: '127.0.0.1',
+    DAPR_HTTP_PORT: String(DAPR_HTTP_PORT),
+    DAPR_GRPC_PORT: String(DAPR_GRPC_PORT),
+    // The apps' log level follows the stack's (the same names: debug, info, warn, error).
+    LOG_LEVEL: ctx.spec.dapr.logLevel,
+  };
+}
+
+/** An app's ConfigMap: its settings, then the spec's extra env for it (which win). */
+function appConfigMap(ctx: RenderContext, app: AppName, data: Record<string, string>): ConfigMapObject {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: metadata(ctx, names.serviceConfig(ctx, svc.name), svc.name),
-    data,
+    metadata: metadata(ctx, names.serviceConfig(ctx, app), app),
+    data: { ...data, ...appSpecOf(ctx, app).env },
   };
+}
+
+/** The edge's settings: the same as every app's, no database, no cache, no token verification. */
+export function buildEdgeConfigMap(ctx: RenderContext): ConfigMapObject {
+  return appConfigMap(ctx, EDGE.name, baseAppConfig(ctx, EDGE.name, EDGE.port));
+}
+
+/** The app's Dapr API token, which it presents to its own sidecar on every call. */
+function daprApiTokenEnv(ctx: RenderContext, app: AppName): V1EnvVar {
+  return toEnv('DAPR_API_TOKEN', {
+    secretKeyRef: { name: names.daprApiToken(ctx, app), key: DAPR_API_TOKEN_KEY },
+  });
 }
 
 /** Environment read from Secrets: never copied into a ConfigMap. */
@@ -105,6 +139,7 @@ function secretEnv(ctx: RenderContext, svc: ServiceNeeds): V1EnvVar[] {
   env.push(
     toEnv('APP_API_TOKEN', { secretKeyRef: { name: names.appToken(ctx, svc.name), key: APP_TOKEN_KEY } }),
   );
+  env.push(daprApiTokenEnv(ctx, svc.name));
   if (svc.name === 'auth') {
     env.push(
       toEnv('ADMIN_PASSWORD', {
@@ -121,14 +156,16 @@ function secretEnv(ctx: RenderContext, svc: ServiceNeeds): V1EnvVar[] {
   return env;
 }
 
-function daprAnnotations(ctx: RenderContext, svc: ServiceNeeds): Record<string, string> {
+/** What the Dapr injector reads from an app's pod template. */
+function daprAnnotations(ctx: RenderContext, app: AppPod): Record<string, string> {
   const dapr = ctx.spec.dapr;
   const annotations: Record<string, string> = {
     'dapr.io/enabled': 'true',
-    'dapr.io/app-id': svc.name,
-    'dapr.io/app-port': String(svc.port),
+    'dapr.io/app-id': app.name,
+    'dapr.io/app-port': String(app.port),
     'dapr.io/app-protocol': 'http',
-    'dapr.io/config': names.daprConfig(ctx),
+    // The app's own Configuration: whom its sidecar lets call it, and for what.
+    'dapr.io/config': names.daprConfig(ctx, app.name),
     'dapr.io/log-level': dapr.logLevel,
     'dapr.io/enable-metrics': 'true',
     'dapr.io/app-health-check-path': '/healthz',
@@ -137,9 +174,11 @@ function daprAnnotations(ctx: RenderContext, svc: ServiceNeeds): Record<string, 
     // The pods mount no ServiceAccount token, which the sidecar's built-in Kubernetes secret store
     // needs; the components' secrets are resolved by Dapr's operator instead.
     'dapr.io/disable-builtin-k8s-secret-store': 'true',
-    // The sidecar sends this Secret's token to the app, which trusts nothing else as its sidecar.
-    'dapr.io/app-token-secret': names.appToken(ctx, svc.name),
+    // The sidecar answers its API only to the holder of this Secret's token: the app.
+    'dapr.io/api-token-secret': names.daprApiToken(ctx, app.name),
   };
+  // The sidecar sends this Secret's token to the app, which trusts nothing else as its sidecar.
+  if (app.appTokenSecret !== undefined) annotations['dapr.io/app-token-secret'] = app.appTokenSecret;
   const { requests, limits } = dapr.sidecarResources;
   if (requests?.cpu) annotations['dapr.io/sidecar-cpu-request'] = requests.cpu;
   if (requests?.memory) annotations['dapr.io/sidecar-memory-request'] = requests.memory;
@@ -153,34 +192,80 @@ export function configHash(...parts: unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 
+/** One app's pod, beyond what every app's pod shares. */
+export interface AppPod {
+  name: AppName;
+  port: number;
+  /** Environment read from Secrets: never copied into a ConfigMap. */
+  env: V1EnvVar[];
+  volumes: V1Volume[];
+  mounts: V1VolumeMount[];
+  /** The Secret whose token the sidecar sends the app (a service tells its sidecar's requests by it). */
+  appTokenSecret?: string;
+}
+
+/** A service's pod: its Secrets, auth's signing key, and the app token its routes demand. */
+function servicePod(ctx: RenderContext, svc: ServiceNeeds): AppPod {
+  const volumes: V1Volume[] = [];
+  const mounts: V1VolumeMount[] = [];
+  if (svc.name === 'auth') {
+    volumes.push({ name: 'signing-key', secret: { secretName: names.signingKey(ctx), defaultMode: 0o440 } });
+    mounts.push({ name: 'signing-key', mountPath: AUTH_KEYS_DIR, readOnly: true });
+  }
+  return {
+    name: svc.name,
+    port: svc.port,
+    env: secretEnv(ctx, svc),
+    volumes,
+    mounts,
+    appTokenSecret: names.appToken(ctx, svc.name),
+  };
+}
+
+/** The edge's pod: only its Dapr API token (its port is public, so it has no app token to check). */
+function edgePod(ctx: RenderContext): AppPod {
+  return {
+    name: EDGE.name,
+    port: EDGE.port,
+    env: [daprApiTokenEnv(ctx, EDGE.name)],
+    volumes: [],
+    mounts: [],
+  };
+}
+
 export function buildDeployment(
   ctx: RenderContext,
   svc: ServiceNeeds,
   config: ConfigMapObject,
 ): DeploymentObject {
-  const spec = ctx.spec.services[svc.name];
-  const env = secretEnv(ctx, svc);
-  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: {} }];
-  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
-  if (svc.name === 'auth') {
-    volumes.push({ name: 'signing-key', secret: { secretName: names.signingKey(ctx), defaultMode: 0o440 } });
-    mounts.push({ name: 'signing-key', mountPath: AUTH_KEYS_DIR, readOnly: true });
-  }
-  const podLabels = { ...metadata(ctx, '', svc.name).labels };
+  return appDeployment(ctx, servicePod(ctx, svc), config);
+}
+
+export function buildEdgeDeployment(ctx: RenderContext, config: ConfigMapObject): DeploymentObject {
+  return appDeployment(ctx, edgePod(ctx), config);
+}
+
+/** An app's Deployment: one non-root container, read-only root, probes on its platform endpoints. */
+function appDeployment(ctx: RenderContext, app: AppPod, config: ConfigMapObject): DeploymentObject {
+  const spec = appSpecOf(ctx, app.name);
+  const { env } = app;
+  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: {} }, ...app.volumes];
+  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }, ...app.mounts];
+  const podLabels = { ...metadata(ctx, '', app.name).labels };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: metadata(ctx, names.service(ctx, svc.name), svc.name),
+    metadata: metadata(ctx, names.service(ctx, app.name), app.name),
     spec: {
       replicas: spec.replicas,
       revisionHistoryLimit: 3,
-      selector: { matchLabels: selectorLabels(ctx, svc.name) },
+      selector: { matchLabels: selectorLabels(ctx, app.name) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
         metadata: {
           labels: podLabels,
           annotations: {
-            ...daprAnnotations(ctx, svc),
+            ...daprAnnotations(ctx, app),
             [CONFIG_HASH_ANNOTATION]: configHash(config.data, env),
           },
         },
@@ -200,10 +285,10 @@ export function buildDeployment(
             : {}),
           containers: [
             {
-              name: svc.name,
-              image: imageOf(ctx, svc.name),
+              name: app.name,
+              image: imageOf(ctx, app.name),
               imagePullPolicy: ctx.spec.images.pullPolicy,
-              ports: [{ name: 'http', containerPort: svc.port, protocol: 'TCP' }],
+              ports: [{ name: 'http', containerPort: app.port, protocol: 'TCP' }],
               envFrom: [{ configMapRef: { name: config.metadata.name } }],
               env,
               resources: spec.resources,
@@ -237,23 +322,33 @@ export function buildDeployment(
   };
 }
 
-export function buildService(ctx: RenderContext, svc: ServiceNeeds): ServiceObject {
+/**
+ * The edge's Service: the one way into the shop (port 80, named http). The services have none: no
+ * pod may reach their app ports (their NetworkPolicies), and callers reach them through their sidecars.
+ */
+export function buildEdgeService(ctx: RenderContext): ServiceObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: metadata(ctx, names.service(ctx, svc.name), svc.name),
+    metadata: metadata(ctx, names.service(ctx, EDGE.name), EDGE.name),
     spec: {
       type: 'ClusterIP',
-      selector: selectorLabels(ctx, svc.name),
-      ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+      selector: selectorLabels(ctx, EDGE.name),
+      ports: [{ name: 'http', port: EDGE_SERVICE_PORT, targetPort: 'http', protocol: 'TCP' }],
     },
   };
 }
 
-/** ConfigMap, Deployment and Service of every service. */
+/** ConfigMap and Deployment of every service. */
 export function buildServices(ctx: RenderContext): Rendered[] {
   return SERVICES.flatMap((svc) => {
     const config = buildServiceConfigMap(ctx, svc);
-    return [config, buildDeployment(ctx, svc, config), buildService(ctx, svc)];
+    return [config, buildDeployment(ctx, svc, config)];
   });
+}
+
+/** ConfigMap, Deployment and Service of the public edge. */
+export function buildEdge(ctx: RenderContext): Rendered[] {
+  const config = buildEdgeConfigMap(ctx);
+  return [config, buildEdgeDeployment(ctx, config), buildEdgeService(ctx)];
 }
