@@ -32,6 +32,27 @@ function provision(): void {
     throw new StackError('provisioning failed (see the line above)', 'fix it and run again');
 }
 
+/**
+ * Resolves on the first Ctrl-C, SIGTERM or closed terminal. The listeners stay installed afterwards:
+ * in a terminal the CLI gets SIGINT twice (from the terminal, then relayed by npm), and with no
+ * listener left the second would end the process before it has stopped the stack.
+ */
+function untilStopRequested(): Promise<void> {
+  return new Promise((resolve) => {
+    // Signal listeners alone do not keep Node's event loop alive.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.on(signal, () => {
+        clearInterval(keepAlive);
+        resolve();
+      });
+    }
+    // With the terminal gone, a progress line must not end the stopping.
+    process.stdout.on('error', () => undefined);
+    process.stderr.on('error', () => undefined);
+  });
+}
+
 async function up(s: StackSettings): Promise<void> {
   const started = Date.now();
   provision();
@@ -118,11 +139,10 @@ async function main(): Promise<void> {
       await up(s);
       printEndpoints(s);
       progress('press Ctrl-C to stop everything');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await untilStopRequested();
+      progress('stopping everything');
       await down(s, progress);
+      progress('stopped');
       return;
     }
     default:

@@ -1,4 +1,4 @@
-import { loadStackSettings, upInfrastructure, upServices } from '../src/stack';
+import { down, loadStackSettings, upInfrastructure, upServices } from '../src/stack';
 import { readPid, isAlive } from '../src/supervisor';
 
 /**
@@ -14,6 +14,12 @@ export default async function globalSetup(): Promise<void> {
   const log = (line: string) => {
     if (process.env.ECOM_TEST_VERBOSE === '1') process.stdout.write(`[stack] ${line}\n`);
   };
-  await upInfrastructure(s, log);
-  await upServices(s, log);
+  try {
+    await upInfrastructure(s, log);
+    await upServices(s, log);
+  } catch (error) {
+    // A failed setup stops what it started, so the next run does not find its ports taken.
+    if (!alreadyRunning) await down(s, log);
+    throw error;
+  }
 }

@@ -1,10 +1,11 @@
-import { execFile, type ExecFileException } from 'node:child_process';
+import { execFile, spawn, type ExecFileException } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoDir } from '../src/settings';
 import { isAlive, portInUse } from '../src/supervisor';
+import { eventually } from './support/eventually';
 
 /**
  * A second, private stack (own state folder, ports shifted by 100, no
@@ -31,13 +32,17 @@ const ports = {
   ECOM_PORT_EDGE: 18180,
 };
 
-function cli(stateDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = {
+function privateEnv(stateDir: string): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     ECOM_STATE_DIR: stateDir,
     ECOM_STACK_SERVICES: 'none',
   };
+}
+
+function cli(stateDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = privateEnv(stateDir);
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -117,6 +122,42 @@ describe('the stack CLI', () => {
       expect(pidsOf(stateDir).filter((pid) => isAlive(pid))).toEqual([]);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('npm start in a terminal stops everything it started when the person types Ctrl-C', async () => {
+    // `script` gives npm a real terminal; typing Ctrl-C there makes the terminal send SIGINT to the
+    // whole foreground process group (npm, its shell, the CLI), as it does for a person.
+    const terminal = spawn('script', ['-qfec', 'npm start', '/dev/null'], {
+      cwd: repoDir,
+      env: privateEnv(stateDir),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    terminal.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => terminal.once('exit', resolve));
+    try {
+      await eventually(
+        () => Promise.resolve(output),
+        (text) => text.includes('press Ctrl-C to stop everything'),
+        { timeoutMs: 180_000, what: 'npm start ready' },
+      );
+      const started = pidsOf(stateDir).filter((pid) => isAlive(pid));
+      expect(started.length).toBeGreaterThanOrEqual(8);
+
+      terminal.stdin.write('\x03');
+      await exited;
+      await eventually(
+        async () => ({
+          alive: started.filter((pid) => isAlive(pid)),
+          busy: (await Promise.all(Object.values(ports).map((port) => portInUse(port)))).some(Boolean),
+        }),
+        (left) => left.alive.length === 0 && !left.busy,
+        { timeoutMs: 60_000, what: 'every process stopped and every port free after Ctrl-C' },
+      );
+      expect(output).toContain('stopped');
+    } finally {
+      if (terminal.exitCode === null) terminal.kill('SIGKILL');
     }
   });
 });
