@@ -105,6 +105,7 @@ export function runPostgresService<S extends typeof postgresServiceConfigSchema>
         await dataSource.destroy();
       },
     });
+    relay.registerMetrics(service.metrics);
     await parts.onStart?.();
     await service.start();
     relay.start();
