@@ -13,7 +13,8 @@
 #   registry.k8s.io/etcd:$ETCD_VERSION-0, registry.k8s.io/coredns/coredns:v$COREDNS_VERSION,
 #   registry.k8s.io/pause:$PAUSE_VERSION, the default StorageClass's
 #   ecom-micro/local-path-provisioner:v$LOCAL_PATH_PROVISIONER_VERSION + ecom-micro/local-path-helper
-#   (BusyBox), and ecom-micro/kind-pod-routes (routes between nodes' pod ranges, multi-node only).
+#   (BusyBox), ecom-micro/kind-pod-routes (routes between nodes' pod ranges, multi-node only) and
+#   ecom-micro/kube-network-policies:v$KUBE_NETWORK_POLICIES_VERSION (the NetworkPolicy enforcer).
 # No CNI daemon: containerd writes each node's ptp config from its podCIDR (conf_template).
 # Every image carries a label with a hash of what it was built from: a later run rebuilds only what
 # changed and is otherwise a no-op (~1 s). Binaries are cached in $ECOM_CACHE/<part>-<version>.
@@ -21,7 +22,8 @@
 # Usage: kind.sh [all|kind|binaries|images|node-image|image-name]   (default: all)
 # Cold on 2 shared cores (measured): kube.sh node ~12.5 min (kubelet 7, apiserver and controller-manager
 # ~2 each, the rest 0.5), coredns 4, local-path-provisioner 4, crictl 1.5, etcd 0.7, kind 0.3; the
-# Debian base 0.5, the images 1, the node image 0.5 (plus module downloads). Warm: ~1.5 s.
+# kube-network-policies 1.5; the Debian base 0.5, the images 1, the node image 0.5 (plus module
+# downloads). Warm: ~1.5 s.
 # Needs a Docker engine (bash stack/provision/docker.sh) and Go 1.24+.
 source "$(dirname "$0")/lib.sh"
 PART=kind
@@ -44,7 +46,10 @@ declare -A IMAGE_RECIPES=(
   ["$REGISTRY/coredns/coredns:v$COREDNS_VERSION"]="coredns $ECOM_CACHE/coredns-$COREDNS_VERSION/bin/coredns"
   ["$REGISTRY/pause:$PAUSE_VERSION"]="pause $ECOM_CACHE/pause-$PAUSE_VERSION/bin/pause"
   ["ecom-micro/local-path-provisioner:v$LOCAL_PATH_PROVISIONER_VERSION"]="static $ECOM_CACHE/local-path-provisioner-$LOCAL_PATH_PROVISIONER_VERSION/bin/local-path-provisioner"
+  ["ecom-micro/kube-network-policies:v$KUBE_NETWORK_POLICIES_VERSION"]="static $ECOM_CACHE/kube-network-policies-$KUBE_NETWORK_POLICIES_VERSION/bin/kube-network-policies"
 )
+NETPOL_OUT="$ECOM_CACHE/kube-network-policies-$KUBE_NETWORK_POLICIES_VERSION"
+NETPOL_IMAGE="ecom-micro/kube-network-policies:v$KUBE_NETWORK_POLICIES_VERSION"
 BUSYBOX_OUT="$ECOM_CACHE/busybox-static-$DEBIAN_SUITE"
 PROVISIONER_IMAGE="ecom-micro/local-path-provisioner:v$LOCAL_PATH_PROVISIONER_VERSION"
 # Routes between nodes' pod ranges (multi-node clusters): a script on Debian, versioned by its recipe.
@@ -67,6 +72,37 @@ go_install() {
   # GOBIN gets the file only once it is complete: a half-written binary is never cached.
   run_logged "$out/build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod GOBIN="$out/bin" "${NICE[@]}" \
     go install -trimpath -ldflags "-s -w $ldflags" "$pkg@v$version"
+}
+
+# kube-network-policies (the NetworkPolicy enforcer kindnetd embeds), from its module source with one
+# change: controller.go's nftables `queue` expressions become the x_tables NFQUEUE target
+# (stack/images/kube-network-policies/xt_nfqueue.go says why). Rebuilt when that file changes.
+build_network_policies() {
+  local out="$NETPOL_OUT" module="sigs.k8s.io/kube-network-policies@v$KUBE_NETWORK_POLICIES_VERSION"
+  local overlay="$IMAGES_DIR/kube-network-policies/xt_nfqueue.go"
+  local src_hash; src_hash="$(sha256sum "$overlay" | cut -c1-16)"
+  if [ -x "$out/bin/kube-network-policies" ] && [ "$(cat "$out/source.sha" 2>/dev/null)" = "$src_hash" ]; then
+    say "cached: $out/bin/kube-network-policies"; return
+  fi
+  need_go
+  mkdir -p "$out/bin"
+  say "downloading $module"
+  local dir
+  dir="$(cd "$out" && GOFLAGS=-mod=mod go mod download -json "$module" 2>"$out/download.log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -d "$dir/pkg/networkpolicy" ] || fail "go mod download $module failed" "see $out/download.log"
+  rm -rf "$out/src" && cp -r "$dir" "$out/src" && chmod -R u+w "$out/src" \
+    || fail "could not copy $dir to $out/src" "check free disk space"
+  local controller="$out/src/pkg/networkpolicy/controller.go"
+  perl -0pi -e 's/queue := &expr\.Queue\{Num: uint16\(c\.config\.QueueID\)\}\n\tif c\.config\.FailOpen \{\n\t\tqueue\.Flag = expr\.QueueFlagBypass\n\t\}/queue := xtNFQueue(c.config.QueueID, c.config.FailOpen)/g' "$controller"
+  [ "$(grep -c 'xtNFQueue(c.config.QueueID' "$controller")" = 2 ] && ! grep -q 'expr\.Queue{' "$controller" \
+    || fail "$module's controller.go no longer has the two queue statements kind.sh rewrites" "update the rewrite in build_network_policies"
+  cp "$overlay" "$out/src/pkg/networkpolicy/"
+  say "building kube-network-policies v$KUBE_NETWORK_POLICIES_VERSION"
+  (cd "$out/src" && run_logged "$out/build.log" env CGO_ENABLED=0 GOFLAGS=-mod=mod "${NICE[@]}" \
+    go build -trimpath -ldflags "-s -w" -o "$out/bin/kube-network-policies.tmp" ./cmd)
+  mv "$out/bin/kube-network-policies.tmp" "$out/bin/kube-network-policies"
+  printf '%s\n' "$src_hash" >"$out/source.sha"
+  rm -rf "$out/src"
 }
 
 build_kind() {
@@ -122,6 +158,7 @@ build_binaries() {
   with_lock kind-local-path go_install local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION" \
     github.com/rancher/local-path-provisioner "-X main.VERSION=v$LOCAL_PATH_PROVISIONER_VERSION"
   with_lock kind-pause build_pause
+  with_lock kind-network-policies build_network_policies
   with_lock kind-busybox fetch_busybox
 }
 
@@ -246,7 +283,8 @@ build_node_image() {
   sed -e "s#@PROVISIONER_IMAGE@#$PROVISIONER_IMAGE#g" -e "s#@HELPER_IMAGE@#$helper#g" \
     "$IMAGES_DIR/kind-node/manifests/default-storage.yaml" \
     | in_build_container 'mkdir -p /kind/manifests && cat >/kind/manifests/default-storage.yaml'
-  sed -e "s#@POD_ROUTES_IMAGE@#$POD_ROUTES_IMAGE#g" "$IMAGES_DIR/kind-node/manifests/default-cni.yaml" \
+  sed -e "s#@POD_ROUTES_IMAGE@#$POD_ROUTES_IMAGE#g" -e "s#@NETWORK_POLICIES_IMAGE@#$NETPOL_IMAGE#g" \
+    "$IMAGES_DIR/kind-node/manifests/default-cni.yaml" \
     | in_build_container 'cat >/kind/manifests/default-cni.yaml'
   in_build_container "printf '%s' v$KUBERNETES_VERSION >/kind/version && cd /usr/bin && chown root:root kubelet kubeadm kubectl crictl && chmod 0755 kubelet kubeadm kubectl crictl && kubeadm version -o short" </dev/null >/dev/null
   say "importing ${#images[@]} images into the node's containerd"
