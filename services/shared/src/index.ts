@@ -21,3 +21,5 @@ export * from './bootstrap/run-service';
 export * from './bootstrap/postgres-service';
 export * from './http/readiness-checks';
 export * from './access/who-may-call';
+export * from './commands/catalogue';
+export * from './commands/commands';

@@ -1,24 +1,8 @@
-import {
-  allowCallers,
-  annotateContext,
-  authenticate,
-  parseInput,
-  requireRole,
-  type JwtVerifier,
-} from '@ecom/shared';
+import { authenticate, commandRoute, parseInput, requireRole, type JwtVerifier } from '@ecom/shared';
 import type { Express } from 'express';
 import type { InventoryService } from '../domain/inventory-service';
 import type { Product, Reservation } from '../domain/model';
-import {
-  createProductBody,
-  listQuery,
-  orderIdParam,
-  quoteBody,
-  releaseBody,
-  reserveBody,
-  skuParam,
-  updateProductBody,
-} from './schemas';
+import { createProductBody, listQuery, orderIdParam, skuParam, updateProductBody } from './schemas';
 
 export interface InventoryRoutesDeps {
   inventory: InventoryService;
@@ -77,28 +61,11 @@ export function inventoryRoutes(deps: InventoryRoutesDeps): (app: Express) => vo
       res.json(reservationView(await inventory.getReservation(orderId)));
     });
 
-    app.post('/internal/quotes', allowCallers('order', 'saga'), async (req, res) => {
-      const input = parseInput(quoteBody, req.body, 'body');
-      res.json(await inventory.quote(input.items));
-    });
-
-    app.post('/internal/reservations', allowCallers('saga'), async (req, res) => {
-      const input = parseInput(reserveBody, req.body, 'body');
-      annotateContext({ orderId: input.orderId });
-      res.json(await inventory.reserve(input.orderId, input.items, input.ttlSeconds));
-    });
-
-    app.post('/internal/reservations/:orderId/commit', allowCallers('saga'), async (req, res) => {
-      const { orderId } = parseInput(orderIdParam, req.params, 'path');
-      annotateContext({ orderId });
-      res.json(await inventory.commit(orderId));
-    });
-
-    app.post('/internal/reservations/:orderId/release', allowCallers('saga'), async (req, res) => {
-      const { orderId } = parseInput(orderIdParam, req.params, 'path');
-      const { reason } = parseInput(releaseBody, req.body ?? {}, 'body');
-      annotateContext({ orderId });
-      res.json(await inventory.release(orderId, reason));
-    });
+    commandRoute(app, 'quote', (input) => inventory.quote(input.items));
+    commandRoute(app, 'reserveStock', (input) =>
+      inventory.reserve(input.orderId, input.items, input.ttlSeconds),
+    );
+    commandRoute(app, 'commitStock', (_input, { orderId }) => inventory.commit(orderId));
+    commandRoute(app, 'releaseStock', (input, { orderId }) => inventory.release(orderId, input.reason));
   };
 }

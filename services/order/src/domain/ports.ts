@@ -15,7 +15,7 @@ export interface PriceSource {
 
 /** The saga that runs each order; the order service only asks it to cancel. */
 export interface SagaClient {
-  requestCancel(orderId: string, reason: string): Promise<void>;
+  requestCancel(orderId: string, reason: 'customer_cancelled'): Promise<void>;
 }
 
 export interface OrderStore {

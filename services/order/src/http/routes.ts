@@ -1,5 +1,5 @@
 import {
-  allowCallers,
+  commandRoute,
   annotateContext,
   authenticate,
   isAdmin,
@@ -10,14 +10,7 @@ import {
 import type { Express, Response } from 'express';
 import type { Order, Viewer } from '../domain/model';
 import type { OrderService } from '../domain/order-service';
-import {
-  cancelledBody,
-  idempotencyKeyHeader,
-  internalOrderIdParam,
-  listQuery,
-  orderIdParam,
-  placeOrderBody,
-} from './schemas';
+import { idempotencyKeyHeader, listQuery, orderIdParam, placeOrderBody } from './schemas';
 
 export interface OrderRoutesDeps {
   orders: OrderService;
@@ -80,19 +73,14 @@ export function orderRoutes(deps: OrderRoutesDeps): (app: Express) => void {
       res.status(202).json({ orderId: order.orderId, status: order.status, cancellation: 'requested' });
     });
 
-    app.post('/internal/orders/:orderId/paid', allowCallers('saga'), async (req, res) => {
-      const { orderId } = parseInput(internalOrderIdParam, req.params, 'path');
-      annotateContext({ orderId });
+    commandRoute(app, 'markPaid', async (_input, { orderId }) => {
       const order = await orders.markPaid(orderId);
-      res.json({ orderId, status: order.status });
+      return { orderId, status: order.status };
     });
 
-    app.post('/internal/orders/:orderId/cancelled', allowCallers('saga'), async (req, res) => {
-      const { orderId } = parseInput(internalOrderIdParam, req.params, 'path');
-      const { reason } = parseInput(cancelledBody, req.body, 'body');
-      annotateContext({ orderId });
-      const order = await orders.markCancelled(orderId, reason);
-      res.json({ orderId, status: order.status, cancellationReason: order.cancellationReason });
+    commandRoute(app, 'markCancelled', async (input, { orderId }) => {
+      const order = await orders.markCancelled(orderId, input.reason);
+      return { orderId, status: order.status, cancellationReason: order.cancellationReason };
     });
   };
 }

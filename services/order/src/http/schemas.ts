@@ -34,11 +34,7 @@ export const idempotencyKeyHeader = z
   .optional();
 
 export const orderIdParam = z.object({ id: z.uuid() });
-export const internalOrderIdParam = z.object({ orderId: z.uuid() });
-
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(500).optional(),
 });
-
-export const cancelledBody = z.object({ reason: z.string().min(1).max(200) });

@@ -1,8 +1,8 @@
-import { AppError, type DaprSidecar } from '@ecom/shared';
+import { AppError, sendCommand, type DaprSidecar } from '@ecom/shared';
 import type { Quote } from '../domain/model';
 import type { PriceSource } from '../domain/ports';
 
-/** Prices from inventory's /internal/quotes, by Dapr service invocation. */
+/** Prices from inventory's quote command (the command catalogue), by Dapr service invocation; the reply is checked. */
 export class DaprPriceSource implements PriceSource {
   constructor(
     private readonly sidecar: DaprSidecar,
@@ -11,11 +11,7 @@ export class DaprPriceSource implements PriceSource {
 
   async quote(items: { sku: string; quantity: number }[]): Promise<Quote> {
     try {
-      const answer = await this.sidecar.invoke<Quote>('inventory', 'POST', 'internal/quotes', {
-        body: { items },
-        timeoutMs: this.timeoutMs,
-      });
-      return answer.body;
+      return await sendCommand(this.sidecar, 'quote', { items }, { timeoutMs: this.timeoutMs });
     } catch (error) {
       // Inventory's 400 (naming fields) is the client's; anything else means prices cannot be had now.
       if (error instanceof AppError && error.kind === 'INVALID_DATA') throw error;

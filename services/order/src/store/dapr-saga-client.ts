@@ -1,13 +1,13 @@
-import { AppError, type DaprSidecar } from '@ecom/shared';
+import { AppError, sendCommand, type DaprSidecar } from '@ecom/shared';
 import type { SagaClient } from '../domain/ports';
 
 /** Asks the saga (Dapr service invocation) to cancel an order it is running. */
 export class DaprSagaClient implements SagaClient {
   constructor(private readonly sidecar: DaprSidecar) {}
 
-  async requestCancel(orderId: string, reason: string): Promise<void> {
+  async requestCancel(orderId: string, reason: 'customer_cancelled'): Promise<void> {
     try {
-      await this.sidecar.invoke('saga', 'POST', `internal/sagas/${orderId}/cancel`, { body: { reason } });
+      await sendCommand(this.sidecar, 'cancelSaga', { reason }, { orderId });
     } catch (error) {
       // The saga may not have picked the order up yet: that is "try again", not "no such order".
       if (error instanceof AppError && error.kind === 'NOT_FOUND') {

@@ -1,16 +1,8 @@
-import {
-  allowCallers,
-  annotateContext,
-  authenticate,
-  isAdmin,
-  parseInput,
-  principalOf,
-  type JwtVerifier,
-} from '@ecom/shared';
+import { commandRoute, authenticate, isAdmin, parseInput, principalOf, type JwtVerifier } from '@ecom/shared';
 import type { Express } from 'express';
 import type { Payment } from '../domain/model';
 import type { PaymentService } from '../domain/payment-service';
-import { chargeBody, paymentsQuery, refundBody } from './schemas';
+import { paymentsQuery } from './schemas';
 
 export interface PaymentRoutesDeps {
   payments: PaymentService;
@@ -50,16 +42,7 @@ export function paymentRoutes(deps: PaymentRoutesDeps): (app: Express) => void {
       res.json({ items: list.map(paymentView) });
     });
 
-    app.post('/internal/charges', allowCallers('saga'), async (req, res) => {
-      const command = parseInput(chargeBody, req.body, 'body');
-      annotateContext({ orderId: command.orderId });
-      res.json(await payments.charge(command));
-    });
-
-    app.post('/internal/refunds', allowCallers('saga'), async (req, res) => {
-      const { orderId, reason } = parseInput(refundBody, req.body, 'body');
-      annotateContext({ orderId });
-      res.json(await payments.refund(orderId, reason));
-    });
+    commandRoute(app, 'charge', (command) => payments.charge(command));
+    commandRoute(app, 'refund', (input) => payments.refund(input.orderId, input.reason));
   };
 }

@@ -1,5 +1,5 @@
 import {
-  allowCallers,
+  commandRoute,
   AppError,
   authenticate,
   isAdmin,
@@ -11,7 +11,7 @@ import {
 import type { Express } from 'express';
 import type { SagaLog } from '../domain/saga-log';
 import type { SagaService } from '../domain/saga-service';
-import { cancelBody, listQuery, orderIdParams } from './schemas';
+import { listQuery, orderIdParams } from './schemas';
 
 export interface SagaRoutesDeps {
   service: SagaService;
@@ -22,11 +22,9 @@ export interface SagaRoutesDeps {
 export function sagaRoutes({ service, log, verifier }: SagaRoutesDeps) {
   return (app: Express): void => {
     /** A customer's cancel, forwarded by the order service while the order is PENDING. */
-    app.post('/internal/sagas/:orderId/cancel', allowCallers('order'), async (req, res) => {
-      const { orderId } = parseInput(orderIdParams, req.params, 'path');
-      parseInput(cancelBody, req.body ?? {}, 'body');
+    commandRoute(app, 'cancelSaga', async (_input, { orderId }) => {
       await service.requestCancel(orderId);
-      res.status(202).json({ orderId, status: 'CANCEL_REQUESTED' });
+      return { orderId, status: 'CANCEL_REQUESTED' as const };
     });
 
     /** The step timeline of one order's saga: its customer or an admin. */

@@ -3,8 +3,6 @@ import { sagaStatuses } from '../domain/saga';
 
 export const orderIdParams = z.object({ orderId: z.uuid() });
 
-export const cancelBody = z.object({ reason: z.literal('customer_cancelled').default('customer_cancelled') });
-
 export const listQuery = z.object({
   status: z.enum(sagaStatuses).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -1,3 +1,4 @@
+import { commands } from '../commands/catalogue';
 import { deadLetterTopic, eventNames, type EventName } from '../events/catalogue';
 
 /**
@@ -54,18 +55,18 @@ export interface InternalRoute {
 
 const verifiers = SERVICE_APP_IDS.filter((id) => id !== 'auth');
 
-/** Calls between services: only these callers, with these verbs, reach these paths. */
+/**
+ * Calls between services: only these callers, with these verbs, reach these paths. The commands of
+ * the command catalogue, and every service reading auth's JWKS.
+ */
 export const internalRoutes: readonly InternalRoute[] = [
   { callee: 'auth', verb: 'GET', path: '.well-known/jwks.json', callers: verifiers },
-  { callee: 'inventory', verb: 'POST', path: 'internal/quotes', callers: ['order', 'saga'] },
-  { callee: 'inventory', verb: 'POST', path: 'internal/reservations', callers: ['saga'] },
-  { callee: 'inventory', verb: 'POST', path: 'internal/reservations/*/commit', callers: ['saga'] },
-  { callee: 'inventory', verb: 'POST', path: 'internal/reservations/*/release', callers: ['saga'] },
-  { callee: 'payment', verb: 'POST', path: 'internal/charges', callers: ['saga'] },
-  { callee: 'payment', verb: 'POST', path: 'internal/refunds', callers: ['saga'] },
-  { callee: 'order', verb: 'POST', path: 'internal/orders/*/paid', callers: ['saga'] },
-  { callee: 'order', verb: 'POST', path: 'internal/orders/*/cancelled', callers: ['saga'] },
-  { callee: 'saga', verb: 'POST', path: 'internal/sagas/*/cancel', callers: ['order'] },
+  ...Object.values(commands).map((c): InternalRoute => ({
+    callee: c.callee,
+    verb: 'POST',
+    path: c.path.replace(/:[A-Za-z]+/g, '*'),
+    callers: c.callers,
+  })),
 ];
 
 /** Whether `path` (relative to the app, no query) is one of the app's public routes. */
