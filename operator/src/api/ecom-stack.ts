@@ -1,4 +1,5 @@
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
+import { SERVICE_APP_IDS } from '@ecom/shared/access/who-may-call';
 
 /** API group, version and names of the EcomStack custom resource. */
 export const GROUP = 'ecom-micro.io';
@@ -9,16 +10,8 @@ export const PLURAL = 'ecomstacks';
 export const SINGULAR = 'ecomstack';
 export const SHORT_NAMES = ['ecs'];
 
-/** The seven services, in port order (app port 4001..4007). */
-export const SERVICE_NAMES = [
-  'auth',
-  'user',
-  'notification',
-  'order',
-  'inventory',
-  'payment',
-  'saga',
-] as const;
+/** The seven services, in port order (app port 4001..4007): the shared package's app ids. */
+export const SERVICE_NAMES = SERVICE_APP_IDS;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export type InfraMode = 'managed' | 'external';

@@ -1,5 +1,12 @@
 import { DaprWorkflowClient } from '@dapr/dapr';
-import { createLogger, createServiceApp, DaprSidecar, JwtVerifier, loadConfig } from '@ecom/shared';
+import {
+  createLogger,
+  createServiceApp,
+  DaprSidecar,
+  JwtVerifier,
+  loadConfig,
+  routeConsoleTo,
+} from '@ecom/shared';
 import { Pool } from 'pg';
 import { sagaConfigSchema } from './config';
 import type { SagaPolicy } from './domain/saga';
@@ -15,6 +22,7 @@ import { connectedWorkflowWorkers } from './workflow/sidecar-workflow-status';
 async function main(): Promise<void> {
   const config = loadConfig(sagaConfigSchema);
   const logger = createLogger('saga', config.LOG_LEVEL);
+  routeConsoleTo(logger);
   const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DB_POOL_SIZE });
   pool.on('error', (error) => {
     logger.warn({ err: error }, 'idle database connection failed');

@@ -230,6 +230,10 @@ describe('SQL outbox relay on PostgreSQL: counted failures, dead letters, no rep
     await ds.query('DELETE FROM outbox');
   });
 
+  /** A relay publishing through the real Dapr adapters to a (fake) sidecar on `port`. */
+  const relayThrough = (port: number) =>
+    new OutboxRelay(ds, new EventPublisher(new DaprSidecar('127.0.0.1', port)), logger, fastRetries);
+
   it('lets the other rows past a poisoned one, and dead-letters it after maxAttempts counted tries', async () => {
     const poisonedOrder = randomUUID();
     const poison = await enqueue(ds, poisonedOrder);
@@ -277,12 +281,7 @@ describe('SQL outbox relay on PostgreSQL: counted failures, dead letters, no rep
     for (let i = 0; i < 8; i += 1) ids.push(await enqueue(ds));
     const sidecar = await FakeSidecar.start();
     sidecar.answer = (n) => (n <= 3 ? 'accept' : 'refuse');
-    const relay = new OutboxRelay(
-      ds,
-      new EventPublisher(new DaprSidecar('127.0.0.1', sidecar.port)),
-      logger,
-      fastRetries,
-    );
+    const relay = relayThrough(sidecar.port);
     try {
       // One batch: three accepted, then two refusals end the pass.
       await expect(relay.drainOnce()).resolves.toEqual({
@@ -326,12 +325,7 @@ describe('SQL outbox relay on PostgreSQL: counted failures, dead letters, no rep
     for (let i = 0; i < 6; i += 1) ids.push(await enqueue(ds));
     const sidecar = await FakeSidecar.start();
     sidecar.answer = (n) => (n <= 2 ? 'accept' : 'vanish');
-    const relay = new OutboxRelay(
-      ds,
-      new EventPublisher(new DaprSidecar('127.0.0.1', sidecar.port)),
-      logger,
-      fastRetries,
-    );
+    const relay = relayThrough(sidecar.port);
     try {
       // The third publish loses its connection; the fourth finds the port closed.
       await expect(relay.drainOnce()).resolves.toEqual({

@@ -1,4 +1,4 @@
-import { AppError } from '@ecom/shared';
+import { AppError, currentContext } from '@ecom/shared';
 import type { SagaEngine } from './saga-engine';
 import type { SagaLog } from './saga-log';
 import { finalSagaStatuses, type OrderSagaInput, type SagaPolicy } from './saga';
@@ -40,6 +40,7 @@ export class SagaService {
         paymentToken: event.paymentToken,
         deadline: event.deadline,
         policy: this.policy,
+        ...traceOfDelivery(),
       });
     }
     if (await this.log.isCancelRequested(event.orderId)) await this.engine.cancel(event.orderId);
@@ -56,4 +57,16 @@ export class SagaService {
     }
     await this.engine.cancel(orderId);
   }
+}
+
+/** The trace context of the order_created delivery being handled, to carry into the workflow. */
+function traceOfDelivery(): Pick<OrderSagaInput, 'trace'> {
+  const context = currentContext();
+  if (!context?.traceparent) return {};
+  return {
+    trace: {
+      traceparent: context.traceparent,
+      ...(context.tracestate ? { tracestate: context.tracestate } : {}),
+    },
+  };
 }

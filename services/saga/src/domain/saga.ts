@@ -53,6 +53,11 @@ export interface OrderSagaInput {
   /** ISO time by which the order must be PAID, or it is cancelled. */
   deadline: string;
   policy: SagaPolicy;
+  /**
+   * The W3C trace context of the order_created delivery that started the saga: every activity runs
+   * in it, so the participants' calls and their events stay in the order's one trace.
+   */
+  trace?: { traceparent?: string; tracestate?: string };
 }
 
 export interface SagaPolicy {

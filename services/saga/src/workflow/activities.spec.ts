@@ -1,4 +1,4 @@
-import { AppError } from '@ecom/shared';
+import { AppError, traceHeaders } from '@ecom/shared';
 import type { InventoryPort, OrderPort, PaymentPort } from '../domain/participants';
 import type { SagaLog } from '../domain/saga-log';
 import { createActivities } from './activities';
@@ -34,6 +34,20 @@ const payment: PaymentPort = {
 const order: OrderPort = { markPaid: () => Promise.resolve(), markCancelled: () => Promise.resolve() };
 
 describe('saga activities', () => {
+  it("calls the participant in the order's trace, which the workflow hands to every activity", async () => {
+    const { log } = recordingLog();
+    const seen: Record<string, string>[] = [];
+    const tracing: OrderPort = {
+      markPaid: () => Promise.resolve(void seen.push(traceHeaders())),
+      markCancelled: () => Promise.resolve(),
+    };
+    const activities = createActivities({ inventory, payment, order: tracing, sagaLog: log });
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    await activities.mark_paid(undefined, { orderId, trace: { traceparent } });
+    await activities.mark_paid(undefined, { orderId });
+    expect(seen).toEqual([{ traceparent }, {}]);
+  });
+
   it('answers a participant that is down with "retry" and keeps the step running', async () => {
     const { log, events } = recordingLog();
     const activities = createActivities({ inventory, payment, order, sagaLog: log });

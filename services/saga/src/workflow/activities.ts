@@ -1,4 +1,4 @@
-import { AppError } from '@ecom/shared';
+import { AppError, runWithContext } from '@ecom/shared';
 import { chargeMismatch, reservationMismatch } from '../domain/outcome-checks';
 import type { InventoryPort, OrderPort, PaymentPort } from '../domain/participants';
 import type { CancellationReason, OrderLine, SagaStatus, StepName, StepStatus } from '../domain/saga';
@@ -50,6 +50,11 @@ interface StepCheck {
   mismatch?: string;
 }
 
+/** What the workflow adds to every activity's input: the order's trace context. */
+interface Traced {
+  trace?: { traceparent?: string; tracestate?: string };
+}
+
 /** An activity as the workflow runtime calls it; the activity context is not needed. */
 export type Activity<I, O> = (context: unknown, input: I) => Promise<O>;
 
@@ -75,31 +80,40 @@ export function createActivities(clients: SagaClients) {
     step: StepName,
     run: (input: I) => Promise<O>,
     check: (value: O, input: I) => StepCheck = () => ({ ok: true }),
-  ): Activity<I, ActivityResult<O>> {
-    return async (_context, input) => {
-      await sagaLog.stepStarted(input.orderId, step);
-      try {
-        const value = await run(input);
-        const { ok, mismatch } = check(value, input);
-        await sagaLog.stepEnded(input.orderId, step, ok ? 'COMPLETED' : 'FAILED', {
-          result: value ?? null,
-          ...(mismatch ? { mismatch } : {}),
-        });
-        return { status: 'ok', value };
-      } catch (error) {
-        const message = messageOf(error);
-        if (isRetryable(error)) {
-          await sagaLog.stepRetrying(input.orderId, step, message);
-          return { status: 'retry', error: message };
-        }
-        await sagaLog.stepEnded(input.orderId, step, 'FAILED', { error: message });
-        return {
-          status: 'rejected',
-          error: message,
-          kind: error instanceof AppError ? error.kind : undefined,
-        };
+  ): Activity<I & Traced, ActivityResult<O>> {
+    // In the order's trace (the workflow passes it along): the participant calls carry its traceparent.
+    return (_context, input) =>
+      runWithContext({ ...input.trace, orderId: input.orderId }, () => runStep(step, run, check, input));
+  }
+
+  async function runStep<I extends { orderId: string }, O>(
+    step: StepName,
+    run: (input: I) => Promise<O>,
+    check: (value: O, input: I) => StepCheck,
+    input: I,
+  ): Promise<ActivityResult<O>> {
+    await sagaLog.stepStarted(input.orderId, step);
+    try {
+      const value = await run(input);
+      const { ok, mismatch } = check(value, input);
+      await sagaLog.stepEnded(input.orderId, step, ok ? 'COMPLETED' : 'FAILED', {
+        result: value ?? null,
+        ...(mismatch ? { mismatch } : {}),
+      });
+      return { status: 'ok', value };
+    } catch (error) {
+      const message = messageOf(error);
+      if (isRetryable(error)) {
+        await sagaLog.stepRetrying(input.orderId, step, message);
+        return { status: 'retry', error: message };
       }
-    };
+      await sagaLog.stepEnded(input.orderId, step, 'FAILED', { error: message });
+      return {
+        status: 'rejected',
+        error: message,
+        kind: error instanceof AppError ? error.kind : undefined,
+      };
+    }
   }
 
   const activities = {

@@ -86,6 +86,12 @@ const forwardSteps: ForwardStep[] = [
   },
 ];
 
+/** What every activity call of one saga carries: its retry policy and the order's trace context. */
+interface SagaRun {
+  policy: SagaPolicy;
+  trace?: OrderSagaInput['trace'];
+}
+
 /**
  * Calls an activity until it answers definitively, backing off with durable
  * timers while the participant is down. Stops early when `deadline` passes or
@@ -96,7 +102,7 @@ async function* attempt<T>(
   ctx: WorkflowContext,
   activity: ActivityName,
   input: object,
-  policy: SagaPolicy,
+  run: SagaRun,
   stops: { deadline?: Date; cancel?: Task<unknown> } = {},
 ): Step<StepEnd<T>> {
   const timer = stops.deadline ? ctx.createTimer(stops.deadline) : undefined;
@@ -104,14 +110,16 @@ async function* attempt<T>(
   const stopped = (task: unknown): StepEnd<T> =>
     task === stops.cancel ? { kind: 'cancelled' } : { kind: 'timeout' };
   for (let attemptNo = 1; ; attemptNo += 1) {
-    const call = ctx.callActivity(activity, input) as Task<ActivityResult<T>>;
+    const call = ctx.callActivity(activity, run.trace ? { ...input, trace: run.trace } : input) as Task<
+      ActivityResult<T>
+    >;
     const first = yield ctx.whenAny([call, ...waits]);
     if (first !== call) return stopped(first);
     const result: ActivityResult<T> = call.isFailed
       ? { status: 'retry', error: call.getException().message }
       : call.getResult();
     if (result.status !== 'retry') return { kind: 'done', result };
-    const wakeAt = new Date(ctx.getCurrentUtcDateTime().getTime() + backoffMs(policy, attemptNo));
+    const wakeAt = new Date(ctx.getCurrentUtcDateTime().getTime() + backoffMs(run.policy, attemptNo));
     const pause = ctx.createTimer(wakeAt);
     const woke = yield ctx.whenAny([pause, ...waits]);
     if (woke !== pause) return stopped(woke);
@@ -123,9 +131,9 @@ async function* mustRun<T>(
   ctx: WorkflowContext,
   activity: ActivityName,
   input: object,
-  policy: SagaPolicy,
+  run: SagaRun,
 ): Step<ActivityResult<T>> {
-  const end = yield* attempt<T>(ctx, activity, input, policy);
+  const end = yield* attempt<T>(ctx, activity, input, run);
   // Without a deadline or a cancel the only way out is an answer.
   return end.kind === 'done' ? end.result : { status: 'retry', error: end.kind };
 }
@@ -138,6 +146,7 @@ async function* mustRun<T>(
  */
 export async function* orderSagaWorkflow(ctx: WorkflowContext, input: OrderSagaInput): Step<OrderSagaResult> {
   const { orderId, policy } = input;
+  const run: SagaRun = { policy, ...(input.trace ? { trace: input.trace } : {}) };
   const orderDeadline = new Date(input.deadline);
   const cancel = ctx.waitForExternalEvent(CANCEL_EVENT) as Task<unknown>;
   const compensations: StepName[] = [];
@@ -145,7 +154,7 @@ export async function* orderSagaWorkflow(ctx: WorkflowContext, input: OrderSagaI
 
   const abandon = async function* (step: StepName, status: 'TIMED_OUT' | 'CANCELLED'): Step<void> {
     const command: RecordStepCommand = { orderId, step, status, detail: { reason } };
-    yield* mustRun(ctx, activityNames.recordStep, command, policy);
+    yield* mustRun(ctx, activityNames.recordStep, command, run);
   };
 
   for (const step of forwardSteps) {
@@ -160,7 +169,7 @@ export async function* orderSagaWorkflow(ctx: WorkflowContext, input: OrderSagaI
     }
     // Compensate even a call whose answer never came: the participant may have acted on it.
     compensations.unshift(step.compensation);
-    const end = yield* attempt<unknown>(ctx, step.name, step.command(input), policy, {
+    const end = yield* attempt<unknown>(ctx, step.name, step.command(input), run, {
       deadline: stepDeadline(now, policy, orderDeadline),
       cancel,
     });
@@ -181,15 +190,15 @@ export async function* orderSagaWorkflow(ctx: WorkflowContext, input: OrderSagaI
   if (!reason && cancel.isComplete) reason = 'customer_cancelled';
   if (!reason) {
     const commit: OrderCommand = { orderId };
-    const committed = yield* mustRun(ctx, activityNames.commitStock, commit, policy);
+    const committed = yield* mustRun(ctx, activityNames.commitStock, commit, run);
     if (committed.status === 'ok') {
-      const paid = yield* mustRun(ctx, activityNames.markPaid, commit, policy);
+      const paid = yield* mustRun(ctx, activityNames.markPaid, commit, run);
       if (paid.status === 'ok') return { status: 'COMPLETED' };
       // The order was cancelled behind the saga's back: the sale cannot stand, give the money back.
       const refund: CompensationCommand = { orderId, reason: 'saga_error' };
-      yield* mustRun(ctx, activityNames.refundPayment, refund, policy);
+      yield* mustRun(ctx, activityNames.refundPayment, refund, run);
       const failed: RecordSagaCommand = { orderId, status: 'FAILED', reason: 'saga_error' };
-      yield* mustRun(ctx, activityNames.recordSaga, failed, policy);
+      yield* mustRun(ctx, activityNames.recordSaga, failed, run);
       return { status: 'FAILED', reason: 'saga_error' };
     }
     reason = 'reservation_expired';
@@ -197,11 +206,11 @@ export async function* orderSagaWorkflow(ctx: WorkflowContext, input: OrderSagaI
 
   for (const compensation of compensations) {
     const command: CompensationCommand = { orderId, reason };
-    yield* mustRun(ctx, compensation, command, policy);
+    yield* mustRun(ctx, compensation, command, run);
   }
-  const cancelled = yield* mustRun(ctx, activityNames.markCancelled, { orderId, reason }, policy);
+  const cancelled = yield* mustRun(ctx, activityNames.markCancelled, { orderId, reason }, run);
   if (cancelled.status === 'ok') return { status: 'COMPENSATED', reason };
   const failed: RecordSagaCommand = { orderId, status: 'FAILED', reason };
-  yield* mustRun(ctx, activityNames.recordSaga, failed, policy);
+  yield* mustRun(ctx, activityNames.recordSaga, failed, run);
   return { status: 'FAILED', reason };
 }

@@ -64,6 +64,8 @@ export class EventSubscriber {
         };
         const data = cloudEvent.data;
         const orderId = isRecord(data) && typeof data.orderId === 'string' ? data.orderId : undefined;
+        // The delivery's own request log line names the order too.
+        if (orderId) annotateContext({ orderId });
         const status = await runWithContext(
           {
             traceparent: cloudEvent.traceparent ?? headerOf(req, 'traceparent'),

@@ -1,3 +1,4 @@
+import { format } from 'node:util';
 import pino from 'pino';
 import { currentContext, traceFields } from './request-context';
 
@@ -25,4 +26,25 @@ export function createLogger(service: string, level: pino.LevelWithSilent = 'inf
       censor: '[redacted]',
     },
   });
+}
+
+/**
+ * Sends what libraries print with `console` into the service's JSON log, in the current trace and
+ * order context. @dapr/dapr 3.x's workflow worker and client log through its ConsoleLoggerService,
+ * and its durabletask loggers take no options to hand them another service; their per-step chatter
+ * goes to debug, their warnings and errors stay what they are.
+ */
+export function routeConsoleTo(logger: Logger): void {
+  const chatter = (...args: unknown[]) => {
+    logger.debug({ source: 'console' }, format(...args));
+  };
+  console.log = chatter;
+  console.info = chatter;
+  console.debug = chatter;
+  console.warn = (...args: unknown[]) => {
+    logger.warn({ source: 'console' }, format(...args));
+  };
+  console.error = (...args: unknown[]) => {
+    logger.error({ source: 'console' }, format(...args));
+  };
 }
