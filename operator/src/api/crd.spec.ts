@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
+import { SERVICE_APP_IDS } from '@ecom/shared/access/who-may-call';
 import { buildCrd, type Schema } from './crd';
+import { SERVICE_NAMES } from './ecom-stack';
 
 type Crd = ReturnType<typeof buildCrd> & {
   spec: {
@@ -61,5 +63,11 @@ describe('EcomStack CRD', () => {
   it('is what the chart ships (regenerate with `npm run -w operator crd`)', () => {
     const file = join(__dirname, '../../../charts/ecom-micro/crds/ecomstacks.ecom-micro.io.yaml');
     expect(load(readFileSync(file, 'utf8'))).toEqual(JSON.parse(JSON.stringify(crd)));
+  });
+});
+
+describe('the service names', () => {
+  it("are the shared package's app ids, in the same order", () => {
+    expect([...SERVICE_NAMES]).toEqual([...SERVICE_APP_IDS]);
   });
 });

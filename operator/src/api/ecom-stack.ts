@@ -1,5 +1,4 @@
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
-import { SERVICE_APP_IDS } from '@ecom/shared/access/who-may-call';
 
 /** API group, version and names of the EcomStack custom resource. */
 export const GROUP = 'ecom-micro.io';
@@ -10,8 +9,20 @@ export const PLURAL = 'ecomstacks';
 export const SINGULAR = 'ecomstack';
 export const SHORT_NAMES = ['ecs'];
 
-/** The seven services, in port order (app port 4001..4007): the shared package's app ids. */
-export const SERVICE_NAMES = SERVICE_APP_IDS;
+/**
+ * The seven services, in port order (app port 4001..4007). The shared package's SERVICE_APP_IDS
+ * spelled again on purpose: this module is loaded where `@ecom/shared`'s sub-paths do not resolve
+ * (the cluster tests' global setup); crd.spec.ts checks the two lists agree.
+ */
+export const SERVICE_NAMES = [
+  'auth',
+  'user',
+  'notification',
+  'order',
+  'inventory',
+  'payment',
+  'saga',
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export type InfraMode = 'managed' | 'external';
