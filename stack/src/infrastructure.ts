@@ -1,11 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import * as bin from './binaries';
 import { httpHealthy, kafkaHealthy, mongoHealthy, postgresHealthy, redisHealthy } from './health';
-import { dataDir, postgresDatabases, repoDir, runDir, StackError, type StackSettings } from './settings';
+import {
+  dataDir,
+  postgresDatabases,
+  repoDir,
+  runDir,
+  StackError,
+  stateDir,
+  type StackSettings,
+} from './settings';
 import type { ProcessSpec } from './supervisor';
 
 /** The infrastructure parts, in start order. Each is real: nothing here is a stand-in. */
@@ -79,6 +87,7 @@ function sentry(s: StackSettings): ProcessSpec {
     ],
     prepare: () => {
       mkdirSync(runDir, { recursive: true });
+      mkdirSync(dataDir, { recursive: true });
       mkdirSync(sentryCredentialsDir, { recursive: true, mode: 0o700 });
       writeFileSync(
         config,
@@ -142,6 +151,8 @@ export function initPostgres(s: StackSettings): void {
   const dir = path.join(dataDir, 'postgres');
   const socketDir = path.join(runDir, 'postgres');
   const owner = postgresUser();
+  // A state folder made private by an earlier run would lock the postgres user out of its data.
+  if (owner && existsSync(stateDir) && (statSync(stateDir).mode & 0o001) === 0) chmodSync(stateDir, 0o755);
   for (const d of [dir, socketDir]) {
     // Parents stay traversable for the postgres user; only the leaf is private.
     mkdirSync(path.dirname(d), { recursive: true });

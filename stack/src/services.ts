@@ -32,6 +32,9 @@ export function presentServices(): ServiceId[] {
 function stackSecret(kind: string, id: ServiceId): string {
   const file = path.join(stateDir, 'secrets', kind, id);
   if (!existsSync(file)) {
+    // The state folder stays traversable (PostgreSQL, running as its own user, keeps its data below
+    // it); only the secrets folder is private.
+    mkdirSync(stateDir, { recursive: true });
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
   }
