@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { repoDir } from '../src/settings';
 import { down, loadStackSettings, upInfrastructure, upServices } from '../src/stack';
 import { readPid, isAlive } from '../src/supervisor';
 
@@ -14,6 +17,7 @@ export default async function globalSetup(): Promise<void> {
   const log = (line: string) => {
     if (process.env.ECOM_TEST_VERBOSE === '1') process.stdout.write(`[stack] ${line}\n`);
   };
+  if (!alreadyRunning) stopOnExitWithoutTeardown();
   try {
     await upInfrastructure(s, log);
     await upServices(s, log);
@@ -22,4 +26,20 @@ export default async function globalSetup(): Promise<void> {
     if (!alreadyRunning) await down(s, log);
     throw error;
   }
+}
+
+/**
+ * When jest ends without running the teardowns (another project's global setup failed after this one
+ * started the stack), stops the stack on the way out: an exit handler can only run synchronous work,
+ * so it runs the CLI's `down` as a child process.
+ */
+function stopOnExitWithoutTeardown(): void {
+  process.once('exit', () => {
+    if (process.env.ECOM_TEST_STACK_STOPPED === '1' || process.env.ECOM_KEEP_STACK === '1') return;
+    spawnSync(process.execPath, ['--import', 'tsx', path.join(repoDir, 'stack', 'src', 'cli.ts'), 'down'], {
+      cwd: repoDir,
+      stdio: 'ignore',
+      timeout: 120_000,
+    });
+  });
 }

@@ -5,4 +5,6 @@ export default async function globalTeardown(): Promise<void> {
   if (process.env.ECOM_TEST_STARTED_STACK === '1' && process.env.ECOM_KEEP_STACK !== '1') {
     await down(loadStackSettings(), () => undefined);
   }
+  // The global setup's exit hook has nothing left to do.
+  process.env.ECOM_TEST_STACK_STOPPED = '1';
 }
