@@ -86,12 +86,27 @@ export async function waitFor(
  * .stack/logs/<name>.log and its pid in .stack/run/<name>.pid, and waits until
  * it is healthy. A process of the stack already running and healthy is kept.
  */
+/** Whether the live process `pid` answers healthy before `ms` pass (false as soon as it dies). */
+async function healthyWithin(spec: ProcessSpec, pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (isAlive(pid)) {
+    if (await spec.healthy().catch(() => false)) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
 export async function startProcess(spec: ProcessSpec): Promise<number> {
   mkdirSync(runDir, { recursive: true });
   mkdirSync(logDir, { recursive: true });
   const existing = readPid(spec.name);
-  if (isAlive(existing) && (await spec.healthy().catch(() => false))) return existing as number;
-  if (isAlive(existing)) await stopProcess(spec.name);
+  if (isAlive(existing)) {
+    // One probe may time out on a busy machine, and a process may still be starting: give a live one
+    // a few seconds to answer rather than replacing it (replacing a Dapr sidecar disturbs its workflows).
+    if (await healthyWithin(spec, existing as number, 10_000)) return existing as number;
+    await stopProcess(spec.name);
+  }
   for (const port of spec.ports) {
     if (await portInUse(port)) {
       throw new StackError(
