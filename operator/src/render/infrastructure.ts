@@ -15,7 +15,7 @@ import {
   PORTS,
 } from './connections';
 import { metadata, names, selectorLabels, STACK_LABEL, type RenderContext, type Rendered } from './context';
-import { componentPeer, type NetworkPolicyObject } from './network-policies';
+import { componentPeer, ingressPolicy, type NetworkPolicyObject } from './network-policies';
 import { backendClients, servicesUsing } from './service-catalog';
 
 export type Backend = 'kafka' | 'postgres' | 'mongodb' | 'redis';
@@ -51,21 +51,12 @@ function networkPolicy(
   backend: Backend,
   ports: Record<string, number>,
 ): NetworkPolicyObject {
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: metadata(ctx, names.infra(ctx, backend), backend),
-    spec: {
-      podSelector: { matchLabels: selectorLabels(ctx, backend) },
-      policyTypes: ['Ingress'],
-      ingress: [
-        {
-          from: [componentPeer(ctx, [...backendClients(backend), backend])],
-          ports: Object.values(ports).map((port) => ({ port, protocol: 'TCP' })),
-        },
-      ],
+  return ingressPolicy(ctx, names.infra(ctx, backend), backend, [
+    {
+      from: [componentPeer(ctx, [...backendClients(backend), backend])],
+      ports: Object.values(ports).map((port) => ({ port, protocol: 'TCP' })),
     },
-  };
+  ]);
 }
 
 /** Non-root as the image's user (uid = gid = the volume's group), the runtime's default seccomp profile. */

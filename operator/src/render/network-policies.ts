@@ -32,6 +32,23 @@ export interface NetworkPolicyObject extends Rendered {
  * which policies never block; Dapr's control plane is dialled by the sidecars, never the other way.
  */
 
+type Ingress = NonNullable<NetworkPolicyObject['spec']['ingress']>;
+
+/** The one shape of every policy here: `component`'s pods take ingress from `ingress` only. */
+export function ingressPolicy(
+  ctx: RenderContext,
+  name: string,
+  component: string,
+  ingress: Ingress,
+): NetworkPolicyObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: metadata(ctx, name, component),
+    spec: { podSelector: { matchLabels: selectorLabels(ctx, component) }, policyTypes: ['Ingress'], ingress },
+  };
+}
+
 /** The stack's pods whose component label is one of `components`. */
 export function componentPeer(ctx: RenderContext, components: readonly string[]): NetworkPolicyPeer {
   return {
@@ -52,16 +69,12 @@ const tcp = (port: number): NetworkPolicyPort => ({ port, protocol: 'TCP' });
 export function buildAppNetworkPolicy(ctx: RenderContext, app: AppName): NetworkPolicyObject {
   const sidecars = { from: [componentPeer(ctx, APP_NAMES)], ports: [tcp(DAPR_INTERNAL_GRPC_PORT)] };
   const publicPort = { ports: [tcp(EDGE.port)] };
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: metadata(ctx, names.appPolicy(ctx, app), app),
-    spec: {
-      podSelector: { matchLabels: selectorLabels(ctx, app) },
-      policyTypes: ['Ingress'],
-      ingress: app === EDGE.name ? [publicPort, sidecars] : [sidecars],
-    },
-  };
+  return ingressPolicy(
+    ctx,
+    names.appPolicy(ctx, app),
+    app,
+    app === EDGE.name ? [publicPort, sidecars] : [sidecars],
+  );
 }
 
 /** The NetworkPolicy of every app: the seven services and the edge. */

@@ -25,9 +25,14 @@ function sameSecret(presented: string, expected: string): boolean {
  *   by the callee's sidecar. Their presence marks an invocation; their absence proves nothing.
  */
 export function deliveredBySidecar(req: Request, appApiToken: string | undefined): boolean {
-  const token = req.header(APP_TOKEN_HEADER);
-  if (appApiToken !== undefined && token !== undefined && sameSecret(token, appApiToken)) return true;
+  if (appApiToken !== undefined && carriesAppToken(req, appApiToken)) return true;
   return INVOCATION_HEADERS.some((name) => req.header(name) !== undefined);
+}
+
+/** Whether the request carries the app API token its sidecar sends. */
+function carriesAppToken(req: Request, appApiToken: string): boolean {
+  const token = req.header(APP_TOKEN_HEADER);
+  return token !== undefined && sameSecret(token, appApiToken);
 }
 
 /**
@@ -52,9 +57,8 @@ export function platformCallersOnly(appApiToken: string | undefined): RequestHan
  */
 export function sidecarOnly(appApiToken: string): RequestHandler {
   return (req, _res, next) => {
-    const token = req.header(APP_TOKEN_HEADER);
     next(
-      token !== undefined && sameSecret(token, appApiToken)
+      carriesAppToken(req, appApiToken)
         ? undefined
         : AppError.unauthorized(
             "this port answers the app's Dapr sidecar only; call through the public edge",

@@ -626,26 +626,22 @@ interface RelayMetrics {
   backlog: Gauge<'state'>;
 }
 
+/** A counter by topic, registered where the relay is told (registerMetrics), not globally. */
+function topicCounter(name: string, help: string): Counter<'topic'> {
+  return new Counter({ name, help, labelNames: ['topic'] as const, registers: [] });
+}
+
 function relayMetrics(store: OutboxStore, logger: Logger): RelayMetrics {
   return {
-    published: new Counter({
-      name: 'outbox_events_published_total',
-      help: 'Outbox events the sink accepted.',
-      labelNames: ['topic'] as const,
-      registers: [],
-    }),
-    failures: new Counter({
-      name: 'outbox_publish_failures_total',
-      help: 'Failed publishes of outbox events (each one counted on its row).',
-      labelNames: ['topic'] as const,
-      registers: [],
-    }),
-    deadLettered: new Counter({
-      name: 'outbox_events_dead_lettered_total',
-      help: 'Outbox events given up after their last allowed attempt.',
-      labelNames: ['topic'] as const,
-      registers: [],
-    }),
+    published: topicCounter('outbox_events_published_total', 'Outbox events the sink accepted.'),
+    failures: topicCounter(
+      'outbox_publish_failures_total',
+      'Failed publishes of outbox events (each one counted on its row).',
+    ),
+    deadLettered: topicCounter(
+      'outbox_events_dead_lettered_total',
+      'Outbox events given up after their last allowed attempt.',
+    ),
     backlog: new Gauge({
       name: 'outbox_unpublished_events',
       help: 'Unpublished outbox events: pending, or dead_lettered (waiting for an operator).',
