@@ -18,6 +18,8 @@ FLAVOUR=slim; [ "${ECOM_DAPR_ALLCOMPONENTS:-}" = 1 ] && FLAVOUR=all
 OUT="$ECOM_CACHE/dapr-$DAPR_VERSION-$FLAVOUR"
 CLI_OUT="$ECOM_CACHE/dapr-cli-$DAPR_CLI_VERSION"
 REGISTRY="$STACK_DIR/dapr-build/registry.go"
+# A fix applied to dapr's source before daprd is built (see the file).
+OUTBOX_PATCH="$STACK_DIR/dapr-build/outbox-backoff-stop.sed"
 TAGS=""; [ "$FLAVOUR" = all ] && TAGS="allcomponents"
 # Dapr's release ldflags (its Makefile's DEFAULT_LDFLAGS): the version the binaries report and log.
 LDFLAGS="-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION -X github.com/dapr/dapr/pkg/buildinfo.gitversion=v$DAPR_VERSION -X github.com/dapr/dapr/pkg/buildinfo.gitcommit=go-module-v$DAPR_VERSION -X github.com/dapr/kit/logger.DaprVersion=$DAPR_VERSION"
@@ -35,7 +37,11 @@ replace_lines() {
 # next to the binary (.CMD.key), so the binary keeps the path the stack CLI reads ($OUT/bin/daprd)
 # and an edit of registry.go rebuilds daprd.
 key() {
-  { echo "$TAGS $LDFLAGS"; if [ "$1" = daprd ] && [ "$FLAVOUR" = slim ]; then cat "$REGISTRY"; fi; } | sha256sum | cut -c1-16
+  {
+    echo "$TAGS $LDFLAGS"
+    if [ "$1" = daprd ]; then cat "$OUTBOX_PATCH"; fi
+    if [ "$1" = daprd ] && [ "$FLAVOUR" = slim ]; then cat "$REGISTRY"; fi
+  } | sha256sum | cut -c1-16
 }
 fresh() { [ -x "$OUT/bin/$1" ] && [ "$(cat "$OUT/bin/.$1.key" 2>/dev/null)" = "$(key "$1")" ]; }
 
@@ -65,15 +71,18 @@ prepare_wrapper() {
     for cmd in daprd placement scheduler operator injector sentry; do printf '\t_ "github.com/dapr/dapr/cmd/%s"\n' "$cmd"; done
     printf ')\n'
   } >"$src/tools.go"
-  if [ "$FLAVOUR" = slim ]; then
-    # Go refuses overlays of files in the module cache, so the slim build uses a
-    # copy of dapr's module in which the untagged registry file is swapped.
-    rm -rf "$src/dapr"
-    cp -r "$dapr_dir" "$src/dapr"
-    chmod -R u+w "$src/dapr"
-    cp "$REGISTRY" "$src/dapr/cmd/daprd/components/zz_notag.go"
-    printf '\nreplace github.com/dapr/dapr => ./dapr\n' >>"$src/go.mod"
-  fi
+  # Go refuses overlays of files in the module cache, so the build uses a copy of
+  # dapr's module: patched (the outbox's retry limit), and for the slim flavour
+  # with the untagged registry file swapped.
+  rm -rf "$src/dapr"
+  cp -r "$dapr_dir" "$src/dapr"
+  chmod -R u+w "$src/dapr"
+  local outbox="$src/dapr/pkg/runtime/pubsub/outbox.go"
+  sed -i -f "$OUTBOX_PATCH" "$outbox"
+  [ "$(grep -c 'Stop: *backoff.Stop,' "$outbox")" = 1 ] \
+    || fail "the outbox patch no longer applies to dapr v$DAPR_VERSION" "review $OUTBOX_PATCH against $outbox"
+  if [ "$FLAVOUR" = slim ]; then cp "$REGISTRY" "$src/dapr/cmd/daprd/components/zz_notag.go"; fi
+  printf '\nreplace github.com/dapr/dapr => ./dapr\n' >>"$src/go.mod"
   (cd "$src" && GOFLAGS=-mod=mod go get "github.com/dapr/dapr@v$DAPR_VERSION" >/dev/null 2>&1 || true)
 }
 

@@ -1,5 +1,13 @@
 import { mkdirSync } from 'node:fs';
-import { publishingScopes } from '@ecom/shared';
+import {
+  DAPR_STATE_APPS,
+  outboxEventsOf,
+  outboxStoreMetadata,
+  outboxStoreName,
+  outboxTopicsOf,
+  publishingScopes,
+} from '@ecom/shared';
+import YAML from 'yaml';
 import path from 'node:path';
 import { renderDaprResources, type RenderedDaprResources } from './components';
 import { createDatabases, infrastructure, initKafka, initPostgres, needsSentry } from './infrastructure';
@@ -24,12 +32,43 @@ export function localComponentValues(s: StackSettings): Record<string, string> {
     KAFKA_BROKERS: `127.0.0.1:${s.ECOM_PORT_KAFKA}`,
     ACTOR_STATE_CONNECTION_STRING: `host=127.0.0.1 port=${s.ECOM_PORT_POSTGRES} user=${s.ECOM_PG_USER} dbname=dapr_state sslmode=disable`,
     NAME_RESOLUTION_DB: path.join(dataDir, 'dapr-name-resolution.db'),
-    PUBLISHING_SCOPES: publishingScopes(),
+    PUBLISHING_SCOPES: publishingScopes((app) => outboxTopicsOf(app, LOCAL_DAPR_NAMESPACE)),
   };
 }
 
+/** daprd's namespace in self-hosted mode (no NAMESPACE set): part of its outbox's internal topic names. */
+export const LOCAL_DAPR_NAMESPACE = 'default';
+
+/**
+ * The state stores whose transactional outbox publishes each event of order and payment: one
+ * state.postgresql component per event, over one table in the app's own database, scoped to the app.
+ */
+export function localOutboxStores(s: StackSettings): string[] {
+  return DAPR_STATE_APPS.flatMap((app) =>
+    outboxEventsOf(app).map((event) =>
+      YAML.stringify({
+        apiVersion: 'dapr.io/v1alpha1',
+        kind: 'Component',
+        metadata: { name: outboxStoreName(event) },
+        spec: {
+          type: 'state.postgresql',
+          version: 'v1',
+          metadata: [
+            {
+              name: 'connectionString',
+              value: `host=127.0.0.1 port=${s.ECOM_PORT_POSTGRES} user=${s.ECOM_PG_USER} dbname=${app} sslmode=disable`,
+            },
+            ...outboxStoreMetadata(app, event),
+          ],
+        },
+        scopes: [app],
+      }),
+    ),
+  );
+}
+
 export function renderLocalDapr(s: StackSettings): RenderedDaprResources {
-  return renderDaprResources(path.join(stateDir, 'dapr'), localComponentValues(s));
+  return renderDaprResources(path.join(stateDir, 'dapr'), localComponentValues(s), localOutboxStores(s));
 }
 
 async function timed(progress: Progress, spec: ProcessSpec): Promise<void> {
@@ -58,7 +97,7 @@ export async function upInfrastructure(s: StackSettings, progress: Progress): Pr
   // Independent of each other: start them together; placement and the scheduler once Sentry answers.
   await allSettledOrThrow(rest.filter((p) => !needsSentry.has(p.name)).map((spec) => timed(progress, spec)));
   await allSettledOrThrow(rest.filter((p) => needsSentry.has(p.name)).map((spec) => timed(progress, spec)));
-  const created = await ensureTopics(s.ECOM_PORT_KAFKA, stackTopics());
+  const created = await ensureTopics(s.ECOM_PORT_KAFKA, stackTopics(LOCAL_DAPR_NAMESPACE));
   if (created.length > 0) progress(`created ${created.length} Kafka topics`);
 }
 

@@ -1,35 +1,49 @@
-import { deadLetterTopic, eventNames } from '@ecom/shared';
+import { topicPlan, type TopicPlan } from '@ecom/shared';
 import { kafkaClient } from './health';
 
 /**
- * Topics the stack creates up front (pubsub.kafka never creates them): every
- * event of the catalogue and its dead-letter topic.
+ * Topics the stack creates up front (pubsub.kafka never creates them): every event of the
+ * catalogue, its dead-letter topic, and the internal topic of each Dapr outbox.
  */
-export function stackTopics(): string[] {
-  return eventNames.flatMap((name) => [name, deadLetterTopic(name)]);
+export function stackTopics(namespace: string): TopicPlan[] {
+  return topicPlan(namespace);
 }
 
-/** The internal topic Dapr's transactional outbox publishes through first (daprd's namespace is `default` unless NAMESPACE is set). */
-export function daprOutboxTopic(
-  appId: string,
-  topic: string,
-  namespace = process.env.NAMESPACE ?? 'default',
-): string {
-  return `${namespace}${appId}${topic}outbox`;
-}
-
-/** Creates the topics that do not exist yet; returns the ones it created. */
-export async function ensureTopics(kafkaPort: number, topics: string[], partitions = 3): Promise<string[]> {
+/**
+ * Creates the topics that do not exist yet, and adds partitions to those that have fewer than
+ * planned (a topic never loses partitions); returns the topics it created.
+ */
+export async function ensureTopics(
+  kafkaPort: number,
+  topics: (string | TopicPlan)[],
+  partitions = 3,
+): Promise<string[]> {
+  const plan = new Map<string, number>(
+    topics.map((t): [string, number] => (typeof t === 'string' ? [t, partitions] : [t.topic, t.partitions])),
+  );
   const admin = kafkaClient(kafkaPort).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = [...new Set(topics)].filter((t) => !existing.has(t));
+    const missing = [...plan.keys()].filter((t) => !existing.has(t));
     if (missing.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: plan.get(topic) ?? partitions,
+          replicationFactor: 1,
+        })),
       });
+    }
+    const present = [...plan.keys()].filter((t) => existing.has(t));
+    if (present.length > 0) {
+      const { topics: described } = await admin.fetchTopicMetadata({ topics: present });
+      const grow = described
+        .map((d) => ({ topic: d.name, count: plan.get(d.name) ?? 0, has: d.partitions.length }))
+        .filter((d) => d.count > d.has)
+        .map(({ topic, count }) => ({ topic, count }));
+      if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
     }
     return missing;
   } finally {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { loadStackSettings, localComponentValues } from '../src/stack';
-import { daprOutboxTopic, ensureTopics } from '../src/topics';
+import { LOCAL_DAPR_NAMESPACE, loadStackSettings, localComponentValues } from '../src/stack';
+import { outboxInternalTopic } from '@ecom/shared';
+import { ensureTopics } from '../src/topics';
 import { consistently, eventually } from './support/eventually';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -47,7 +48,11 @@ describe("Dapr's transactional outbox on state.postgresql", () => {
     const s = loadStackSettings();
     // pubsub.kafka never creates topics: the final topic and the outbox's internal one must exist.
     // One partition each, so that a barrier message is always behind the messages it must follow.
-    await ensureTopics(s.ECOM_PORT_KAFKA, [topic, daprOutboxTopic(appId, topic)], 1);
+    await ensureTopics(
+      s.ECOM_PORT_KAFKA,
+      [topic, outboxInternalTopic(appId, topic, LOCAL_DAPR_NAMESPACE)],
+      1,
+    );
     app = await startTestApp({
       appId,
       extraResources: [outboxStore(localComponentValues(s).ACTOR_STATE_CONNECTION_STRING as string)],

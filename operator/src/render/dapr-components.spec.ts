@@ -9,6 +9,8 @@ import {
   publishingScopes,
 } from '@ecom/shared/access/who-may-call';
 import { daprComponents } from '@ecom/shared/dapr/components';
+import { outboxTopicsOf } from '@ecom/shared/dapr/outbox-stores';
+import { loadStackSettings, localOutboxStores } from '../../../stack/src/stack';
 import { SERVICE_NAMES, type ServiceName } from '../api/ecom-stack';
 import { contextFor, externalInfra } from '../testing/fixtures';
 import { buildDaprResources, buildSubscriptions, type DaprComponent } from './dapr';
@@ -24,9 +26,15 @@ interface LocalDoc {
 
 /** The local stack's self-hosted Dapr resources (dapr-components/, owned by the local stack). */
 const LOCAL_DIR = join(__dirname, '../../../dapr-components');
-const local: LocalDoc[] = readdirSync(LOCAL_DIR)
-  .filter((f) => f.endsWith('.yaml'))
-  .map((f) => load(readFileSync(join(LOCAL_DIR, f), 'utf8')) as LocalDoc);
+const local: LocalDoc[] = [
+  ...readdirSync(LOCAL_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => load(readFileSync(join(LOCAL_DIR, f), 'utf8')) as LocalDoc),
+  // The outbox state stores, which the local stack renders from the same shared description.
+  ...localOutboxStores(loadStackSettings()).map((text) => load(text) as LocalDoc),
+];
+/** Metadata whose value is the environment's own (a local address here, a Secret there). */
+const PER_ENVIRONMENT = new Set(['connectionString']);
 
 const placeholder = /^\$\{[A-Z0-9_]+\}$/;
 /** Fields the Dapr Resiliency CRD knows for a retry policy (others are dropped by the API server). */
@@ -63,7 +71,7 @@ describe('Dapr resources agree with the local stack (dapr-components/)', () => {
       for (const item of spec.metadata) {
         const other = mine.spec.metadata.find((m) => m.name === item.name);
         // A ${PLACEHOLDER} is filled per environment: here inline or from a Secret.
-        if (item.value !== undefined && placeholder.test(item.value))
+        if (item.value !== undefined && (placeholder.test(item.value) || PER_ENVIRONMENT.has(item.name)))
           expect(other?.value ?? other?.secretKeyRef).toBeDefined();
         else expect(other?.value).toBe(item.value);
       }
@@ -192,7 +200,7 @@ describe('Dapr resources', () => {
   it('lets each app publish its own events only, the edge none', () => {
     const pubsub = objs.find((o) => o.kind === 'Component' && o.metadata.name === 'pubsub') as DaprComponent;
     const scopes = pubsub.spec.metadata.find((m) => m.name === 'publishingScopes')?.value ?? '';
-    expect(scopes).toBe(publishingScopes());
+    expect(scopes).toBe(publishingScopes((app) => outboxTopicsOf(app, ctx.namespace)));
     const byApp: Record<string, string> = Object.fromEntries(
       scopes.split(';').map((entry): [string, string] => {
         const [app = '', topics = ''] = entry.split('=');
@@ -202,6 +210,8 @@ describe('Dapr resources', () => {
     expect(Object.keys(byApp).sort()).toEqual([...APP_NAMES].sort());
     expect(byApp.edge).toBe('');
     expect(byApp.order?.split(',')).toContain('order_created');
+    // Dapr's outbox publishes through its internal topic first, under the same scopes.
+    expect(byApp.order?.split(',')).toContain(`${ctx.namespace}orderorder_createdoutbox`);
     expect(byApp.saga?.split(',')).not.toContain('order_created');
   });
 

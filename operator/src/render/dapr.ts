@@ -1,4 +1,11 @@
 import { accessControlFor, EDGE_APP_ID, publishingScopes } from '@ecom/shared/access/who-may-call';
+import {
+  DAPR_STATE_APPS,
+  outboxEventsOf,
+  outboxStoreMetadata,
+  outboxStoreName,
+  outboxTopicsOf,
+} from '@ecom/shared/dapr/outbox-stores';
 import { SERVICE_NAMES } from '../api/ecom-stack';
 import { databaseUrl, kafkaBrokers, toMetadata, type MetadataItem } from './connections';
 import { metadata, names, type AppName, type RenderContext, type Rendered } from './context';
@@ -55,7 +62,8 @@ export function buildPubsub(ctx: RenderContext): DaprComponent {
       { name: 'heartbeatInterval', value: '1s' },
       { name: 'sessionTimeout', value: '10s' },
       // Each app publishes its own events and the dead letters of those it consumes, nothing else.
-      { name: 'publishingScopes', value: publishingScopes() },
+      // Dapr's outbox publishes through an internal topic named after the namespace, checked against the same scopes.
+      { name: 'publishingScopes', value: publishingScopes((app) => outboxTopicsOf(app, ctx.namespace)) },
     ],
     SERVICE_NAMES,
   );
@@ -77,6 +85,27 @@ export function buildActorStateStore(ctx: RenderContext): DaprComponent {
       { name: 'metadataTableName', value: 'dapr_actor_metadata' },
     ],
     actorServices.map((s) => s.name),
+  );
+}
+
+/**
+ * The state stores of order and payment, in each one's own database: one state.postgresql component
+ * per event the app publishes, all over one table, whose transactional outbox publishes that event.
+ */
+export function buildOutboxStateStores(ctx: RenderContext): DaprComponent[] {
+  return DAPR_STATE_APPS.flatMap((app) =>
+    outboxEventsOf(app).map((event) =>
+      component(
+        ctx,
+        outboxStoreName(event),
+        'state.postgresql',
+        [
+          toMetadata('connectionString', databaseUrl(ctx, app, 'postgres')),
+          ...outboxStoreMetadata(app, event),
+        ],
+        [app],
+      ),
+    ),
   );
 }
 
@@ -185,6 +214,7 @@ export function buildDaprResources(ctx: RenderContext): Rendered[] {
   return [
     buildPubsub(ctx),
     buildActorStateStore(ctx),
+    ...buildOutboxStateStores(ctx),
     ...buildDaprConfigurations(ctx),
     buildResiliency(ctx),
     ...buildSubscriptions(ctx),

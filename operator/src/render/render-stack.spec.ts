@@ -308,10 +308,15 @@ describe('renderStack', () => {
   it('creates every catalogue topic and its dead-letter topic in a Job named after its content', () => {
     const job = ofKind<V1Job>(objs, 'Job')[0];
     const script = job?.spec?.template.spec?.containers[0]?.command?.[2] ?? '';
-    const topics = stackTopics();
-    expect(topics).toEqual(expect.arrayContaining(['order_created', 'order_created_dlq', 'payment_success']));
-    for (const t of topics) expect(script).toContain(` ${t}`);
-    expect(script).toContain('--partitions 3');
+    const topics = stackTopics(ctx);
+    expect(topics.map((t) => t.topic)).toEqual(
+      expect.arrayContaining(['order_created', 'order_created_dlq', 'payment_success']),
+    );
+    const entries = /TOPICS="([^"]*)"/.exec(script)?.[1]?.split(' ') ?? [];
+    expect(entries).toEqual(topics.map((t) => `${t.topic}:${t.partitions}`));
+    expect(entries).toContain('order_created:3');
+    // Dapr's outbox topics are named after the namespace and get enough partitions for ~1 event/s each.
+    expect(entries).toContain(`${ctx.namespace}orderorder_createdoutbox:16`);
     const other = ofKind<V1Job>(
       renderStack(contextFor({ infrastructure: { kafka: { partitions: 6 } } })),
       'Job',

@@ -1,14 +1,22 @@
 import type { V1Job } from '@kubernetes/client-node';
-import { deadLetterTopic, eventNames } from '@ecom/shared/events/catalogue';
+import { OUTBOX_TOPIC_PARTITIONS, topicPlan, type TopicPlan } from '@ecom/shared/dapr/outbox-stores';
 import { kafkaBrokers, toEnv } from './connections';
 import { metadata, names, type RenderContext, type Rendered } from './context';
 import { configHash } from './workloads';
 
 export type JobObject = V1Job & Rendered;
 
-/** Every topic the services use: each catalogue event and its dead-letter topic. */
-export function stackTopics(): string[] {
-  return eventNames.flatMap((name) => [name, deadLetterTopic(name)]);
+/**
+ * Every topic the stack uses: each catalogue event and its dead-letter topic with the EcomStack's
+ * partitions, and each Dapr outbox's internal topic (named after the namespace) with at least
+ * OUTBOX_TOPIC_PARTITIONS, since one of its partitions carries about 1 event/s.
+ */
+export function stackTopics(ctx: RenderContext): TopicPlan[] {
+  const { partitions } = ctx.spec.infrastructure.kafka;
+  return topicPlan(ctx.namespace).map((t) => ({
+    ...t,
+    partitions: t.kind === 'outbox' ? Math.max(partitions, OUTBOX_TOPIC_PARTITIONS) : partitions,
+  }));
 }
 
 /**
@@ -16,23 +24,31 @@ export function stackTopics(): string[] {
  * is immutable, so the name carries a hash of the topic list and settings: a
  * change makes a new Job and the old one is pruned.
  */
-export function buildTopicsJob(ctx: RenderContext, topics: readonly string[] = stackTopics()): JobObject {
+export function buildTopicsJob(
+  ctx: RenderContext,
+  topics: readonly TopicPlan[] = stackTopics(ctx),
+): JobObject {
   const kafka = ctx.spec.infrastructure.kafka;
   const managed = kafka.mode === 'managed';
   const create = [
     '--create',
     '--if-not-exists',
-    `--partitions ${kafka.partitions}`,
     // An external cluster's own default replication factor applies there.
     ...(managed ? ['--replication-factor 1'] : []),
   ].join(' ');
+  const cli = '/opt/kafka/bin/kafka-topics.sh --bootstrap-server "$BROKERS"';
   const script = [
     'set -eu',
-    'TOPICS="' + topics.join(' ') + '"',
-    'until /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$BROKERS" --list >/dev/null; do echo "waiting for Kafka at $BROKERS"; sleep 3; done',
-    'for t in $TOPICS; do /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$BROKERS" ' +
-      create +
-      ' --topic "$t"; done',
+    // Each entry is <topic>:<partitions>.
+    'TOPICS="' + topics.map((t) => `${t.topic}:${t.partitions}`).join(' ') + '"',
+    `until ${cli} --list >/dev/null; do echo "waiting for Kafka at $BROKERS"; sleep 3; done`,
+    'for t in $TOPICS; do',
+    '  name="${t%%:*}"; parts="${t##*:}"',
+    `  ${cli} ${create} --partitions "$parts" --topic "$name"`,
+    // A topic from an older plan with fewer partitions grows; Kafka never shrinks one.
+    `  has="$(${cli} --describe --topic "$name" | grep -c "Partition: ")"`,
+    `  if [ "$has" -lt "$parts" ]; then ${cli} --alter --topic "$name" --partitions "$parts"; fi`,
+    'done',
     'echo "topics ready: $TOPICS"',
   ].join('\n');
   const hash = configHash(topics, create, kafka.managed.image, kafka.mode).slice(0, 8);

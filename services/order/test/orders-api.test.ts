@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
-import { connectOrderDb, ordersOf, ordersOver, seedPendingOrder } from './support/orders';
+import type { Client } from 'pg';
+import { connectOrderDb, ordersOf, ordersOverState, seedPendingOrder } from './support/orders';
 import { adminToken, call, newCustomer, type TestCustomer } from './support/tokens';
 
 interface Placed {
@@ -27,7 +27,7 @@ const cap = { sku: 'SKU-CAP-NAVY', quantity: 1 };
 const order = (items: unknown[] = [mug, cap], token = 'tok_visa') => ({ items, paymentMethod: { token } });
 
 describe('order HTTP API through Dapr', () => {
-  let db: DataSource;
+  let db: Client;
   let customer: TestCustomer;
   let other: TestCustomer;
   let admin: string;
@@ -42,7 +42,7 @@ describe('order HTTP API through Dapr', () => {
   });
 
   afterAll(async () => {
-    await db?.destroy();
+    await db?.end();
   });
 
   function place(body: unknown, token = customer.token, headers: Record<string, string> = {}) {
@@ -235,7 +235,7 @@ describe('order HTTP API through Dapr', () => {
     expect(
       (await call('order', 'POST', `/orders/${randomUUID()}/cancel`, { token: customer.token })).status,
     ).toBe(404);
-    await ordersOver(db).markPaid(orderId);
+    await ordersOverState().markPaid(orderId);
     const late = await call<Problem>('order', 'POST', path, { token: customer.token });
     expect(late.status).toBe(409);
     expect(late.body.detail).toContain('PAID');

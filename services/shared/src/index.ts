@@ -12,6 +12,8 @@ export * from './dapr/components';
 export * from './dapr/dapr-sidecar';
 export * from './dapr/event-publisher';
 export * from './dapr/event-subscriber';
+export * from './dapr/outbox-stores';
+export * from './dapr/dapr-state';
 export * from './outbox/sql-outbox';
 export * from './auth/jwt-verifier';
 export * from './auth/authenticate';

@@ -51,6 +51,18 @@ export interface Page<T> {
 export interface ListPosition {
   createdAt: Date;
   orderId: string;
+  /**
+   * How many of the customer's orders, newest first, came before this position when the page
+   * was read: where a store that pages by offset (Dapr's state query) starts looking. Orders
+   * placed since only push the position further down, and the store skips what it showed already.
+   */
+  offset: number;
+}
+
+/** One page of a customer's orders, and where the next one starts (null on the last page). */
+export interface OrderPage {
+  orders: Order[];
+  next: ListPosition | null;
 }
 
 /** The result of asking for a final status: the order, and whether this call changed it. */

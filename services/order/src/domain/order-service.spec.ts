@@ -8,14 +8,9 @@ class MemoryOrderStore implements OrderStore {
   readonly orders = new Map<string, Order>();
   readonly events: { topic: string; orderId: string }[] = [];
 
-  async findByIdempotencyKey(customerId: string, key: string) {
-    return [...this.orders.values()].find((o) => o.customerId === customerId && o.idempotencyKey === key);
-  }
   async create(order: Order) {
-    if (order.idempotencyKey !== null) {
-      const existing = await this.findByIdempotencyKey(order.customerId, order.idempotencyKey);
-      if (existing) return { created: false as const, existing };
-    }
+    const existing = this.orders.get(order.orderId);
+    if (existing) return { created: false as const, existing };
     this.orders.set(order.orderId, { ...order });
     this.events.push({ topic: 'order_created', orderId: order.orderId });
     return { created: true as const };
@@ -24,16 +19,17 @@ class MemoryOrderStore implements OrderStore {
     return this.orders.get(orderId);
   }
   async listByCustomer(customerId: string, limit: number, after?: ListPosition) {
-    return [...this.orders.values()]
+    const mine = [...this.orders.values()]
       .filter((o) => o.customerId === customerId)
-      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.orderId < b.orderId ? 1 : -1))
-      .filter(
-        (o) =>
-          !after ||
-          o.createdAt.getTime() < after.createdAt.getTime() ||
-          (o.createdAt.getTime() === after.createdAt.getTime() && o.orderId < after.orderId),
-      )
-      .slice(0, limit);
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.orderId < b.orderId ? 1 : -1));
+    const start = after === undefined ? 0 : mine.findIndex((o) => o.orderId === after.orderId) + 1;
+    const orders = mine.slice(start, start + limit);
+    const last = orders.at(-1);
+    const next =
+      start + limit < mine.length && last
+        ? { createdAt: last.createdAt, orderId: last.orderId, offset: start + limit }
+        : null;
+    return { orders, next };
   }
   async finish(
     orderId: string,

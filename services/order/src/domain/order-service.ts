@@ -1,5 +1,6 @@
 import { AppError } from '@ecom/shared';
 import { orderCursor } from './cursor';
+import { idempotentOrderId } from './order-id';
 import type { Order, OrderLine, Page, PlaceOrderRequest, Viewer } from './model';
 import type { Clock, IdGenerator, OrderStore, PriceSource, SagaClient } from './ports';
 import { requestHash } from './request-hash';
@@ -31,8 +32,11 @@ export class OrderService {
     idempotencyKey?: string,
   ): Promise<{ order: Order; replayed: boolean }> {
     const hash = requestHash(request);
+    const orderId =
+      idempotencyKey === undefined ? this.deps.ids.newId() : idempotentOrderId(customerId, idempotencyKey);
     if (idempotencyKey !== undefined) {
-      const existing = await this.deps.store.findByIdempotencyKey(customerId, idempotencyKey);
+      // Saves a quote for the common retry; the store's first-write guard is what makes it safe.
+      const existing = await this.deps.store.get(orderId);
       if (existing) return { order: this.sameRequest(existing, hash), replayed: true };
     }
     const items = await this.price(request.items);
@@ -45,7 +49,7 @@ export class OrderService {
     }
     const now = this.deps.clock.now();
     const order: Order = {
-      orderId: this.deps.ids.newId(),
+      orderId,
       customerId,
       status: 'PENDING',
       items: items.lines,
@@ -78,16 +82,8 @@ export class OrderService {
 
   async list(viewer: Viewer, limit: number, cursor?: string): Promise<Page<Order>> {
     const after = cursor === undefined ? undefined : orderCursor.decode(cursor);
-    const rows = await this.deps.store.listByCustomer(viewer.userId, limit + 1, after);
-    const items = rows.slice(0, limit);
-    const last = items.at(-1);
-    return {
-      items,
-      nextCursor:
-        rows.length > limit && last
-          ? orderCursor.encode({ createdAt: last.createdAt, orderId: last.orderId })
-          : null,
-    };
+    const page = await this.deps.store.listByCustomer(viewer.userId, limit, after);
+    return { items: page.orders, nextCursor: page.next === null ? null : orderCursor.encode(page.next) };
   }
 
   /** Asks the saga to cancel a PENDING order; the saga compensates and then marks it CANCELLED. */

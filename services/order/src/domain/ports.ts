@@ -1,4 +1,4 @@
-import type { ListPosition, Order, Quote, TransitionResult } from './model';
+import type { ListPosition, Order, OrderPage, Quote, TransitionResult } from './model';
 
 export interface Clock {
   now(): Date;
@@ -19,15 +19,15 @@ export interface SagaClient {
 }
 
 export interface OrderStore {
-  findByIdempotencyKey(customerId: string, key: string): Promise<Order | undefined>;
   /**
    * Stores a new PENDING order and its order_created event in one transaction.
-   * When another order already holds the same (customer, idempotency key),
-   * stores nothing and returns that order instead.
+   * When an order with the same id exists already (a retry with the same
+   * Idempotency-Key names the same id), stores nothing and returns that order.
    */
   create(order: Order): Promise<{ created: true } | { created: false; existing: Order }>;
   get(orderId: string): Promise<Order | undefined>;
-  listByCustomer(customerId: string, limit: number, after?: ListPosition): Promise<Order[]>;
+  /** Up to `limit` of the customer's orders after `after`, newest first. */
+  listByCustomer(customerId: string, limit: number, after?: ListPosition): Promise<OrderPage>;
   /**
    * Moves a PENDING order to PAID or CANCELLED (conditional update) and emits
    * order_paid / order_cancelled with it; undefined when the order does not exist.

@@ -1,67 +1,70 @@
 import { randomUUID } from 'node:crypto';
-import { connectPostgres } from '@ecom/shared';
-import type { DataSource } from 'typeorm';
+import { daprStateTables } from '@ecom/shared';
+import { Client } from 'pg';
 import { loadStackSettings } from '../../../../stack/src/stack';
+import { stateStoreOf } from '../../../../stack/test/support/publish-as';
 import { OrderService } from '../../src/domain/order-service';
-import { orderEntities } from '../../src/store/entities';
-import { PgOrderStore } from '../../src/store/pg-order-store';
+import { DaprOrderStore } from '../../src/store/dapr-order-store';
 
-/** The order service's own database (its tables exist once the service started). */
-export async function connectOrderDb(): Promise<DataSource> {
+/** The order service's own database, where its Dapr state stores keep orders (one table). */
+export async function connectOrderDb(): Promise<Client> {
   const s = loadStackSettings();
-  return connectPostgres({
-    url: `postgres://${s.ECOM_PG_USER}@127.0.0.1:${s.ECOM_PORT_POSTGRES}/order`,
-    entities: orderEntities,
-    synchronize: false,
-    poolSize: 10,
+  const client = new Client({
+    connectionString: `postgres://${s.ECOM_PG_USER}@127.0.0.1:${s.ECOM_PORT_POSTGRES}/order`,
   });
+  await client.connect();
+  return client;
 }
 
+const { table } = daprStateTables('order');
+
 /**
- * A PENDING order written straight into the table, without order_created, so
- * no saga runs it: the test alone drives its transitions.
+ * A PENDING order written straight into the state table (as Dapr stores it: key prefixed with the
+ * app id), without order_created, so no saga runs it: the test alone drives its transitions.
  */
-export async function seedPendingOrder(db: DataSource, customerId: string): Promise<string> {
+export async function seedPendingOrder(db: Client, customerId: string): Promise<string> {
   const orderId = randomUUID();
-  await db.query(
-    `INSERT INTO orders (order_id, customer_id, status, items, total, currency, payment_token, deadline, created_at,
-       updated_at)
-     VALUES ($1, $2, 'PENDING', $3::jsonb, 1299, 'USD', 'tok_visa', now() + interval '1 hour', now(), now())`,
-    [
-      orderId,
-      customerId,
-      JSON.stringify([{ sku: 'SKU-MUG-CLASSIC', name: 'Classic mug', quantity: 1, unitPrice: 1299 }]),
-    ],
-  );
+  const now = new Date();
+  const doc = {
+    orderId,
+    customerId,
+    status: 'PENDING',
+    items: [{ sku: 'SKU-MUG-CLASSIC', name: 'Classic mug', quantity: 1, unitPrice: 1299 }],
+    total: 1299,
+    currency: 'USD',
+    paymentToken: 'tok_visa',
+    cancellationReason: null,
+    idempotencyKey: null,
+    requestHash: null,
+    deadline: new Date(now.getTime() + 3_600_000).toISOString(),
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+  await db.query(`INSERT INTO ${table} (key, value, isbinary) VALUES ($1, $2::jsonb, false)`, [
+    `order||order-${orderId}`,
+    JSON.stringify(doc),
+  ]);
   return orderId;
 }
 
-export async function ordersOf(db: DataSource, customerId: string): Promise<number> {
-  const [row] = await db.query<
-    {
-      n: number;
-    }[]
-  >('SELECT count(*)::int AS n FROM orders WHERE customer_id = $1', [customerId]);
-  return row?.n ?? 0;
-}
-
-export async function outboxTopicsFor(db: DataSource, orderId: string): Promise<string[]> {
-  const rows: { topic: string }[] = await db.query(
-    'SELECT topic FROM outbox WHERE aggregate_id = $1 ORDER BY topic',
-    [orderId],
+/** How many orders the customer has in the state table. */
+export async function ordersOf(db: Client, customerId: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${table} WHERE value->>'customerId' = $1`,
+    [customerId],
   );
-  return rows.map((r) => r.topic);
+  return rows[0]?.n ?? 0;
 }
 
 /**
- * The order service's use cases over its real store, for driving the saga's
- * internal commands (paid / cancelled) without a saga. Pricing and the saga
- * are not reachable from here.
+ * The order service's use cases over its real store, through order's own sidecar, for driving the
+ * saga's internal commands (paid / cancelled) without a saga. Pricing and the saga are not
+ * reachable from here.
  */
-export function ordersOver(db: DataSource): OrderService {
+export function ordersOverState(): OrderService {
   const unavailable = () => Promise.reject(new Error('not available in this test'));
   return new OrderService({
-    store: new PgOrderStore(db),
+    store: new DaprOrderStore(stateStoreOf('order')),
     prices: { quote: unavailable },
     saga: { requestCancel: unavailable },
     clock: { now: () => new Date() },

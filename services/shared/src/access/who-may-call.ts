@@ -172,9 +172,11 @@ export const eventSubscribers: Readonly<Record<EventName, readonly ServiceAppId[
 /**
  * The pub/sub component's `publishingScopes`: each app may publish its own events and the dead
  * letters of the events it consumes; the edge, nothing. An app missing from the list would be
- * unrestricted, so every app is listed, even with nothing after `=`.
+ * unrestricted, so every app is listed, even with nothing after `=`. `internalTopicsOf` adds the
+ * topics an app's sidecar publishes to on its own behalf: Dapr's outbox publishes through an
+ * internal topic first, and that publish is checked against the same scopes.
  */
-export function publishingScopes(): string {
+export function publishingScopes(internalTopicsOf: (app: string) => string[] = () => []): string {
   const apps = [...SERVICE_APP_IDS, EDGE_APP_ID];
   return apps
     .map((app) => {
@@ -182,7 +184,7 @@ export function publishingScopes(): string {
       const deadLetters = eventNames
         .filter((e) => (eventSubscribers[e] as readonly string[]).includes(app))
         .map(deadLetterTopic);
-      return `${app}=${[...own, ...deadLetters].join(',')}`;
+      return `${app}=${[...own, ...deadLetters, ...internalTopicsOf(app)].join(',')}`;
     })
     .join(';');
 }

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { authConfigSchema, JwtVerifier } from '../auth/jwt-verifier';
 import { baseConfigSchema, flag, loadConfig, millis } from '../config/load-config';
 import { DaprSidecar } from '../dapr/dapr-sidecar';
+import { DaprStateStore } from '../dapr/dapr-state';
+import type { DaprStateApp } from '../dapr/outbox-stores';
 import { EventPublisher } from '../dapr/event-publisher';
 import { EventSubscriber } from '../dapr/event-subscriber';
 import { createServiceApp, type ReadinessCheck } from '../http/create-service-app';
@@ -35,6 +37,8 @@ export interface PostgresServiceContext<C> {
   verifier: JwtVerifier;
   /** Register event handlers here; the bootstrap mounts the subscriptions. */
   subscriber: EventSubscriber;
+  /** The app's aggregates in its Dapr state stores, whose outbox publishes its events. */
+  daprState: (app: DaprStateApp) => DaprStateStore;
 }
 
 export interface PostgresServiceParts {
@@ -55,6 +59,8 @@ export function runPostgresService<S extends typeof postgresServiceConfigSchema>
   name: string;
   configSchema: S;
   entities: EntitySchema[];
+  /** False for a service whose events all leave through Dapr's outbox: no SQL outbox relay runs. */
+  sqlOutbox?: boolean;
   compose: (
     context: PostgresServiceContext<z.infer<S>>,
   ) => PostgresServiceParts | Promise<PostgresServiceParts>;
@@ -81,6 +87,7 @@ export function runPostgresService<S extends typeof postgresServiceConfigSchema>
       relay,
       verifier: JwtVerifier.fromConfig(config),
       subscriber,
+      daprState: (app) => DaprStateStore.of(app, sidecar, config),
     });
     const service = createServiceApp({
       name: options.name,
@@ -105,9 +112,10 @@ export function runPostgresService<S extends typeof postgresServiceConfigSchema>
         await dataSource.destroy();
       },
     });
-    relay.registerMetrics(service.metrics);
+    const sqlOutbox = options.sqlOutbox ?? true;
+    if (sqlOutbox) relay.registerMetrics(service.metrics);
     await parts.onStart?.();
     await service.start();
-    relay.start();
+    if (sqlOutbox) relay.start();
   });
 }

@@ -20,7 +20,13 @@ export const DAPR_API_TOKEN_HEADER = 'dapr-api-token';
 /** One operation of a Dapr state transaction (`/v1.0/state/<store>/transaction`). */
 export interface StateOperation {
   operation: 'upsert' | 'delete';
-  request: { key: string; value?: unknown; etag?: string; metadata?: Record<string, string> };
+  request: {
+    key: string;
+    value?: unknown;
+    etag?: string;
+    metadata?: Record<string, string>;
+    options?: { concurrency?: 'first-write' | 'last-write' };
+  };
 }
 
 /**

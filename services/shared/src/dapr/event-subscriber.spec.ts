@@ -5,12 +5,14 @@ import express from 'express';
 import { buildEvent } from '../events/envelope';
 import type { EventPayload } from '../events/catalogue';
 import { createLogger } from '../logging/logger';
+import { traceHeaders } from '../logging/request-context';
 import { EventSubscriber } from './event-subscriber';
 
 describe('EventSubscriber', () => {
   let server: Server;
   let base: string;
   const handled: EventPayload<'order_paid'>[] = [];
+  const tracesSeen: Record<string, string>[] = [];
   let failNext = false;
 
   beforeAll(async () => {
@@ -23,6 +25,7 @@ describe('EventSubscriber', () => {
           throw new Error('database away');
         }
         handled.push(event);
+        tracesSeen.push(traceHeaders());
       })
       .mount(app);
     server = await new Promise<Server>((resolve) => {
@@ -36,11 +39,17 @@ describe('EventSubscriber', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const deliver = async (data: unknown) => {
+  const deliver = async (data: unknown, fields: Record<string, string> = {}) => {
     const response = await fetch(`${base}/events/order_paid`, {
       method: 'POST',
       headers: { 'content-type': 'application/cloudevents+json' },
-      body: JSON.stringify({ id: randomUUID(), specversion: '1.0', type: 'com.dapr.event.sent', data }),
+      body: JSON.stringify({
+        id: randomUUID(),
+        specversion: '1.0',
+        type: 'com.dapr.event.sent',
+        data,
+        ...fields,
+      }),
     });
     return ((await response.json()) as { status: string }).status;
   };
@@ -69,6 +78,15 @@ describe('EventSubscriber', () => {
     const before = handled.length;
     expect(await deliver({ ...paid(), total: 'twelve' })).toBe('DROP');
     expect(handled).toHaveLength(before);
+  });
+
+  it("continues the event's trace, from `traceid` when Dapr's outbox left `traceparent` empty", async () => {
+    const trace = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
+    expect(await deliver(paid(), { traceparent: trace })).toBe('SUCCESS');
+    expect(tracesSeen.at(-1)?.traceparent).toBe(trace);
+    const fromOutbox = `00-${'c'.repeat(32)}-${'d'.repeat(16)}-01`;
+    expect(await deliver(paid(), { traceparent: '', traceid: fromOutbox })).toBe('SUCCESS');
+    expect(tracesSeen.at(-1)?.traceparent).toBe(fromOutbox);
   });
 
   it('asks Dapr to retry when the handler fails', async () => {

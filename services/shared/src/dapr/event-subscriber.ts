@@ -60,6 +60,7 @@ export class EventSubscriber {
           data?: unknown;
           id?: string;
           traceparent?: string;
+          traceid?: string;
           tracestate?: string;
         };
         const data = cloudEvent.data;
@@ -68,8 +69,9 @@ export class EventSubscriber {
         if (orderId) annotateContext({ orderId });
         const status = await runWithContext(
           {
-            traceparent: cloudEvent.traceparent ?? headerOf(req, 'traceparent'),
-            tracestate: cloudEvent.tracestate ?? headerOf(req, 'tracestate'),
+            // An empty field counts as absent (Dapr's outbox writes `traceparent: ""` and the trace in `traceid`).
+            traceparent: cloudEvent.traceparent || cloudEvent.traceid || headerOf(req, 'traceparent'),
+            tracestate: cloudEvent.tracestate || headerOf(req, 'tracestate'),
             orderId,
           },
           () => this.dispatch(registration, data),
