@@ -18,8 +18,8 @@ FLAVOUR=slim; [ "${ECOM_DAPR_ALLCOMPONENTS:-}" = 1 ] && FLAVOUR=all
 OUT="$ECOM_CACHE/dapr-$DAPR_VERSION-$FLAVOUR"
 CLI_OUT="$ECOM_CACHE/dapr-cli-$DAPR_CLI_VERSION"
 REGISTRY="$STACK_DIR/dapr-build/registry.go"
-# A fix applied to dapr's source before daprd is built (see the file).
-OUTBOX_PATCH="$STACK_DIR/dapr-build/outbox-backoff-stop.sed"
+# Fixes applied to dapr's source before daprd is built (see the file).
+OUTBOX_PATCH="$STACK_DIR/dapr-build/outbox-fixes.sed"
 TAGS=""; [ "$FLAVOUR" = all ] && TAGS="allcomponents"
 # Dapr's release ldflags (its Makefile's DEFAULT_LDFLAGS): the version the binaries report and log.
 LDFLAGS="-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION -X github.com/dapr/dapr/pkg/buildinfo.gitversion=v$DAPR_VERSION -X github.com/dapr/dapr/pkg/buildinfo.gitcommit=go-module-v$DAPR_VERSION -X github.com/dapr/kit/logger.DaprVersion=$DAPR_VERSION"
@@ -72,7 +72,7 @@ prepare_wrapper() {
     printf ')\n'
   } >"$src/tools.go"
   # Go refuses overlays of files in the module cache, so the build uses a copy of
-  # dapr's module: patched (the outbox's retry limit), and for the slim flavour
+  # dapr's module: patched (two outbox fixes), and for the slim flavour
   # with the untagged registry file swapped.
   rm -rf "$src/dapr"
   cp -r "$dapr_dir" "$src/dapr"
@@ -80,7 +80,8 @@ prepare_wrapper() {
   local outbox="$src/dapr/pkg/runtime/pubsub/outbox.go"
   sed -i -f "$OUTBOX_PATCH" "$outbox"
   [ "$(grep -c 'Stop: *backoff.Stop,' "$outbox")" = 1 ] \
-    || fail "the outbox patch no longer applies to dapr v$DAPR_VERSION" "review $OUTBOX_PATCH against $outbox"
+    && [ "$(grep -c 'outboxDiscardWhenMissingState && ctx.Err() == nil' "$outbox")" = 1 ] \
+    || fail "the outbox fixes no longer apply to dapr v$DAPR_VERSION" "review $OUTBOX_PATCH against $outbox"
   if [ "$FLAVOUR" = slim ]; then cp "$REGISTRY" "$src/dapr/cmd/daprd/components/zz_notag.go"; fi
   printf '\nreplace github.com/dapr/dapr => ./dapr\n' >>"$src/go.mod"
   (cd "$src" && GOFLAGS=-mod=mod go get "github.com/dapr/dapr@v$DAPR_VERSION" >/dev/null 2>&1 || true)

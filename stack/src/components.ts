@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { accessControlFor, EDGE_APP_ID } from '@ecom/shared';
@@ -18,6 +18,19 @@ export function renderTemplate(text: string, values: Record<string, string>, sou
       throw new StackError(`${source} needs a value for \${${name}}`, 'add it to the stack settings');
     return value;
   });
+}
+
+/**
+ * Writes a resource file only when its content changes, and then atomically (a temporary file
+ * renamed over it). Running sidecars hot-reload their resources folder: a file truncated and
+ * rewritten in place, even with the same content, briefly reads as empty, and daprd closes and
+ * re-creates its components, failing the calls and outbox deliveries in flight.
+ */
+export function writeResource(file: string, text: string): void {
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) return;
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, file);
 }
 
 export interface RenderedDaprResources {
@@ -71,14 +84,18 @@ export function renderDaprResources(
         },
       };
       configFile = path.join(outDir, 'config.yaml');
-      writeFileSync(configFile, YAML.stringify(doc));
+      writeResource(configFile, YAML.stringify(doc));
     } else {
-      writeFileSync(path.join(resourcesDir, file), rendered);
+      writeResource(path.join(resourcesDir, file), rendered);
     }
   }
   extraResources.forEach((text, i) => {
-    writeFileSync(path.join(resourcesDir, `zz-extra-${i}.yaml`), text);
+    writeResource(path.join(resourcesDir, `zz-extra-${i}.yaml`), text);
   });
+  // Extra resources an earlier render wrote and this one no longer has.
+  for (const stale of readdirSync(resourcesDir).filter((f) => /^zz-extra-\d+\.yaml$/.test(f))) {
+    if (Number(/\d+/.exec(stale)?.[0]) >= extraResources.length) rmSync(path.join(resourcesDir, stale));
+  }
   if (!configFile)
     throw new StackError(
       'dapr-components/ has no Configuration',
@@ -87,7 +104,7 @@ export function renderDaprResources(
   const base = YAML.parse(readFileSync(configFile, 'utf8')) as { spec: Record<string, unknown> };
   const appConfigFile = (appId: ServiceId): string => {
     const file = path.join(outDir, `config-${appId}.yaml`);
-    writeFileSync(
+    writeResource(
       file,
       YAML.stringify({ ...base, spec: { ...base.spec, accessControl: accessControlOf(appId) } }),
     );

@@ -55,8 +55,8 @@ describe('Reconciler', () => {
     await reconciler.reconcile('prod/shop');
     expect(count(cluster, 'Deployment')).toBe(8);
     expect(count(cluster, 'StatefulSet')).toBe(4);
-    // pubsub, the actor store, and one outbox state store per event of order.
-    expect(count(cluster, 'Component')).toBe(5);
+    // pubsub, the actor store, and one outbox state store per event of order and of payment.
+    expect(count(cluster, 'Component')).toBe(8);
     // Credentials, the signing key, an app API token per service, a Dapr API token per app (edge too).
     expect(count(cluster, 'Secret')).toBe(17);
     expect(count(cluster, 'NetworkPolicy')).toBe(12);

@@ -6,19 +6,18 @@ import type { IdGenerator } from './domain/ports';
 import { subscribeOrderOwners } from './events/order-owner-subscriber';
 import { paymentRoutes } from './http/routes';
 import { TestTokenProvider } from './provider/test-token-provider';
-import { paymentEntities } from './store/entities';
-import { PgPaymentStore } from './store/pg-payment-store';
+import { DaprPaymentStore } from './store/dapr-payment-store';
 
 runPostgresService({
   name: 'payment',
   configSchema: paymentConfigSchema,
-  entities: paymentEntities,
-  compose: ({ dataSource, relay, verifier, subscriber }) => {
+  // Ledgers live in payment's Dapr state store (its own database); Dapr's outbox publishes their events.
+  entities: [],
+  sqlOutbox: false,
+  compose: ({ verifier, subscriber, daprState }) => {
     const ids: IdGenerator = { newId: () => randomUUID() };
     const payments = new PaymentService({
-      store: new PgPaymentStore(dataSource, () => {
-        relay.nudge();
-      }),
+      store: new DaprPaymentStore(daprState('payment')),
       provider: new TestTokenProvider(ids),
       clock: { now: () => new Date() },
       ids,

@@ -1,37 +1,65 @@
 import { randomUUID } from 'node:crypto';
-import { connectPostgres } from '@ecom/shared';
-import type { DataSource } from 'typeorm';
-import { loadStackSettings } from '../../../stack/src/stack';
+import type { EventName } from '@ecom/shared';
+import { startEventObserver } from '../../../stack/test/support/event-observer';
+import { consistently, eventually } from '../../../stack/test/support/eventually';
+import { stateStoreOf } from '../../../stack/test/support/publish-as';
+import type { TestApp } from '../../../stack/test/support/test-app';
 import { PaymentService } from '../src/domain/payment-service';
 import { TestTokenProvider } from '../src/provider/test-token-provider';
-import { paymentEntities } from '../src/store/entities';
-import { PgPaymentStore } from '../src/store/pg-payment-store';
+import { DaprPaymentStore } from '../src/store/dapr-payment-store';
 
-/** The payment service's own database (its tables exist once the service started). */
-export async function connectPaymentDb(): Promise<DataSource> {
-  const s = loadStackSettings();
-  return connectPostgres({
-    url: `postgres://${s.ECOM_PG_USER}@127.0.0.1:${s.ECOM_PORT_POSTGRES}/payment`,
-    entities: paymentEntities,
-    synchronize: false,
-    poolSize: 30,
-  });
-}
-
-export function paymentsOver(db: DataSource): PaymentService {
+/** Payment's use cases over its real store, through payment's own sidecar (as the service runs them). */
+export function paymentsOverState(): PaymentService {
   const ids = { newId: () => randomUUID() };
   return new PaymentService({
-    store: new PgPaymentStore(db),
+    store: new DaprPaymentStore(stateStoreOf('payment')),
     provider: new TestTokenProvider(ids),
     clock: { now: () => new Date() },
     ids,
   });
 }
 
-export async function outboxTopicsFor(db: DataSource, orderId: string): Promise<string[]> {
-  const rows: { topic: string }[] = await db.query(
-    'SELECT topic FROM outbox WHERE aggregate_id = $1 ORDER BY topic',
-    [orderId],
-  );
-  return rows.map((r) => r.topic);
+/** The order's ledger as payment's state store holds it. */
+export async function ledgerOf(orderId: string) {
+  return (await new DaprPaymentStore(stateStoreOf('payment')).read(orderId)).ledger;
+}
+
+const paymentEvents = [
+  'payment_success',
+  'payment_failed',
+  'payment_refunded',
+] as const satisfies EventName[];
+
+/** Watches payment's events as a consumer does, through a sidecar of its own and Kafka. */
+export async function watchPaymentEvents(): Promise<{
+  probe: TestApp;
+  /** The topics of the order's events once `count` arrived and no other followed for a while, sorted. */
+  settledTopics: (orderId: string, count: number) => Promise<string[]>;
+}> {
+  const received: { topic: string; orderId: string }[] = [];
+  const probe = await startEventObserver('payment-events-probe', paymentEvents, (topic, event) => {
+    received.push({ topic, orderId: event.orderId });
+  });
+  const topicsOf = async (orderId: string) =>
+    received
+      .filter((e) => e.orderId === orderId)
+      .map((e) => e.topic)
+      .sort();
+  return {
+    probe,
+    settledTopics: async (orderId, count) => {
+      await eventually(
+        () => topicsOf(orderId),
+        (topics) => topics.length >= count,
+        { what: `${count} event(s) of order ${orderId}`, timeoutMs: 60_000 },
+      );
+      // Dapr's outbox forwards about 1 s after a commit: watch past it for one more.
+      await consistently(
+        () => topicsOf(orderId),
+        (topics) => topics.length === count,
+        { durationMs: 4_000, what: `no further event of order ${orderId}` },
+      );
+      return topicsOf(orderId);
+    },
+  };
 }

@@ -27,6 +27,8 @@ export interface Refund {
   amount: number;
   currency: string;
   reason: string;
+  /** The provider's reference of the refund, for reconciliation; never shown to clients. */
+  providerRef: string;
   createdAt: Date;
 }
 
@@ -49,3 +51,20 @@ export const statusOfFailure: Record<FailureCode, PaymentStatus> = {
   insufficient_funds: 'INSUFFICIENT_FUNDS',
   provider_error: 'PROVIDER_ERROR',
 };
+
+/**
+ * Everything payment knows about one order, kept as one aggregate (one key of payment's Dapr state
+ * store): who placed it, whether it may still be charged, and its charge. A charge command records
+ * one attempt; every later charge command answers that attempt.
+ */
+export interface PaymentLedger {
+  orderId: string;
+  customerId: string | null;
+  /** Set by the first refund command: no charge may succeed after it. */
+  voided: { reason: string; at: Date } | null;
+  charge: Payment | null;
+}
+
+export function emptyLedger(orderId: string): PaymentLedger {
+  return { orderId, customerId: null, voided: null, charge: null };
+}

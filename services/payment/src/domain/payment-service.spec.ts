@@ -1,66 +1,28 @@
 import { TestTokenProvider } from '../provider/test-token-provider';
-import type { Payment, Refund } from './model';
+import { emptyLedger, type Payment, type PaymentLedger } from './model';
 import { PaymentService } from './payment-service';
-import type { PaymentProvider, PaymentStore, PaymentTransaction } from './ports';
+import type { PaymentEvent, PaymentProvider, PaymentStore } from './ports';
 
-/** An in-memory PaymentStore: one order's commands run one at a time, like under the advisory lock. */
+/** An in-memory PaymentStore with the Dapr store's contract: a save wins only at the version it read. */
 class MemoryPaymentStore implements PaymentStore {
-  readonly payments: Payment[] = [];
-  readonly voids = new Set<string>();
-  readonly owners = new Map<string, string>();
+  readonly ledgers = new Map<string, { ledger: PaymentLedger; version: string }>();
   readonly events: { topic: string; orderId: string }[] = [];
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private versions = 0;
 
-  async withOrderLock<T>(orderId: string, work: (tx: PaymentTransaction) => Promise<T>): Promise<T> {
-    const previous = this.locks.get(orderId) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => work(this.transaction()));
-    this.locks.set(orderId, run);
-    return run;
+  get payments(): Payment[] {
+    return [...this.ledgers.values()].flatMap((l) => (l.ledger.charge ? [l.ledger.charge] : []));
   }
-  async rememberOwner(_eventId: string, orderId: string, customerId: string) {
-    if (!this.owners.has(orderId)) this.owners.set(orderId, customerId);
+  async read(orderId: string) {
+    const stored = this.ledgers.get(orderId);
+    return stored
+      ? { ledger: structuredClone(stored.ledger), version: stored.version }
+      : { ledger: emptyLedger(orderId), version: null };
   }
-  async ownerOf(orderId: string) {
-    return (
-      this.owners.get(orderId) ??
-      this.payments.find((p) => p.orderId === orderId && p.customerId)?.customerId ??
-      undefined
-    );
-  }
-  async paymentsOf(orderId: string) {
-    return this.payments.filter((p) => p.orderId === orderId);
-  }
-
-  private transaction(): PaymentTransaction {
-    return {
-      latestCharge: async (orderId) => this.payments.filter((p) => p.orderId === orderId).at(-1),
-      isVoided: async (orderId) => this.voids.has(orderId),
-      void: async (orderId) => {
-        const added = !this.voids.has(orderId);
-        this.voids.add(orderId);
-        return added;
-      },
-      recordCharge: async (payment) => {
-        if (
-          payment.status === 'SUCCEEDED' &&
-          this.payments.some((p) => p.orderId === payment.orderId && p.status === 'SUCCEEDED')
-        ) {
-          throw new Error('unique violation: one success per order');
-        }
-        this.payments.push({ ...payment, refund: null });
-        this.events.push({
-          topic: payment.status === 'SUCCEEDED' ? 'payment_success' : 'payment_failed',
-          orderId: payment.orderId,
-        });
-      },
-      recordRefund: async (orderId, refund: Refund) => {
-        const payment = this.payments.find((p) => p.paymentId === refund.paymentId);
-        if (!payment) throw new Error('no payment');
-        payment.status = 'REFUNDED';
-        payment.refund = refund;
-        this.events.push({ topic: 'payment_refunded', orderId });
-      },
-    };
+  async save(ledger: PaymentLedger, version: string | null, event?: PaymentEvent) {
+    if ((this.ledgers.get(ledger.orderId)?.version ?? null) !== version) return false;
+    this.ledgers.set(ledger.orderId, { ledger: structuredClone(ledger), version: String(++this.versions) });
+    if (event) this.events.push({ topic: event.name, orderId: ledger.orderId });
+    return true;
   }
 }
 
@@ -143,6 +105,36 @@ describe('PaymentService', () => {
     expect(calls).toEqual([]);
   });
 
+  it('gives the money back when a refund voided the order while the provider was charging it', async () => {
+    const calls: string[] = [];
+    const late: { service?: PaymentService } = {};
+    const provider: PaymentProvider = {
+      charge: async () => {
+        calls.push('charge');
+        // The saga's compensation overtakes this charge: it finds nothing to refund and voids the order.
+        await expect(late.service?.refund('o1', 'deadline_exceeded')).resolves.toEqual({
+          outcome: 'nothing_to_refund',
+        });
+        return { kind: 'succeeded', providerRef: 'ch_1' };
+      },
+      refund: async (r) => {
+        calls.push(`refund ${r.providerRef} ${r.idempotencyKey}`);
+        return { providerRef: 're_1' };
+      },
+    };
+    const setUp = setup(provider);
+    const { service } = setUp;
+    late.service = service;
+    const outcome = await service.charge(charge('o1', 'tok_visa'));
+    expect(outcome).toEqual({ outcome: 'declined', reason: 'order voided' });
+    expect(calls).toEqual(['charge', expect.stringMatching(/^refund ch_1 refund:/)]);
+    expect(setUp.store.payments).toMatchObject([{ status: 'REFUNDED', refund: { providerRef: 're_1' } }]);
+    expect(setUp.store.events.map((e) => e.topic)).toEqual(['payment_refunded']);
+    // A retried charge answers the same, and nothing is charged again.
+    await expect(service.charge(charge('o1', 'tok_visa'))).resolves.toEqual(outcome);
+    expect(calls).toHaveLength(2);
+  });
+
   it('records nothing when the provider cannot be reached, so the command can be retried', async () => {
     let fail = true;
     const provider: PaymentProvider = {
@@ -201,8 +193,8 @@ describe('PaymentService', () => {
   });
 
   it('shows payments to the order owner and admins only', async () => {
-    const { service, store } = setup();
-    await store.rememberOwner('e1', 'o1', 'alice');
+    const { service } = setup();
+    await service.rememberOwner('o1', 'alice');
     await service.charge(charge('o1', 'tok_visa'));
     await expect(service.paymentsOf('o1', { userId: 'alice', admin: false })).resolves.toHaveLength(1);
     await expect(service.paymentsOf('o1', { userId: 'root', admin: true })).resolves.toHaveLength(1);

@@ -3,10 +3,19 @@ import {
   statusOfFailure,
   type ChargeCommand,
   type ChargeOutcome,
+  type FailureCode,
   type Payment,
+  type Refund,
   type RefundOutcome,
 } from './model';
-import type { Clock, IdGenerator, PaymentProvider, PaymentStore } from './ports';
+import type {
+  Clock,
+  IdGenerator,
+  PaymentEvent,
+  PaymentProvider,
+  PaymentStore,
+  ProviderChargeResult,
+} from './ports';
 
 export interface PaymentServiceDeps {
   store: PaymentStore;
@@ -21,7 +30,12 @@ export interface Viewer {
   admin: boolean;
 }
 
+/** Why a charge that met a voided order was declined. */
+const ORDER_VOIDED = 'order voided';
+
 function recordedOutcome(payment: Payment): ChargeOutcome {
+  // A charge the provider made while a refund voided the order was given back at once: declined.
+  if (payment.reason === ORDER_VOIDED) return { outcome: 'declined', reason: ORDER_VOIDED };
   if (payment.status === 'SUCCEEDED' || payment.status === 'REFUNDED') {
     return {
       outcome: 'succeeded',
@@ -61,96 +75,171 @@ function assertSameCharge(recorded: Payment, command: ChargeCommand): void {
   }
 }
 
+/** How often a command re-reads its order's ledger after losing a write race before it gives up (a 503 the caller retries). */
+const MAX_ATTEMPTS = 10;
+
+function failureCodeOf(status: Payment['status']): FailureCode {
+  return status === 'INSUFFICIENT_FUNDS'
+    ? 'insufficient_funds'
+    : status === 'PROVIDER_ERROR'
+      ? 'provider_error'
+      : 'declined';
+}
+
+/** The event that records a charge attempt. */
+function chargeEvent(payment: Payment): PaymentEvent {
+  return payment.status === 'SUCCEEDED'
+    ? {
+        name: 'payment_success',
+        input: {
+          orderId: payment.orderId,
+          paymentId: payment.paymentId,
+          amount: payment.amount,
+          currency: payment.currency,
+        },
+      }
+    : {
+        name: 'payment_failed',
+        input: {
+          orderId: payment.orderId,
+          code: failureCodeOf(payment.status),
+          reason: payment.reason ?? failureCodeOf(payment.status),
+        },
+      };
+}
+
+function refundEvent(payment: Payment, refund: Refund): PaymentEvent {
+  return {
+    name: 'payment_refunded',
+    input: {
+      orderId: payment.orderId,
+      paymentId: payment.paymentId,
+      refundId: refund.refundId,
+      amount: refund.amount,
+      currency: refund.currency,
+    },
+  };
+}
+
 /**
- * Charges and refunds, one order at a time: both commands take the order's
- * lock, so a refund can never slip between a charge and its record. Each
- * command is idempotent: a retry answers the recorded outcome.
+ * Charges and refunds. Each command reads its order's ledger, decides, and stores the outcome with
+ * its event only if the ledger did not change meanwhile; a command that lost the race reads again
+ * and decides again. The provider is called with idempotency keys, so deciding again never charges
+ * or refunds twice. Each command is idempotent: a retry answers the recorded outcome.
  */
 export class PaymentService {
   constructor(private readonly deps: PaymentServiceDeps) {}
 
   async charge(command: ChargeCommand): Promise<ChargeOutcome> {
     const { store, provider, clock, ids } = this.deps;
-    return store.withOrderLock(command.orderId, async (tx) => {
-      const recorded = await tx.latestCharge(command.orderId);
-      if (recorded) {
-        assertSameCharge(recorded, command);
-        return recordedOutcome(recorded);
+    const paymentId = ids.newId();
+    // What the provider answered this command: kept across lost races, never asked twice.
+    let charged: ProviderChargeResult | undefined;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+      const { ledger, version } = await store.read(command.orderId);
+      if (ledger.charge) {
+        assertSameCharge(ledger.charge, command);
+        return recordedOutcome(ledger.charge);
       }
       const base = {
-        paymentId: ids.newId(),
+        paymentId,
         orderId: command.orderId,
-        customerId: command.customerId ?? null,
+        customerId: command.customerId ?? ledger.customerId,
         amount: command.amount,
         currency: command.currency,
         createdAt: clock.now(),
       };
-      if (await tx.isVoided(command.orderId)) {
-        await tx.recordCharge({ ...base, status: 'DECLINED', reason: 'order voided', providerRef: null });
-        return { outcome: 'declined', reason: 'order voided' };
+      if (ledger.voided) {
+        const declined: Payment = {
+          ...base,
+          status: 'DECLINED',
+          reason: ORDER_VOIDED,
+          providerRef: null,
+          refund: null,
+        };
+        if (charged?.kind === 'succeeded') {
+          // A refund voided the order while the provider was charging it: the money goes back at once.
+          const refund = await this.refundAtProvider(
+            { ...declined, status: 'SUCCEEDED', providerRef: charged.providerRef },
+            ledger.voided.reason,
+          );
+          const payment: Payment = {
+            ...declined,
+            status: 'REFUNDED',
+            providerRef: charged.providerRef,
+            refund,
+          };
+          if (await store.save({ ...ledger, charge: payment }, version, refundEvent(payment, refund))) {
+            return { outcome: 'declined', reason: ORDER_VOIDED };
+          }
+          continue;
+        }
+        if (await store.save({ ...ledger, charge: declined }, version, chargeEvent(declined))) {
+          return { outcome: 'declined', reason: ORDER_VOIDED };
+        }
+        continue;
       }
-      const result = await provider.charge({
+      charged ??= await provider.charge({
         amount: command.amount,
         currency: command.currency,
         token: command.paymentToken,
         idempotencyKey: `charge:${command.orderId}`,
       });
-      if (result.kind === 'succeeded') {
-        await tx.recordCharge({
-          ...base,
-          status: 'SUCCEEDED',
-          reason: null,
-          providerRef: result.providerRef,
-        });
-        return {
-          outcome: 'succeeded',
-          paymentId: base.paymentId,
-          amount: base.amount,
-          currency: base.currency,
-        };
+      const payment: Payment =
+        charged.kind === 'succeeded'
+          ? { ...base, status: 'SUCCEEDED', reason: null, providerRef: charged.providerRef, refund: null }
+          : {
+              ...base,
+              status: statusOfFailure[charged.kind],
+              reason: charged.reason,
+              providerRef: null,
+              refund: null,
+            };
+      if (await store.save({ ...ledger, charge: payment }, version, chargeEvent(payment))) {
+        return recordedOutcome(payment);
       }
-      await tx.recordCharge({
-        ...base,
-        status: statusOfFailure[result.kind],
-        reason: result.reason,
-        providerRef: null,
-      });
-      return { outcome: result.kind, reason: result.reason };
-    });
+    }
+    throw new AppError('UNAVAILABLE', `payment of order ${command.orderId} kept losing write races; retry`);
   }
 
   /** Refunds the order's successful charge, if any, and voids the order so a late charge is refused. */
   async refund(orderId: string, reason: string): Promise<RefundOutcome> {
-    const { store, provider, clock, ids } = this.deps;
-    return store.withOrderLock(orderId, async (tx) => {
-      await tx.void(orderId, reason, clock.now());
-      const charge = await tx.latestCharge(orderId);
-      if (charge?.status === 'REFUNDED' && charge.refund) {
-        return { outcome: 'refunded', refundId: charge.refund.refundId, paymentId: charge.paymentId };
+    const { store, clock } = this.deps;
+    let refund: Refund | undefined;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+      const { ledger, version } = await store.read(orderId);
+      const voided = { ...ledger, voided: ledger.voided ?? { reason, at: clock.now() } };
+      const charge = ledger.charge;
+      if (charge?.status !== 'SUCCEEDED' || !charge.providerRef) {
+        // Nothing (more) to refund; the void is stored once.
+        const stored = ledger.voided !== null || (await store.save(voided, version));
+        if (!stored) continue;
+        return charge?.status === 'REFUNDED' && charge.refund
+          ? { outcome: 'refunded', refundId: charge.refund.refundId, paymentId: charge.paymentId }
+          : { outcome: 'nothing_to_refund' };
       }
-      if (charge?.status !== 'SUCCEEDED' || !charge.providerRef) return { outcome: 'nothing_to_refund' };
-      const refunded = await provider.refund({
-        providerRef: charge.providerRef,
-        amount: charge.amount,
-        currency: charge.currency,
-        idempotencyKey: `refund:${charge.paymentId}`,
-      });
-      const refundId = ids.newId();
-      await tx.recordRefund(orderId, {
-        refundId,
-        paymentId: charge.paymentId,
-        amount: charge.amount,
-        currency: charge.currency,
-        reason,
-        createdAt: clock.now(),
-        providerRef: refunded.providerRef,
-      });
-      return { outcome: 'refunded', refundId, paymentId: charge.paymentId };
-    });
+      refund ??= await this.refundAtProvider(charge, reason);
+      const payment: Payment = { ...charge, status: 'REFUNDED', refund };
+      if (await store.save({ ...voided, charge: payment }, version, refundEvent(payment, refund))) {
+        return { outcome: 'refunded', refundId: refund.refundId, paymentId: charge.paymentId };
+      }
+    }
+    throw new AppError('UNAVAILABLE', `refund of order ${orderId} kept losing write races; retry`);
   }
 
-  async rememberOwner(eventId: string, orderId: string, customerId: string): Promise<void> {
-    await this.deps.store.rememberOwner(eventId, orderId, customerId);
+  /** Remembers who placed an order (from order_created); the first owner stays. */
+  async rememberOwner(orderId: string, customerId: string): Promise<void> {
+    const { store } = this.deps;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+      const { ledger, version } = await store.read(orderId);
+      if (ledger.customerId !== null) return;
+      const charge = ledger.charge && {
+        ...ledger.charge,
+        customerId: ledger.charge.customerId ?? customerId,
+      };
+      if (await store.save({ ...ledger, customerId, charge }, version)) return;
+    }
+    throw new AppError('UNAVAILABLE', `owner of order ${orderId} kept losing write races; retry`);
   }
 
   /**
@@ -159,12 +248,33 @@ export class PaymentService {
    * order id exists.
    */
   async paymentsOf(orderId: string, viewer: Viewer): Promise<Payment[]> {
-    if (!viewer.admin) {
-      const owner = await this.deps.store.ownerOf(orderId);
-      if (owner === undefined || owner !== viewer.userId) {
-        throw AppError.notFound(`no payments known for order ${orderId}`);
-      }
+    const { ledger } = await this.deps.store.read(orderId);
+    const owner = ledger.customerId ?? ledger.charge?.customerId ?? null;
+    if (!viewer.admin && (owner === null || owner !== viewer.userId)) {
+      throw AppError.notFound(`no payments known for order ${orderId}`);
     }
-    return this.deps.store.paymentsOf(orderId);
+    return ledger.charge ? [ledger.charge] : [];
+  }
+
+  /** Returns a successful charge's money; the provider answers a repeated refund of one payment once. */
+  private async refundAtProvider(charge: Payment, reason: string): Promise<Refund> {
+    const { provider, clock, ids } = this.deps;
+    if (!charge.providerRef)
+      throw new AppError('INTERNAL', `payment ${charge.paymentId} has no provider reference`);
+    const refunded = await provider.refund({
+      providerRef: charge.providerRef,
+      amount: charge.amount,
+      currency: charge.currency,
+      idempotencyKey: `refund:${charge.paymentId}`,
+    });
+    return {
+      refundId: ids.newId(),
+      paymentId: charge.paymentId,
+      amount: charge.amount,
+      currency: charge.currency,
+      reason,
+      providerRef: refunded.providerRef,
+      createdAt: clock.now(),
+    };
   }
 }

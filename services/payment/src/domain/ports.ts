@@ -1,4 +1,5 @@
-import type { FailureCode, Payment, Refund } from './model';
+import type { EventInput } from '@ecom/shared';
+import type { FailureCode, PaymentLedger } from './model';
 
 export interface Clock {
   now(): Date;
@@ -13,8 +14,9 @@ export type ProviderChargeResult =
 
 /**
  * A payment provider. `idempotencyKey` lets a provider recognise a retried
- * call (after a crash between its answer and our commit) and answer it again
- * instead of charging twice. A thrown error means "unknown, try again later".
+ * call (after a crash between its answer and our commit, or a lost write race)
+ * and answer it again instead of charging twice. A thrown error means
+ * "unknown, try again later".
  */
 export interface PaymentProvider {
   charge(request: {
@@ -31,24 +33,19 @@ export interface PaymentProvider {
   }): Promise<{ providerRef: string }>;
 }
 
-/** The work on one order's payments, done while holding that order's lock, committed at the end. */
-export interface PaymentTransaction {
-  /** The latest charge attempt of the order (its recorded outcome). */
-  latestCharge(orderId: string): Promise<Payment | undefined>;
-  isVoided(orderId: string): Promise<boolean>;
-  /** Records that the order must not be charged any more; false when it already was. */
-  void(orderId: string, reason: string, now: Date): Promise<boolean>;
-  /** Stores the attempt and emits payment_success / payment_failed with it. */
-  recordCharge(payment: Omit<Payment, 'refund'>): Promise<void>;
-  /** Marks the payment refunded, stores the refund and emits payment_refunded with it. */
-  recordRefund(orderId: string, refund: Refund & { providerRef: string }): Promise<void>;
-}
+/** The event a ledger change causes; the store publishes it if and only if the change is stored. */
+export type PaymentEvent =
+  | { name: 'payment_success'; input: EventInput<'payment_success'> }
+  | { name: 'payment_failed'; input: EventInput<'payment_failed'> }
+  | { name: 'payment_refunded'; input: EventInput<'payment_refunded'> };
 
+/**
+ * Each order's ledger, changed by optimistic concurrency: `read` answers the ledger and the
+ * version it was read at (null when nothing is stored yet), `save` stores a changed ledger only
+ * if it is still at that version. Concurrent commands on one order never both win.
+ */
 export interface PaymentStore {
-  /** Runs `work` in one transaction holding the order's lock, so commands on one order never interleave. */
-  withOrderLock<T>(orderId: string, work: (tx: PaymentTransaction) => Promise<T>): Promise<T>;
-  /** Remembers who placed an order (from order_created), once per event. */
-  rememberOwner(eventId: string, orderId: string, customerId: string): Promise<void>;
-  ownerOf(orderId: string): Promise<string | undefined>;
-  paymentsOf(orderId: string): Promise<Payment[]>;
+  read(orderId: string): Promise<{ ledger: PaymentLedger; version: string | null }>;
+  /** False when another write won since `version` was read: nothing was stored or published. */
+  save(ledger: PaymentLedger, version: string | null, event?: PaymentEvent): Promise<boolean>;
 }

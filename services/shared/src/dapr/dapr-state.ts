@@ -1,4 +1,10 @@
-import { CommunicationProtocolEnum, DaprClient, LogLevel } from '@dapr/dapr';
+import {
+  CommunicationProtocolEnum,
+  DaprClient,
+  LogLevel,
+  StateConcurrencyEnum,
+  StateConsistencyEnum,
+} from '@dapr/dapr';
 import type { EventName, EventPayload } from '../events/catalogue';
 import { traceHeaders } from '../logging/request-context';
 import { outboxStoreName, outboxEventsOf, type DaprStateApp } from './outbox-stores';
@@ -22,6 +28,9 @@ export interface StateQuery {
   sort?: { key: string; order?: 'ASC' | 'DESC' }[];
   page?: { limit: number; token?: string };
 }
+
+const ignore = (): void => undefined;
+const silentSdkLog = { error: ignore, warn: ignore, info: ignore, verbose: ignore, debug: ignore };
 
 /** The settings a service reaches its sidecar with. */
 export interface SidecarSettings {
@@ -62,7 +71,9 @@ export class DaprStateStore {
       daprPort: String(settings.DAPR_HTTP_PORT),
       communicationProtocol: CommunicationProtocolEnum.HTTP,
       ...(settings.DAPR_API_TOKEN === undefined ? {} : { daprApiToken: settings.DAPR_API_TOKEN }),
-      logger: { level: LogLevel.Warn },
+      // The SDK logs every failed save at ERROR, also a lost ETag race this store expects and
+      // settles; failures that matter reach the caller as errors.
+      logger: { level: LogLevel.Error, service: silentSdkLog },
     });
     return new DaprStateStore(app, sidecar, client);
   }
@@ -86,6 +97,27 @@ export class DaprStateStore {
     };
     const items = (answer.results ?? []).map((r) => ({ value: r.data, etag: r.etag ?? '' }));
     return answer.token === undefined ? { items } : { items, token: answer.token };
+  }
+
+  /**
+   * Writes `value` under `key` without an event (a plain save: Dapr's outbox only acts on state
+   * transactions); 'conflict' when the guard failed and nothing was written.
+   */
+  async put(key: string, value: unknown, guard: WriteGuard): Promise<'written' | 'conflict'> {
+    const saved = await this.client.state.save(this.readStore, [
+      {
+        key,
+        value,
+        ...('etag' in guard ? { etag: guard.etag } : {}),
+        options: {
+          concurrency: StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE,
+          consistency: StateConsistencyEnum.CONSISTENCY_STRONG,
+        },
+      },
+    ]);
+    // The SDK answers a failed save with `{ error }` rather than throwing.
+    if (saved.error === undefined) return 'written';
+    return this.settle(key, guard, saved.error);
   }
 
   /**
@@ -124,12 +156,18 @@ export class DaprStateStore {
       await this.sidecar.stateTransaction(outboxStoreName(event.name), operations);
       return 'written';
     } catch (error) {
-      // state.postgresql answers a failed guard like any other failed write: tell them apart by
-      // what the key holds now.
-      const now = await this.get(key);
-      const lost = 'etag' in guard ? now?.etag !== guard.etag : now !== undefined;
-      if (lost) return 'conflict';
-      throw error;
+      return this.settle(key, guard, error);
     }
+  }
+
+  /**
+   * After a failed write: 'conflict' when its guard was lost, else the failure itself. state.postgresql
+   * answers a failed guard like any other failed write, so tell them apart by what the key holds now.
+   */
+  private async settle(key: string, guard: WriteGuard, error: unknown): Promise<'conflict'> {
+    const now = await this.get(key);
+    const lost = 'etag' in guard ? now?.etag !== guard.etag : now !== undefined;
+    if (lost) return 'conflict';
+    throw error instanceof Error ? error : new Error(`dapr state write of ${key} failed: ${String(error)}`);
   }
 }

@@ -15,7 +15,7 @@ import { deadLetterTopic, eventNames, type EventName } from '../events/catalogue
  * Inventory stays on its SQL outbox: a reservation writes one key per SKU, and Dapr 1.18's outbox
  * publishes one message for every upsert of a transaction (see README, "Why inventory keeps SQL").
  */
-export const DAPR_STATE_APPS = ['order'] as const satisfies readonly ServiceAppId[];
+export const DAPR_STATE_APPS = ['order', 'payment'] as const satisfies readonly ServiceAppId[];
 export type DaprStateApp = (typeof DAPR_STATE_APPS)[number];
 
 /** The table (in the app's own database) its state stores share, and where their migrations are tracked. */

@@ -1,0 +1,18 @@
+# Applied to dapr 1.18.1's pkg/runtime/pubsub/outbox.go before daprd is built. Two fixes to the
+# handler of the outbox's internal topic, both found running this project (see README, "Dapr's
+# transactional outbox"):
+#
+# 1. It retries its state lookup with a backoff.ExponentialBackOff literal that leaves `Stop` at
+#    zero. Past MaxElapsedTime (10 s), NextBackOff then returns 0 instead of backoff.Stop, so the
+#    retry never gives up: for a transaction that rolled back (an ETag or first-write conflict),
+#    the handler looks up the missing state in a tight loop forever, burning a core, hammering
+#    PostgreSQL (~30,000 queries/s measured here) and blocking that Kafka partition for good;
+#    outboxDiscardWhenMissingState never takes effect. Setting Stop restores the 10 s limit.
+/RandomizationFactor: 0\.1,/a\
+				Stop:                backoff.Stop,
+#
+# 2. With outboxDiscardWhenMissingState, a lookup that failed because the message's context was
+#    cancelled (the sidecar shutting down, a consumer-group rebalance, a component hot reload) is
+#    taken for missing state, and the committed event is dropped. Only a lookup that ran its
+#    course may discard; a cancelled one returns the error, so the message is delivered again.
+s/if c\.outboxDiscardWhenMissingState {/if c.outboxDiscardWhenMissingState \&\& ctx.Err() == nil {/

@@ -1,0 +1,33 @@
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { renderDaprResources, writeResource } from './components';
+
+describe('rendering Dapr resources for running sidecars', () => {
+  it('leaves a file with unchanged content untouched, so hot-reloading sidecars see no change', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ecom-res-'));
+    const file = path.join(dir, 'a.yaml');
+    writeResource(file, 'one');
+    const before = statSync(file);
+    writeResource(file, 'one');
+    expect(statSync(file).ino).toBe(before.ino);
+    expect(statSync(file).mtimeMs).toBe(before.mtimeMs);
+    writeResource(file, 'two');
+    expect(readFileSync(file, 'utf8')).toBe('two');
+    // Replaced by a rename, never truncated in place; no temporary file is left behind.
+    expect(statSync(file).ino).not.toBe(before.ino);
+    expect(readdirSync(dir)).toEqual(['a.yaml']);
+  });
+
+  it('removes extra resources an earlier render wrote and the current one no longer has', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ecom-dapr-'));
+    const values = { KAFKA_BROKERS: 'k:1', ACTOR_STATE_CONNECTION_STRING: 'x', PUBLISHING_SCOPES: 'a=' };
+    const first = renderDaprResources(dir, values, ['kind: Component\n', 'kind: Component\n']);
+    writeFileSync(path.join(first.resourcesDir, 'keep.txt'), 'not ours');
+    const second = renderDaprResources(dir, values, ['kind: Component\n']);
+    const files = readdirSync(second.resourcesDir);
+    expect(files).toContain('zz-extra-0.yaml');
+    expect(files).not.toContain('zz-extra-1.yaml');
+    expect(files).toContain('keep.txt');
+  });
+});
