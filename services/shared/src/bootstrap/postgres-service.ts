@@ -68,8 +68,10 @@ export function runPostgresService<S extends typeof postgresServiceConfigSchema>
   runService(options.name, async () => {
     const config = loadConfig(options.configSchema);
     const logger = createLogger(options.name, config.LOG_LEVEL);
+    const sqlOutbox = options.sqlOutbox ?? true;
     const dataSource = await connectPostgres({
       url: config.DATABASE_URL,
+      sqlOutbox,
       entities: options.entities,
       synchronize: config.DB_SYNCHRONIZE,
       poolSize: config.DB_POOL_SIZE,
@@ -112,7 +114,6 @@ export function runPostgresService<S extends typeof postgresServiceConfigSchema>
         await dataSource.destroy();
       },
     });
-    const sqlOutbox = options.sqlOutbox ?? true;
     if (sqlOutbox) relay.registerMetrics(service.metrics);
     await parts.onStart?.();
     await service.start();

@@ -3,8 +3,10 @@ import { outboxEntities } from '../outbox/sql-outbox';
 
 export interface PostgresDataSourceOptions {
   url: string;
-  /** The service's own entities; the outbox and inbox tables are always added. */
+  /** The service's own entities; the outbox and inbox tables are added unless `sqlOutbox` is false. */
   entities: EntitySchema[];
+  /** False for a service whose events all leave through Dapr's outbox: no outbox or inbox table. */
+  sqlOutbox?: boolean;
   /**
    * Creates and alters tables from the entity schemas at start-up. Fine for the
    * local stack and this reference; a production deployment would ship migrations.
@@ -18,7 +20,7 @@ export async function connectPostgres(options: PostgresDataSourceOptions): Promi
   const dataSource = new DataSource({
     type: 'postgres',
     url: options.url,
-    entities: [...options.entities, ...outboxEntities],
+    entities: options.sqlOutbox === false ? options.entities : [...options.entities, ...outboxEntities],
     synchronize: options.synchronize,
     logging: false,
     extra: { max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 },
