@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { buildEvent, DAPR_API_TOKEN_HEADER } from '@ecom/shared';
 import { sidecarTokens } from '../stack/src/services';
 import { servicePorts, type ServiceId } from '../stack/src/settings';
@@ -11,6 +12,7 @@ import {
   newProduct,
   order,
   paymentsOf,
+  settings,
   stockCounters,
   type Customer,
 } from './support/shop';
@@ -100,6 +102,41 @@ describe('who may call what: internal routes answer their intended caller only',
     expect(paid).toMatchObject({ status: 'PAID', total: 2_000 });
     const payments = await paymentsOf(orderId);
     expect(payments.map((p) => p.amount)).toEqual([2_000]);
+  });
+
+  it("refuses, as a 400 at the edge, paths that would climb to the edge sidecar's own API or that daprd cannot carry", async () => {
+    const { ECOM_PORT_EDGE } = settings;
+    /** The path exactly as written (`fetch` would resolve `..` and read `\\` as `/` before sending). */
+    const raw = (method: string, path: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: ECOM_PORT_EDGE, method, path, headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() });
+          });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const climbs = '/v1.0/invoke/order/method/orders/x' + '\\..'.repeat(5);
+    const metadata = await raw('GET', `${climbs}\\metadata`);
+    expect(metadata.status).toBe(400);
+    expect(metadata.body).not.toContain('"components"');
+    expect((await raw('POST', `${climbs}\\shutdown`)).status).toBe(400);
+    for (const path of ['/v1.0/invoke/user/method/users/%0A', '/v1.0/invoke/user/method/users/%25zz']) {
+      expect(JSON.parse((await raw('GET', path)).body)).toMatchObject({
+        status: 400,
+        errors: [{ field: 'path' }],
+      });
+    }
+    const latin1 = await raw('POST', '/v1.0/invoke/order/method/orders', {
+      authorization: `Bearer ${victim.token}`,
+      'idempotency-key': 'caf\u00e9',
+    });
+    expect(JSON.parse(latin1.body)).toMatchObject({ status: 400, errors: [{ field: 'idempotency-key' }] });
+    // The edge's sidecar is still up and serving.
+    expect((await call('order', 'GET', 'healthz')).status).toBe(200);
   });
 
   it("refuses a service's call to a route that is not its own, by its mTLS identity (access control)", async () => {

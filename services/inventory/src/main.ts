@@ -4,6 +4,7 @@ import { demoCatalogue } from './domain/demo-catalogue';
 import { InventoryService } from './domain/inventory-service';
 import { inventoryRoutes } from './http/routes';
 import { inventoryEntities } from './store/entities';
+import { inventoryMigrations } from './store/migrations';
 import { PgProductStore } from './store/pg-product-store';
 import { PgReservationStore } from './store/pg-reservation-store';
 
@@ -11,6 +12,7 @@ runPostgresService({
   name: 'inventory',
   configSchema: inventoryConfigSchema,
   entities: inventoryEntities,
+  migrations: inventoryMigrations,
   compose: ({ config, logger, dataSource, relay, verifier }) => {
     const inventory = new InventoryService({
       products: new PgProductStore(dataSource),

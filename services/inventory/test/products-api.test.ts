@@ -130,6 +130,21 @@ describe('inventory HTTP API through Dapr', () => {
     expect(await stockOf(db, product.sku)).toEqual({ available: 6, reserved: 0, sold: 0 });
     const set = await call<ProductView>('inventory', 'PATCH', path, { token: admin, body: { stock: 50 } });
     expect(set.body.available).toBe(50);
+    // Past the largest count the column holds: refused as a conflict naming the field, never a 500.
+    expect(
+      (await call('inventory', 'PATCH', path, { token: admin, body: { stock: 1_000_000_000 } })).status,
+    ).toBe(200);
+    expect(
+      (await call('inventory', 'PATCH', path, { token: admin, body: { stockDelta: 1_000_000_000 } })).status,
+    ).toBe(200);
+    const overflow = await call<{ errors?: { field: string }[] }>('inventory', 'PATCH', path, {
+      token: admin,
+      body: { stockDelta: 1_000_000_000 },
+    });
+    expect(overflow.status).toBe(409);
+    expect(overflow.body.errors?.map((e) => e.field)).toEqual(['stockDelta']);
+    expect(await stockOf(db, product.sku)).toEqual({ available: 2_000_000_000, reserved: 0, sold: 0 });
+    await call('inventory', 'PATCH', path, { token: admin, body: { stock: 50 } });
     expect((await call('inventory', 'PATCH', path, { token: admin, body: {} })).status).toBe(400);
     expect(
       (await call('inventory', 'PATCH', path, { token: admin, body: { stock: 1, stockDelta: 1 } })).status,

@@ -14,7 +14,6 @@ export async function connectInventoryDb(): Promise<DataSource> {
   return connectPostgres({
     url: `postgres://${s.ECOM_PG_USER}@127.0.0.1:${s.ECOM_PORT_POSTGRES}/inventory`,
     entities: inventoryEntities,
-    synchronize: false,
     poolSize: 60,
   });
 }

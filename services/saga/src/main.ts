@@ -1,6 +1,8 @@
 import { DaprWorkflowClient } from '@dapr/dapr';
 import {
+  connectPostgres,
   createLogger,
+  migrateDatabase,
   createServiceApp,
   DaprSidecar,
   JwtVerifier,
@@ -14,6 +16,7 @@ import { SagaService } from './domain/saga-service';
 import { sagaSubscriptions } from './events/subscriptions';
 import { sagaRoutes } from './http/routes';
 import { createDaprParticipants } from './participants/dapr-participants';
+import { sagaMigrations } from './store/migrations';
 import { PgSagaLog } from './store/pg-saga-log';
 import { DaprSagaEngine } from './workflow/dapr-saga-engine';
 import { SagaWorker } from './workflow/saga-worker';
@@ -27,8 +30,22 @@ async function main(): Promise<void> {
   pool.on('error', (error) => {
     logger.warn({ err: error }, 'idle database connection failed');
   });
+  // The saga log's schema: versioned migrations, applied once under a lock like every service's.
+  const schema = await connectPostgres({
+    url: config.DATABASE_URL,
+    entities: [],
+    sqlOutbox: false,
+    migrations: sagaMigrations,
+    // One connection holds the migration lock, another runs the migrations.
+    poolSize: 2,
+  });
+  try {
+    const applied = await migrateDatabase(schema, 'saga');
+    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  } finally {
+    await schema.destroy();
+  }
   const sagaLog = new PgSagaLog(pool);
-  await sagaLog.migrate();
 
   const sidecar = DaprSidecar.of(config);
   const dapr = {

@@ -145,7 +145,8 @@ describe('bad input through Dapr: a 4xx problem+json, never a 5xx, and nothing w
     });
 
     it('a path parameter (GET /users/%2500) and a query value (/notifications?userId=%00)', async () => {
-      expectProblem(await send('user', 'GET', '/users/%2500', { token: admin }), 400, 'id');
+      // `%2500` decodes to `%00`, which daprd would decode once more: the edge refuses the path itself.
+      expectProblem(await send('user', 'GET', '/users/%2500', { token: admin }), 400, 'path');
       expectProblem(
         await send('notification', 'GET', '/notifications?userId=%00', { token: admin }),
         400,

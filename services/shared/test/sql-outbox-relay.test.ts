@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import {
   connectPostgres,
+  migrateDatabase,
   createLogger,
   currentContext,
   DaprSidecar,
@@ -20,8 +21,8 @@ import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { sidecarTokens } from '../../../stack/src/services';
 import { servicePorts } from '../../../stack/src/settings';
-import { loadStackSettings } from '../../../stack/src/stack';
 import { startEventObserver } from '../../../stack/test/support/event-observer';
+import { scratchDatabase, type ScratchDatabase } from '../../../stack/test/support/scratch-database';
 import { eventually } from '../../../stack/test/support/eventually';
 import { freePort } from '../../../stack/test/support/ports';
 
@@ -35,34 +36,6 @@ import { freePort } from '../../../stack/test/support/ports';
 const logger = createLogger('sql-outbox-relay-test', 'silent');
 /** The event the tests enqueue: only an order id, and no service of the stack consumes it. */
 const TOPIC = 'inventory_committed' satisfies EventName;
-
-interface ScratchDatabase {
-  url: string;
-  drop(): Promise<void>;
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const s = loadStackSettings();
-  const admin = new Client({
-    connectionString: `postgres://${s.ECOM_PG_USER}@127.0.0.1:${s.ECOM_PORT_POSTGRES}/postgres`,
-  });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
-}
-
-async function scratchDatabase(): Promise<ScratchDatabase> {
-  const s = loadStackSettings();
-  const name = `outbox_relay_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE "${name}"`);
-  return {
-    url: `postgres://${s.ECOM_PG_USER}@127.0.0.1:${s.ECOM_PORT_POSTGRES}/${name}`,
-    drop: () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
-  };
-}
 
 /** Commits one event for `orderId` as a service does; returns its event id. */
 async function enqueue(ds: DataSource, orderId: string = randomUUID()): Promise<string> {
@@ -217,8 +190,9 @@ describe('SQL outbox relay on PostgreSQL: counted failures, dead letters, no rep
   let ds: DataSource;
 
   beforeAll(async () => {
-    db = await scratchDatabase();
-    ds = await connectPostgres({ url: db.url, entities: [], synchronize: true, poolSize: 10 });
+    db = await scratchDatabase('outbox_relay_test');
+    ds = await connectPostgres({ url: db.url, entities: [], poolSize: 10 });
+    await migrateDatabase(ds, 'outbox-test');
   });
 
   afterAll(async () => {
@@ -429,7 +403,7 @@ describe('SQL outbox schema: tables created by the previous code are migrated in
   let ds: DataSource | undefined;
 
   beforeAll(async () => {
-    db = await scratchDatabase();
+    db = await scratchDatabase('outbox_relay_test');
   });
 
   afterAll(async () => {
@@ -475,7 +449,8 @@ describe('SQL outbox schema: tables created by the previous code are migrated in
       await legacy.end();
     }
 
-    ds = await connectPostgres({ url: db.url, entities: [], synchronize: true, poolSize: 2 });
+    ds = await connectPostgres({ url: db.url, entities: [], poolSize: 2 });
+    await migrateDatabase(ds, 'outbox-test');
 
     const columns: { column_name: string }[] = await ds.query(
       `SELECT column_name FROM information_schema.columns WHERE table_name = 'outbox'`,

@@ -1,15 +1,8 @@
-import {
-  authenticate,
-  EDGE_APP_ID,
-  isAppError,
-  parseInput,
-  principalOf,
-  type JwtVerifier,
-} from '@ecom/shared';
+import { accessGuards, EDGE_APP_ID, isAppError, principalOf, serveApi, type JwtVerifier } from '@ecom/shared';
 import type { Express, Request } from 'express';
 import type { AuthService } from '../domain/auth-service';
 import type { SigningKeyRing } from '../keys/signing-key-ring';
-import { loginBody, refreshBody, registerBody } from './schemas';
+import { authApi } from './api';
 
 export interface AuthRoutesDeps {
   auth: AuthService;
@@ -44,44 +37,43 @@ export function clientOf(req: Request): string {
 
 export function authRoutes(deps: AuthRoutesDeps): (app: Express) => void {
   return (app) => {
-    app.post('/auth/register', async (req, res) => {
-      const input = parseInput(registerBody, req.body, 'body');
-      res.status(201).json(await deps.auth.register(input, clientOf(req)));
-    });
+    serveApi(app, authApi, accessGuards(deps.verifier), {
+      register: async ({ body }, req, res) => {
+        res.status(201).json(await deps.auth.register(body, clientOf(req)));
+      },
 
-    app.post('/auth/login', async (req, res) => {
-      const input = parseInput(loginBody, req.body, 'body');
-      res.setHeader('cache-control', 'no-store');
-      try {
-        const tokens = await deps.auth.login(input, clientOf(req));
-        deps.recordLogin('success');
-        res.json(tokens);
-      } catch (error) {
-        deps.recordLogin(loginOutcomeOf(error));
-        throw error;
-      }
-    });
+      login: async ({ body }, req, res) => {
+        res.setHeader('cache-control', 'no-store');
+        try {
+          const tokens = await deps.auth.login(body, clientOf(req));
+          deps.recordLogin('success');
+          res.json(tokens);
+        } catch (error) {
+          deps.recordLogin(loginOutcomeOf(error));
+          throw error;
+        }
+      },
 
-    app.post('/auth/refresh', async (req, res) => {
-      const input = parseInput(refreshBody, req.body, 'body');
-      res.setHeader('cache-control', 'no-store');
-      res.json(await deps.auth.refresh(input.refreshToken));
-    });
+      refresh: async ({ body }, _req, res) => {
+        res.setHeader('cache-control', 'no-store');
+        res.json(await deps.auth.refresh(body.refreshToken));
+      },
 
-    app.post('/auth/logout', authenticate(deps.verifier), async (_req, res) => {
-      const principal = principalOf(res);
-      await deps.auth.logout(principal.userId, principal.sessionId ?? '');
-      res.status(204).end();
-    });
+      logout: async (_input, _req, res) => {
+        const principal = principalOf(res);
+        await deps.auth.logout(principal.userId, principal.sessionId ?? '');
+        res.status(204).end();
+      },
 
-    app.get('/auth/me', authenticate(deps.verifier), async (_req, res) => {
-      const principal = principalOf(res);
-      res.json(await deps.auth.whoAmI(principal.userId, principal.sessionId ?? ''));
-    });
+      whoAmI: async (_input, _req, res) => {
+        const principal = principalOf(res);
+        res.json(await deps.auth.whoAmI(principal.userId, principal.sessionId ?? ''));
+      },
 
-    app.get('/.well-known/jwks.json', (_req, res) => {
-      res.setHeader('cache-control', 'public, max-age=300');
-      res.json(deps.keys.jwks());
+      jwks: (_input, _req, res) => {
+        res.setHeader('cache-control', 'public, max-age=300');
+        res.json(deps.keys.jwks());
+      },
     });
   };
 }

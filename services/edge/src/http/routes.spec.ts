@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, createServiceApp, DaprSidecar } from '@ecom/shared';
 import { edgeRoutes } from './routes';
@@ -112,6 +112,83 @@ describe('the edge', () => {
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
     expect(forwarded).toHaveLength(0);
+  });
+
+  /** A request with its path exactly as written: `fetch` would resolve `..` and read `\\` as `/` first. */
+  function raw(method: string, path: string, headers: Record<string, string> = {}) {
+    return new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+      const req = request(`${edgeUrl}/`, { method, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          resolve({
+            status: res.statusCode ?? 0,
+            type: String(res.headers['content-type']),
+            body: Buffer.concat(chunks).toString(),
+          });
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it.each([
+    // Climbs to the edge sidecar's own API (`/v1.0/metadata`, `/v1.0/shutdown`) once a URL parser reads it.
+    ['GET', '/v1.0/invoke/order/method/orders/x\\..\\..\\..\\..\\..\\metadata'],
+    ['POST', '/v1.0/invoke/order/method/orders/x\\..\\..\\..\\..\\..\\shutdown'],
+    ['GET', '/v1.0/invoke/order/method/orders/%5C..%5C..%5Cmetadata'],
+    ['GET', '/v1.0/invoke/user/method/users/%0A'],
+    ['GET', '/v1.0/invoke/user/method/users/%25zz'],
+    ['GET', '/v1.0/invoke/user/method/users/a%3Fb'],
+    ['GET', '/v1.0/invoke/user/method/users/a%23b'],
+    ['GET', '/v1.0/invoke/order/method/orders/%FF%FE'],
+  ])('refuses %s %s as a 400 naming the path, without forwarding it', async (method, path) => {
+    const answer = await raw(method, path);
+    expect(answer.status).toBe(400);
+    expect(answer.type).toContain('application/problem+json');
+    expect(JSON.parse(answer.body)).toMatchObject({ errors: [{ field: 'path' }] });
+    expect(forwarded).toHaveLength(0);
+  });
+
+  it('refuses a header value daprd cannot carry as a 400 naming the header, without forwarding it', async () => {
+    const answer = await raw('POST', '/v1.0/invoke/order/method/orders', {
+      'idempotency-key': Buffer.from('caf\u00e9', 'latin1').toString('latin1'),
+    });
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({ errors: [{ field: 'idempotency-key' }] });
+    expect(forwarded).toHaveLength(0);
+  });
+
+  it('forwards a GET without the body a client sent along', async () => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        `${edgeUrl}/v1.0/invoke/order/method/orders`,
+        { method: 'GET', headers: { 'content-type': 'application/json', 'content-length': '14' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end('{"stray":true}');
+    });
+    expect(answer).toMatchObject({ status: 200 });
+    expect(forwarded).toHaveLength(1);
+    expect(forwarded[0]?.body).toBe('');
+  });
+
+  it("never sends a path that leaves the invoked method to the sidecar's API", async () => {
+    const sidecar = new DaprSidecar('127.0.0.1', 1, 't');
+    await expect(
+      sidecar.forward('order', 'GET', 'orders/x\\..\\..\\..\\..\\metadata', { headers: {}, timeoutMs: 100 }),
+    ).rejects.toMatchObject({ kind: 'INVALID_DATA' });
+    await expect(
+      sidecar.forward('order', 'GET', 'orders/../../../metadata', { headers: {}, timeoutMs: 100 }),
+    ).rejects.toMatchObject({ kind: 'INVALID_DATA' });
   });
 
   it("relays a service's problem as it is, and hides the sidecar's own failures behind one problem", async () => {

@@ -38,17 +38,56 @@ function clientAddress(req: Request): string {
   return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
 }
 
+/**
+ * A path daprd could not pass on as it stands, or that a URL parser would read another way: a
+ * backslash (WHATWG URL parsers, `fetch` included, read it as `/`, so `x\..\..` climbs out of the
+ * route), bytes that are not UTF-8, control characters, a `%` left after decoding (daprd decodes
+ * once more and fails), or an encoded `?` or `#` (daprd decodes it into the app URL's query or fragment). The client's mistake: a 400 naming the path, never forwarded.
+ */
+function unforwardablePath(rest: string): boolean {
+  if (rest.includes('\\')) return true;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rest);
+  } catch {
+    return true;
+  }
+  for (let i = 0; i < decoded.length; i += 1) {
+    const code = decoded.charCodeAt(i);
+    // Control characters, DEL, `\`, `%`, and `?` or `#`, which daprd's one decoding turns into a query
+    // or a fragment of the app's URL.
+    if (code < 0x20 || code === 0x7f || code === 0x5c || code === 0x25 || code === 0x3f || code === 0x23) {
+      return true;
+    }
+  }
+  return false;
+}
+
 /** The path's segments decoded; undefined when one could step outside the route (`..`, an encoded `/`). */
 function decodedPath(rest: string): string | undefined {
   const segments = rest.split('/').map((s) => decodeURIComponent(s));
   return segments.some((s) => s.includes('/') || s === '.' || s === '..') ? undefined : segments.join('/');
 }
 
+/**
+ * A header value daprd can carry: printable ASCII and tabs. Service invocation passes headers in
+ * protobuf strings, which must be valid UTF-8, and HTTP gives bytes above 0x7E no agreed charset.
+ */
+function carriableHeader(value: string): boolean {
+  return /^[\t\u0020-\u007e]*$/.test(value);
+}
+
 function forwardedHeaders(req: Request): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const name of REQUEST_HEADERS) {
     const value = req.header(name);
-    if (value !== undefined) headers[name] = value;
+    if (value === undefined) continue;
+    if (!carriableHeader(value)) {
+      throw AppError.invalid(`the ${name} header is invalid`, [
+        { field: name, message: 'only printable ASCII characters are allowed' },
+      ]);
+    }
+    headers[name] = value;
   }
   // Replaces whatever the client sent: the services count login attempts per this address.
   headers['x-forwarded-for'] = clientAddress(req);
@@ -86,6 +125,18 @@ export function edgeRoutes(deps: EdgeDeps): (app: Express) => void {
         return;
       }
       const [, appId = '', rest = ''] = match;
+      if (unforwardablePath(rest)) {
+        next(
+          AppError.invalid('the path is invalid', [
+            {
+              field: 'path',
+              message:
+                'contains a backslash, a control character, an encoded ?, # or stray %, or bytes that are not UTF-8',
+            },
+          ]),
+        );
+        return;
+      }
       const path = decodedPath(rest);
       if (path === undefined || !isPublicRoute(appId, path)) {
         next(AppError.notFound(`no public route ${req.method} /${rest} on '${appId}'`));
@@ -93,10 +144,16 @@ export function edgeRoutes(deps: EdgeDeps): (app: Express) => void {
       }
       const queryAt = req.originalUrl.indexOf('?');
       const query = queryAt >= 0 ? req.originalUrl.slice(queryAt) : '';
-      const body = Buffer.isBuffer(req.body) && req.body.length > 0 ? new Uint8Array(req.body) : undefined;
+      // A GET or HEAD body has no meaning (and fetch refuses to send one): it is not forwarded.
+      const carriesBody = req.method !== 'GET' && req.method !== 'HEAD';
+      const body =
+        carriesBody && Buffer.isBuffer(req.body) && req.body.length > 0
+          ? new Uint8Array(req.body)
+          : undefined;
       try {
+        const headers = forwardedHeaders(req);
         const answer = await deps.sidecar.forward(appId, req.method, `${rest}${query}`, {
-          headers: forwardedHeaders(req),
+          headers,
           body,
           timeoutMs: deps.timeoutMs,
         });

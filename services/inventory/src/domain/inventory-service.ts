@@ -21,6 +21,9 @@ export interface InventoryServiceDeps {
 }
 
 /** The inventory's use cases; persistence and events sit behind the stores. */
+/** The largest stock count a product holds (a 32-bit integer column). */
+export const MAX_STOCK = 2_147_483_647;
+
 export class InventoryService {
   constructor(private readonly deps: InventoryServiceDeps) {}
 
@@ -48,6 +51,11 @@ export class InventoryService {
     const result = await this.deps.products.update(sku, change, this.deps.clock.now());
     if (result === 'missing') throw AppError.notFound(`product ${sku} does not exist`);
     if (result === 'negative_stock') throw AppError.conflict(`the stock of ${sku} cannot go below zero`);
+    if (result === 'stock_too_large') {
+      throw new AppError('CONFLICT', `the stock of ${sku} cannot pass ${MAX_STOCK}`, {
+        fields: [{ field: 'stockDelta', message: `the stock would pass ${MAX_STOCK}` }],
+      });
+    }
     return result;
   }
 

@@ -21,8 +21,15 @@ export interface ProductStore {
   get(sku: string): Promise<Product | undefined>;
   /** Returns undefined when the sku already exists. */
   create(product: NewProduct, now: Date): Promise<Product | undefined>;
-  /** Returns 'missing' for an unknown sku and 'negative_stock' when the change would drive stock below zero. */
-  update(sku: string, change: ProductChange, now: Date): Promise<Product | 'missing' | 'negative_stock'>;
+  /**
+   * Returns 'missing' for an unknown sku, 'negative_stock' when the change would drive stock below
+   * zero and 'stock_too_large' when it would pass the largest count a column holds.
+   */
+  update(
+    sku: string,
+    change: ProductChange,
+    now: Date,
+  ): Promise<Product | 'missing' | 'negative_stock' | 'stock_too_large'>;
   prices(skus: string[]): Promise<QuoteLine[]>;
   /** Inserts the products only when the catalogue is empty; returns how many were added. */
   seedIfEmpty(products: NewProduct[], now: Date): Promise<number>;

@@ -1,8 +1,8 @@
-import { authenticate, commandRoute, parseInput, requireRole, type JwtVerifier } from '@ecom/shared';
+import { accessGuards, commandRoute, serveApi, type JwtVerifier } from '@ecom/shared';
 import type { Express } from 'express';
 import type { InventoryService } from '../domain/inventory-service';
 import type { Product, Reservation } from '../domain/model';
-import { createProductBody, listQuery, orderIdParam, skuParam, updateProductBody } from './schemas';
+import { inventoryApi } from './api';
 
 export interface InventoryRoutesDeps {
   inventory: InventoryService;
@@ -31,34 +31,30 @@ function reservationView(r: Reservation) {
 
 export function inventoryRoutes(deps: InventoryRoutesDeps): (app: Express) => void {
   const { inventory } = deps;
-  const admin = [authenticate(deps.verifier), requireRole('admin')];
+  const guards = accessGuards(deps.verifier);
   return (app) => {
-    app.get('/products', async (req, res) => {
-      const query = parseInput(listQuery, req.query, 'query');
-      const page = await inventory.listProducts(query.limit, query.cursor);
-      res.json({ items: page.items.map(publicProduct), nextCursor: page.nextCursor });
-    });
+    serveApi(app, inventoryApi, guards, {
+      listProducts: async ({ query }, _req, res) => {
+        const page = await inventory.listProducts(query.limit, query.cursor);
+        res.json({ items: page.items.map(publicProduct), nextCursor: page.nextCursor });
+      },
 
-    app.get('/products/:sku', async (req, res) => {
-      const { sku } = parseInput(skuParam, req.params, 'path');
-      res.json(publicProduct(await inventory.getProduct(sku)));
-    });
+      getProduct: async ({ params }, _req, res) => {
+        res.json(publicProduct(await inventory.getProduct(params.sku)));
+      },
 
-    app.post('/products', ...admin, async (req, res) => {
-      const input = parseInput(createProductBody, req.body, 'body');
-      const product = await inventory.createProduct(input);
-      res.status(201).location(`/products/${product.sku}`).json(adminProduct(product));
-    });
+      createProduct: async ({ body }, _req, res) => {
+        const product = await inventory.createProduct(body);
+        res.status(201).location(`/products/${product.sku}`).json(adminProduct(product));
+      },
 
-    app.patch('/products/:sku', ...admin, async (req, res) => {
-      const { sku } = parseInput(skuParam, req.params, 'path');
-      const change = parseInput(updateProductBody, req.body, 'body');
-      res.json(adminProduct(await inventory.updateProduct(sku, change)));
-    });
+      updateProduct: async ({ params, body }, _req, res) => {
+        res.json(adminProduct(await inventory.updateProduct(params.sku, body)));
+      },
 
-    app.get('/reservations/:orderId', ...admin, async (req, res) => {
-      const { orderId } = parseInput(orderIdParam, req.params, 'path');
-      res.json(reservationView(await inventory.getReservation(orderId)));
+      getReservation: async ({ params }, _req, res) => {
+        res.json(reservationView(await inventory.getReservation(params.orderId)));
+      },
     });
 
     commandRoute(app, 'quote', (input) => inventory.quote(input.items));

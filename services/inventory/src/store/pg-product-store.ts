@@ -1,4 +1,4 @@
-import { isCheckViolation, sqlRows } from '@ecom/shared';
+import { isCheckViolation, isOutOfRange, sqlRows } from '@ecom/shared';
 import type { DataSource } from 'typeorm';
 import type { NewProduct, Product, ProductChange, QuoteLine } from '../domain/model';
 import type { ProductStore } from '../domain/ports';
@@ -62,7 +62,11 @@ export class PgProductStore implements ProductStore {
     return row ? toProduct(row) : undefined;
   }
 
-  async update(sku: string, c: ProductChange, now: Date): Promise<Product | 'missing' | 'negative_stock'> {
+  async update(
+    sku: string,
+    c: ProductChange,
+    now: Date,
+  ): Promise<Product | 'missing' | 'negative_stock' | 'stock_too_large'> {
     try {
       // One conditional statement: a stock adjustment never reads then writes.
       const [row] = await sqlRows<ProductRecord>(
@@ -87,6 +91,7 @@ export class PgProductStore implements ProductStore {
       return row ? toProduct(row) : 'missing';
     } catch (error) {
       if (isCheckViolation(error)) return 'negative_stock';
+      if (isOutOfRange(error)) return 'stock_too_large';
       throw error;
     }
   }

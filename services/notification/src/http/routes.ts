@@ -1,8 +1,9 @@
-import { AppError, authenticate, isAdmin, parseInput, principalOf, type JwtVerifier } from '@ecom/shared';
+import { accessGuards, AppError, isAdmin, principalOf, serveApi, type JwtVerifier } from '@ecom/shared';
 import type { Express } from 'express';
 import type { Notification } from '../domain/notification';
 import type { NotificationStore } from '../domain/ports';
-import { listNotificationsQuery, notificationCursor } from './schemas';
+import { notificationApi } from './api';
+import { notificationCursor } from './schemas';
 
 /** The history as clients see it (the rendered body included: it is the user's own mail). */
 function view(n: Notification) {
@@ -28,28 +29,29 @@ function view(n: Notification) {
 
 export function notificationRoutes(store: NotificationStore, verifier: JwtVerifier): (app: Express) => void {
   return (app) => {
-    app.get('/notifications', authenticate(verifier), async (req, res) => {
-      const query = parseInput(listNotificationsQuery, req.query, 'query');
-      const principal = principalOf(res);
-      if (query.userId && query.userId !== principal.userId && !isAdmin(principal)) {
-        throw AppError.forbidden("only an admin may read another user's notifications");
-      }
-      // A customer always sees their own; an admin sees everyone's unless filtering by user.
-      const userId = isAdmin(principal) ? query.userId : principal.userId;
-      const items = await store.find({
-        limit: query.limit + 1,
-        ...(userId ? { userId } : {}),
-        ...(query.status ? { status: query.status } : {}),
-        ...(query.cursor ? { after: notificationCursor.decode(query.cursor) } : {}),
-      });
-      const page = items.slice(0, query.limit);
-      const last = page.at(-1);
-      res.json({
-        items: page.map(view),
-        ...(items.length > query.limit && last
-          ? { nextCursor: notificationCursor.encode({ createdAt: last.createdAt, id: last.id }) }
-          : {}),
-      });
+    serveApi(app, notificationApi, accessGuards(verifier), {
+      listNotifications: async ({ query }, _req, res) => {
+        const principal = principalOf(res);
+        if (query.userId && query.userId !== principal.userId && !isAdmin(principal)) {
+          throw AppError.forbidden("only an admin may read another user's notifications");
+        }
+        // A customer always sees their own; an admin sees everyone's unless filtering by user.
+        const userId = isAdmin(principal) ? query.userId : principal.userId;
+        const items = await store.find({
+          limit: query.limit + 1,
+          ...(userId ? { userId } : {}),
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.cursor ? { after: notificationCursor.decode(query.cursor) } : {}),
+        });
+        const page = items.slice(0, query.limit);
+        const last = page.at(-1);
+        res.json({
+          items: page.map(view),
+          ...(items.length > query.limit && last
+            ? { nextCursor: notificationCursor.encode({ createdAt: last.createdAt, id: last.id }) }
+            : {}),
+        });
+      },
     });
   };
 }

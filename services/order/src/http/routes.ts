@@ -1,16 +1,16 @@
 import {
-  commandRoute,
+  accessGuards,
   annotateContext,
-  authenticate,
+  commandRoute,
   isAdmin,
-  parseInput,
   principalOf,
+  serveApi,
   type JwtVerifier,
 } from '@ecom/shared';
 import type { Express, Response } from 'express';
 import type { Order, Viewer } from '../domain/model';
 import type { OrderService } from '../domain/order-service';
-import { idempotencyKeyHeader, listQuery, orderIdParam, placeOrderBody } from './schemas';
+import { orderApi } from './api';
 
 export interface OrderRoutesDeps {
   orders: OrderService;
@@ -39,38 +39,39 @@ export function orderView(o: Order) {
 
 export function orderRoutes(deps: OrderRoutesDeps): (app: Express) => void {
   const { orders } = deps;
-  const auth = authenticate(deps.verifier);
+  const guards = accessGuards(deps.verifier);
   return (app) => {
-    app.post('/orders', auth, async (req, res) => {
-      const key = parseInput(idempotencyKeyHeader, req.header('idempotency-key'), 'Idempotency-Key');
-      const body = parseInput(placeOrderBody, req.body, 'body');
-      const request = { items: body.items, paymentToken: body.paymentMethod.token };
-      const { order, replayed } = await orders.place(principalOf(res).userId, request, key);
-      annotateContext({ orderId: order.orderId });
-      if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-      res
-        .status(202)
-        .location(`/orders/${order.orderId}`)
-        .json({ orderId: order.orderId, status: order.status });
-    });
+    serveApi(app, orderApi, guards, {
+      placeOrder: async ({ headers, body }, _req, res) => {
+        const request = { items: body.items, paymentToken: body.paymentMethod.token };
+        const { order, replayed } = await orders.place(
+          principalOf(res).userId,
+          request,
+          headers['Idempotency-Key'],
+        );
+        annotateContext({ orderId: order.orderId });
+        if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+        res
+          .status(202)
+          .location(`/orders/${order.orderId}`)
+          .json({ orderId: order.orderId, status: order.status });
+      },
 
-    app.get('/orders', auth, async (req, res) => {
-      const query = parseInput(listQuery, req.query, 'query');
-      const page = await orders.list(viewerOf(res), query.limit, query.cursor);
-      res.json({ items: page.items.map(orderView), nextCursor: page.nextCursor });
-    });
+      listOrders: async ({ query }, _req, res) => {
+        const page = await orders.list(viewerOf(res), query.limit, query.cursor);
+        res.json({ items: page.items.map(orderView), nextCursor: page.nextCursor });
+      },
 
-    app.get('/orders/:id', auth, async (req, res) => {
-      const { id } = parseInput(orderIdParam, req.params, 'path');
-      annotateContext({ orderId: id });
-      res.json(orderView(await orders.get(id, viewerOf(res))));
-    });
+      getOrder: async ({ params }, _req, res) => {
+        annotateContext({ orderId: params.id });
+        res.json(orderView(await orders.get(params.id, viewerOf(res))));
+      },
 
-    app.post('/orders/:id/cancel', auth, async (req, res) => {
-      const { id } = parseInput(orderIdParam, req.params, 'path');
-      annotateContext({ orderId: id });
-      const order = await orders.requestCancel(id, viewerOf(res));
-      res.status(202).json({ orderId: order.orderId, status: order.status, cancellation: 'requested' });
+      cancelOrder: async ({ params }, _req, res) => {
+        annotateContext({ orderId: params.id });
+        const order = await orders.requestCancel(params.id, viewerOf(res));
+        res.status(202).json({ orderId: order.orderId, status: order.status, cancellation: 'requested' });
+      },
     });
 
     commandRoute(app, 'markPaid', async (_input, { orderId }) => {

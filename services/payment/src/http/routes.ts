@@ -1,8 +1,8 @@
-import { commandRoute, authenticate, isAdmin, parseInput, principalOf, type JwtVerifier } from '@ecom/shared';
+import { accessGuards, commandRoute, isAdmin, principalOf, serveApi, type JwtVerifier } from '@ecom/shared';
 import type { Express } from 'express';
 import type { Payment } from '../domain/model';
 import type { PaymentService } from '../domain/payment-service';
-import { paymentsQuery } from './schemas';
+import { paymentApi } from './api';
 
 export interface PaymentRoutesDeps {
   payments: PaymentService;
@@ -32,14 +32,15 @@ function paymentView(p: Payment) {
 export function paymentRoutes(deps: PaymentRoutesDeps): (app: Express) => void {
   const { payments } = deps;
   return (app) => {
-    app.get('/payments', authenticate(deps.verifier), async (req, res) => {
-      const { orderId } = parseInput(paymentsQuery, req.query, 'query');
-      const principal = principalOf(res);
-      const list = await payments.paymentsOf(orderId, {
-        userId: principal.userId,
-        admin: isAdmin(principal),
-      });
-      res.json({ items: list.map(paymentView) });
+    serveApi(app, paymentApi, accessGuards(deps.verifier), {
+      listPayments: async ({ query }, _req, res) => {
+        const principal = principalOf(res);
+        const list = await payments.paymentsOf(query.orderId, {
+          userId: principal.userId,
+          admin: isAdmin(principal),
+        });
+        res.json({ items: list.map(paymentView) });
+      },
     });
 
     commandRoute(app, 'charge', (command) => payments.charge(command));

@@ -1,17 +1,16 @@
 import {
-  commandRoute,
+  accessGuards,
   AppError,
-  authenticate,
+  commandRoute,
   isAdmin,
-  parseInput,
   principalOf,
-  requireRole,
+  serveApi,
   type JwtVerifier,
 } from '@ecom/shared';
 import type { Express } from 'express';
 import type { SagaLog } from '../domain/saga-log';
 import type { SagaService } from '../domain/saga-service';
-import { listQuery, orderIdParams } from './schemas';
+import { sagaApi } from './api';
 
 export interface SagaRoutesDeps {
   service: SagaService;
@@ -27,22 +26,20 @@ export function sagaRoutes({ service, log, verifier }: SagaRoutesDeps) {
       return { orderId, status: 'CANCEL_REQUESTED' as const };
     });
 
-    /** The step timeline of one order's saga: its customer or an admin. */
-    app.get('/sagas/:orderId', authenticate(verifier), async (req, res) => {
-      const { orderId } = parseInput(orderIdParams, req.params, 'path');
-      const principal = principalOf(res);
-      const saga = await log.get(orderId);
-      // Someone else's saga is as absent as a missing one: no probing for order ids.
-      if (!saga || (!isAdmin(principal) && saga.customerId !== principal.userId)) {
-        throw AppError.notFound(`no saga for order ${orderId}`);
-      }
-      res.json(saga);
-    });
+    serveApi(app, sagaApi, accessGuards(verifier), {
+      getSaga: async ({ params: { orderId } }, _req, res) => {
+        const principal = principalOf(res);
+        const saga = await log.get(orderId);
+        // Someone else's saga is as absent as a missing one: no probing for order ids.
+        if (!saga || (!isAdmin(principal) && saga.customerId !== principal.userId)) {
+          throw AppError.notFound(`no saga for order ${orderId}`);
+        }
+        res.json(saga);
+      },
 
-    /** Every saga, newest first, filtered by status and keyset-paginated (admin). */
-    app.get('/sagas', authenticate(verifier), requireRole('admin'), async (req, res) => {
-      const query = parseInput(listQuery, req.query, 'query');
-      res.json(await log.list(query));
+      listSagas: async ({ query }, _req, res) => {
+        res.json(await log.list(query));
+      },
     });
   };
 }

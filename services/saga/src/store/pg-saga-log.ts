@@ -4,34 +4,6 @@ import { z } from 'zod';
 import type { CancellationReason, SagaStatus, StepName, StepStatus } from '../domain/saga';
 import type { SagaListPage, SagaLog, SagaRecord, SagaStepRecord } from '../domain/saga-log';
 
-/** The saga log's tables; created at start-up (idempotent DDL, the service owns its database). */
-export const sagaLogSchema = `
-CREATE TABLE IF NOT EXISTS saga (
-  order_id uuid PRIMARY KEY,
-  customer_id text NOT NULL,
-  status text NOT NULL DEFAULT 'RUNNING'
-    CHECK (status IN ('RUNNING','COMPENSATING','COMPLETED','COMPENSATED','FAILED')),
-  reason text,
-  cancel_requested boolean NOT NULL DEFAULT false,
-  deadline timestamptz,
-  -- Millisecond precision: the list cursor carries it as an ISO string.
-  created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp()),
-  updated_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX IF NOT EXISTS saga_status_created ON saga (status, created_at, order_id);
-CREATE INDEX IF NOT EXISTS saga_created ON saga (created_at, order_id);
-CREATE TABLE IF NOT EXISTS saga_step (
-  order_id uuid NOT NULL,
-  name text NOT NULL,
-  status text NOT NULL CHECK (status IN ('RUNNING','COMPLETED','FAILED','TIMED_OUT','CANCELLED')),
-  started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-  ended_at timestamptz,
-  attempts integer NOT NULL DEFAULT 1,
-  detail jsonb NOT NULL DEFAULT '{}'::jsonb,
-  PRIMARY KEY (order_id, name)
-);
-`;
-
 interface SagaRow {
   order_id: string;
   customer_id: string;
@@ -84,10 +56,6 @@ const sagaCursor = cursorCodec(z.tuple([isoInstant, z.guid()]));
 /** The saga log in the saga service's own PostgreSQL database. */
 export class PgSagaLog implements SagaLog {
   constructor(private readonly pool: Pool) {}
-
-  async migrate(): Promise<void> {
-    await this.pool.query(sagaLogSchema);
-  }
 
   async open(saga: { orderId: string; customerId: string; deadline: string }): Promise<void> {
     // A cancel may have arrived first and left a placeholder row: fill in what it could not know.

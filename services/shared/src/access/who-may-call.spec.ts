@@ -18,6 +18,8 @@ describe('who may call what', () => {
     ['inventory', 'products/SKU-1'],
     ['saga', 'sagas/4b7c'],
     ['payment', 'healthz'],
+    ['payment', 'openapi.json'],
+    ['auth', 'openapi.json'],
   ])('the edge forwards %s /%s', (app, path) => {
     expect(isPublicRoute(app, path)).toBe(true);
   });
@@ -29,6 +31,7 @@ describe('who may call what', () => {
     ['inventory', 'internal/reservations'],
     ['order', 'readyz'],
     ['order', 'metrics'],
+    ['order', 'openapi.json/x/../../readyz'],
     ['order', 'dapr/subscribe'],
     ['order', 'orders/../internal/orders/4b7c/paid'],
     ['order', 'orders//x'],
@@ -50,7 +53,23 @@ describe('who may call what', () => {
     expect(byApp.saga?.operations).toEqual([
       { name: '/internal/orders/**', httpVerb: ['POST'], action: 'allow' },
     ]);
-    expect(byApp[EDGE_APP_ID]?.operations.map((o) => o.name)).toEqual(['/orders', '/healthz']);
+    expect(byApp[EDGE_APP_ID]?.operations.map((o) => o.name)).toEqual([
+      '/orders',
+      '/healthz',
+      '/openapi.json',
+    ]);
+  });
+
+  it("lets the edge reach every service's health and OpenAPI document, and no platform-only endpoint", () => {
+    for (const app of SERVICE_APP_IDS) {
+      const edge = accessControlFor(app, scope).policies.find((p) => p.appId === EDGE_APP_ID);
+      const names = edge?.operations.map((o) => o.name) ?? [];
+      expect({ app, names }).toEqual({ app, names: expect.arrayContaining(['/healthz', '/openapi.json']) });
+      expect(names).not.toContain('/readyz');
+      expect(names).not.toContain('/metrics');
+      expect(isPublicRoute(app, 'openapi.json')).toBe(true);
+      expect(isPublicRoute(app, 'readyz')).toBe(false);
+    }
   });
 
   it('lets every service read the JWKS, and only the edge reach auth otherwise', () => {

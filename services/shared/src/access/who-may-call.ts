@@ -1,5 +1,6 @@
 import { commands } from '../commands/catalogue';
 import { deadLetterTopic, eventNames, type EventName } from '../events/catalogue';
+import { OPENAPI_PATH } from '../http/openapi';
 
 /**
  * Who may call what (DESIGN.md §9), written once. The edge app serves the public routes from it; the
@@ -22,10 +23,13 @@ export type ServiceAppId = (typeof SERVICE_APP_IDS)[number];
 /** The public edge's app id: the one app clients reach, which forwards public routes only. */
 export const EDGE_APP_ID = 'edge';
 
+/** What every service serves to anyone: liveness and its OpenAPI document (never /readyz or /metrics). */
+const everyService = ['healthz', OPENAPI_PATH.replace(/^\//, '')] as const;
+
 /**
  * Each service's public routes as path prefixes relative to the app (`*` is one segment). A prefix
  * covers what lies below it, as Dapr's access-control operations do; every route here takes a bearer
- * token or is meant for anyone (register, login, refresh, the JWKS, health).
+ * token or is meant for anyone (register, login, refresh, the JWKS, health, the API document).
  */
 export const publicRoutes: Readonly<Record<ServiceAppId, readonly string[]>> = {
   auth: [
@@ -35,14 +39,14 @@ export const publicRoutes: Readonly<Record<ServiceAppId, readonly string[]>> = {
     'auth/logout',
     'auth/me',
     '.well-known/jwks.json',
-    'healthz',
+    ...everyService,
   ],
-  user: ['users', 'healthz'],
-  notification: ['notifications', 'healthz'],
-  order: ['orders', 'healthz'],
-  inventory: ['products', 'reservations', 'healthz'],
-  payment: ['payments', 'healthz'],
-  saga: ['sagas', 'healthz'],
+  user: ['users', ...everyService],
+  notification: ['notifications', ...everyService],
+  order: ['orders', ...everyService],
+  inventory: ['products', 'reservations', ...everyService],
+  payment: ['payments', ...everyService],
+  saga: ['sagas', ...everyService],
 };
 
 export interface InternalRoute {

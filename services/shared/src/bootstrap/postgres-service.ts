@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import type { DataSource, EntitySchema } from 'typeorm';
 import { z } from 'zod';
 import { authConfigSchema, JwtVerifier } from '../auth/jwt-verifier';
-import { baseConfigSchema, flag, loadConfig, millis } from '../config/load-config';
+import { baseConfigSchema, loadConfig, millis } from '../config/load-config';
 import { DaprSidecar } from '../dapr/dapr-sidecar';
 import { DaprStateStore } from '../dapr/dapr-state';
 import type { DaprStateApp } from '../dapr/outbox-stores';
@@ -12,6 +12,7 @@ import { createServiceApp, type ReadinessCheck } from '../http/create-service-ap
 import { postgresReadiness } from '../http/readiness-checks';
 import { createLogger, type Logger } from '../logging/logger';
 import { OutboxRelay } from '../outbox/sql-outbox';
+import { migrateDatabase, type MigrationClass } from '../store/migrations';
 import { connectPostgres } from '../store/postgres';
 import { runService } from './run-service';
 
@@ -19,8 +20,6 @@ import { runService } from './run-service';
 export const postgresServiceConfigSchema = baseConfigSchema.extend({
   ...authConfigSchema.shape,
   DATABASE_URL: z.string().min(1),
-  /** Create/alter tables from the entity schemas at start-up (local stack and this reference). */
-  DB_SYNCHRONIZE: flag().default(true),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   /** How often the outbox relay looks for events when nothing nudged it. */
   OUTBOX_POLL_MS: millis().default(500),
@@ -59,6 +58,8 @@ export function runPostgresService<S extends typeof postgresServiceConfigSchema>
   name: string;
   configSchema: S;
   entities: EntitySchema[];
+  /** Its versioned schema changes, applied once at start (see migrateDatabase). */
+  migrations?: MigrationClass[];
   /** False for a service whose events all leave through Dapr's outbox: no SQL outbox relay runs. */
   sqlOutbox?: boolean;
   compose: (
@@ -73,9 +74,14 @@ export function runPostgresService<S extends typeof postgresServiceConfigSchema>
       url: config.DATABASE_URL,
       sqlOutbox,
       entities: options.entities,
-      synchronize: config.DB_SYNCHRONIZE,
+      migrations: options.migrations ?? [],
       poolSize: config.DB_POOL_SIZE,
     });
+    const applied = await migrateDatabase(dataSource, options.name).catch(async (error: unknown) => {
+      await dataSource.destroy();
+      throw error;
+    });
+    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     const sidecar = DaprSidecar.of(config);
     const relay = new OutboxRelay(dataSource, new EventPublisher(sidecar), logger, {
       pollIntervalMs: config.OUTBOX_POLL_MS,

@@ -95,7 +95,19 @@ export class DaprSidecar {
     pathAndQuery: string,
     init: { headers: Record<string, string>; body?: Uint8Array; timeoutMs: number },
   ): Promise<Response> {
-    return this.fetch(`${this.baseUrl}/invoke/${encodeURIComponent(appId)}/method/${pathAndQuery}`, {
+    const url = new URL(`${this.baseUrl}/invoke/${encodeURIComponent(appId)}/method/${pathAndQuery}`);
+    // URL parsing resolves `..` and reads `\` as `/`: whatever the path, the call must still be an
+    // invocation of that app, never another endpoint of the sidecar's own API.
+    if (
+      !url.pathname.startsWith(
+        `${new URL(this.baseUrl).pathname}/invoke/${encodeURIComponent(appId)}/method/`,
+      )
+    ) {
+      throw AppError.invalid('the path is invalid', [
+        { field: 'path', message: 'leaves the invoked method' },
+      ]);
+    }
+    return this.fetch(url.href, {
       method,
       headers: init.headers,
       body: init.body,

@@ -1,5 +1,7 @@
 import { DataSource, type EntityManager, type EntitySchema, QueryFailedError } from 'typeorm';
+import { OutboxTables1764633600000 } from '../outbox/migrations';
 import { outboxEntities } from '../outbox/sql-outbox';
+import type { MigrationClass } from './migrations';
 
 export interface PostgresDataSourceOptions {
   url: string;
@@ -8,10 +10,10 @@ export interface PostgresDataSourceOptions {
   /** False for a service whose events all leave through Dapr's outbox: no outbox or inbox table. */
   sqlOutbox?: boolean;
   /**
-   * Creates and alters tables from the entity schemas at start-up. Fine for the
-   * local stack and this reference; a production deployment would ship migrations.
+   * The service's versioned schema changes (run by `migrateDatabase`, never by `synchronize`); the
+   * SQL outbox's own migration comes first unless `sqlOutbox` is false.
    */
-  synchronize: boolean;
+  migrations?: MigrationClass[];
   poolSize?: number;
 }
 
@@ -21,7 +23,11 @@ export async function connectPostgres(options: PostgresDataSourceOptions): Promi
     type: 'postgres',
     url: options.url,
     entities: options.sqlOutbox === false ? options.entities : [...options.entities, ...outboxEntities],
-    synchronize: options.synchronize,
+    migrations: [
+      ...(options.sqlOutbox === false ? [] : [OutboxTables1764633600000]),
+      ...(options.migrations ?? []),
+    ],
+    synchronize: false,
     logging: false,
     extra: { max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 },
   });
@@ -36,6 +42,11 @@ export function isUniqueViolation(error: unknown): boolean {
 /** True when PostgreSQL rejected a write because of a CHECK constraint (SQLSTATE 23514). */
 export function isCheckViolation(error: unknown): boolean {
   return sqlStateOf(error) === '23514';
+}
+
+/** True when PostgreSQL refused a value out of its column's range, an int overflow say (SQLSTATE 22003). */
+export function isOutOfRange(error: unknown): boolean {
+  return sqlStateOf(error) === '22003';
 }
 
 function sqlStateOf(error: unknown): string | undefined {
