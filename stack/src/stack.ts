@@ -6,6 +6,7 @@ import {
   outboxStoreName,
   outboxTopicsOf,
   publishingScopes,
+  topicPlan,
 } from '@ecom/shared';
 import YAML from 'yaml';
 import path from 'node:path';
@@ -22,7 +23,7 @@ import {
   type StackSettings,
 } from './settings';
 import { isAlive, logFile, readPid, startProcess, stopProcess, type ProcessSpec } from './supervisor';
-import { ensureTopics, stackTopics } from './topics';
+import { ensureTopics } from './topics';
 
 export type Progress = (line: string) => void;
 
@@ -97,7 +98,7 @@ export async function upInfrastructure(s: StackSettings, progress: Progress): Pr
   // Independent of each other: start them together; placement and the scheduler once Sentry answers.
   await allSettledOrThrow(rest.filter((p) => !needsSentry.has(p.name)).map((spec) => timed(progress, spec)));
   await allSettledOrThrow(rest.filter((p) => needsSentry.has(p.name)).map((spec) => timed(progress, spec)));
-  const created = await ensureTopics(s.ECOM_PORT_KAFKA, stackTopics(LOCAL_DAPR_NAMESPACE));
+  const created = await ensureTopics(s.ECOM_PORT_KAFKA, topicPlan(LOCAL_DAPR_NAMESPACE));
   if (created.length > 0) progress(`created ${created.length} Kafka topics`);
 }
 

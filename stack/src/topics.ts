@@ -1,13 +1,5 @@
-import { topicPlan, type TopicPlan } from '@ecom/shared';
+import type { TopicPlan } from '@ecom/shared';
 import { kafkaClient } from './health';
-
-/**
- * Topics the stack creates up front (pubsub.kafka never creates them): every event of the
- * catalogue, its dead-letter topic, and the internal topic of each Dapr outbox.
- */
-export function stackTopics(namespace: string): TopicPlan[] {
-  return topicPlan(namespace);
-}
 
 /**
  * Creates the topics that do not exist yet, and adds partitions to those that have fewer than

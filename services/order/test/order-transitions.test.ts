@@ -5,7 +5,7 @@ import { serviceSidecarSpec } from '../../../stack/src/services';
 import { loadStackSettings, renderLocalDapr } from '../../../stack/src/stack';
 import { killProcess, startProcess } from '../../../stack/src/supervisor';
 import { startEventObserver } from '../../../stack/test/support/event-observer';
-import { consistently, eventually } from '../../../stack/test/support/eventually';
+import { exactly } from '../../../stack/test/support/eventually';
 import type { TestApp } from '../../../stack/test/support/test-app';
 import type { OrderService } from '../src/domain/order-service';
 import { connectOrderDb, ordersOverState, seedPendingOrder } from './support/orders';
@@ -39,18 +39,9 @@ describe("order's status moves through Dapr's state store and outbox", () => {
 
   const eventsOf = (orderId: string) => async () => received.filter((r) => r.event.orderId === orderId);
 
-  /** Waits for the first event of the order, then watches past the outbox's 1 s delay and 10 s state scan for a second. */
-  async function exactlyOneEvent(orderId: string) {
-    await eventually(eventsOf(orderId), (events) => events.length >= 1, {
-      what: `the event of order ${orderId}`,
-      timeoutMs: 60_000,
-    });
-    await consistently(eventsOf(orderId), (events) => events.length === 1, {
-      durationMs: 12_000,
-      what: `no second event for order ${orderId}`,
-    });
-    return eventsOf(orderId)();
-  }
+  /** The order's one event, once no second one followed past the outbox's 1 s delay and 10 s state scan. */
+  const exactlyOneEvent = (orderId: string) =>
+    exactly(eventsOf(orderId), 1, { quietMs: 12_000, what: `event(s) of order ${orderId}` });
 
   it('PENDING → PAID once, however often the saga repeats it; one order_paid with the payload intact', async () => {
     const orderId = await seedPendingOrder(db, customerId);

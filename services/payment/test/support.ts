@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventName } from '@ecom/shared';
 import { startEventObserver } from '../../../stack/test/support/event-observer';
-import { consistently, eventually } from '../../../stack/test/support/eventually';
+import { exactly } from '../../../stack/test/support/eventually';
 import { stateStoreOf } from '../../../stack/test/support/publish-as';
 import type { TestApp } from '../../../stack/test/support/test-app';
 import { PaymentService } from '../src/domain/payment-service';
@@ -47,19 +47,8 @@ export async function watchPaymentEvents(): Promise<{
       .sort();
   return {
     probe,
-    settledTopics: async (orderId, count) => {
-      await eventually(
-        () => topicsOf(orderId),
-        (topics) => topics.length >= count,
-        { what: `${count} event(s) of order ${orderId}`, timeoutMs: 60_000 },
-      );
-      // Dapr's outbox forwards about 1 s after a commit: watch past it for one more.
-      await consistently(
-        () => topicsOf(orderId),
-        (topics) => topics.length === count,
-        { durationMs: 4_000, what: `no further event of order ${orderId}` },
-      );
-      return topicsOf(orderId);
-    },
+    // Dapr's outbox forwards about 1 s after a commit: watch past it for one more.
+    settledTopics: (orderId, count) =>
+      exactly(() => topicsOf(orderId), count, { quietMs: 4_000, what: `event(s) of order ${orderId}` }),
   };
 }

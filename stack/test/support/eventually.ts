@@ -47,3 +47,20 @@ export async function consistently<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Waits until `probe` lists `count` items, then watches for `quietMs` that no further one arrives
+ * (for "exactly once" assertions on deliveries that may come late or twice); returns the list.
+ */
+export async function exactly<T>(
+  probe: () => Promise<T[]>,
+  count: number,
+  { timeoutMs = 60_000, quietMs, what = 'items' }: { timeoutMs?: number; quietMs: number; what?: string },
+): Promise<T[]> {
+  await eventually(probe, (items) => items.length >= count, { timeoutMs, what: `${count} ${what}` });
+  await consistently(probe, (items) => items.length === count, {
+    durationMs: quietMs,
+    what: `no more ${what}`,
+  });
+  return probe();
+}

@@ -23,9 +23,11 @@ const orderDocument = z.object({
 });
 type OrderDocument = z.infer<typeof orderDocument>;
 
-const keyOf = (orderId: string) => `order-${orderId}`;
+/** The key of an order in order's state store (Dapr prefixes it with the app id in the table). */
+export const keyOf = (orderId: string) => `order-${orderId}`;
 
-function toDocument(order: Order): OrderDocument {
+/** An order as the state store keeps it. */
+export function toDocument(order: Order): OrderDocument {
   return {
     ...order,
     deadline: order.deadline.toISOString(),

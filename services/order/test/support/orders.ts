@@ -4,7 +4,8 @@ import { Client } from 'pg';
 import { loadStackSettings } from '../../../../stack/src/stack';
 import { stateStoreOf } from '../../../../stack/test/support/publish-as';
 import { OrderService } from '../../src/domain/order-service';
-import { DaprOrderStore } from '../../src/store/dapr-order-store';
+import type { Order } from '../../src/domain/model';
+import { DaprOrderStore, keyOf, toDocument } from '../../src/store/dapr-order-store';
 
 /** The order service's own database, where its Dapr state stores keep orders (one table). */
 export async function connectOrderDb(): Promise<Client> {
@@ -25,7 +26,7 @@ const { table } = daprStateTables('order');
 export async function seedPendingOrder(db: Client, customerId: string): Promise<string> {
   const orderId = randomUUID();
   const now = new Date();
-  const doc = {
+  const order: Order = {
     orderId,
     customerId,
     status: 'PENDING',
@@ -36,13 +37,14 @@ export async function seedPendingOrder(db: Client, customerId: string): Promise<
     cancellationReason: null,
     idempotencyKey: null,
     requestHash: null,
-    deadline: new Date(now.getTime() + 3_600_000).toISOString(),
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
+    deadline: new Date(now.getTime() + 3_600_000),
+    createdAt: now,
+    updatedAt: now,
   };
+  // Dapr's state.postgresql keys rows as `<app-id>||<key>`.
   await db.query(`INSERT INTO ${table} (key, value, isbinary) VALUES ($1, $2::jsonb, false)`, [
-    `order||order-${orderId}`,
-    JSON.stringify(doc),
+    `order||${keyOf(orderId)}`,
+    JSON.stringify(toDocument(order)),
   ]);
   return orderId;
 }

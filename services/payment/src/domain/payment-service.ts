@@ -5,6 +5,7 @@ import {
   type ChargeOutcome,
   type FailureCode,
   type Payment,
+  type PaymentLedger,
   type Refund,
   type RefundOutcome,
 } from './model';
@@ -78,6 +79,9 @@ function assertSameCharge(recorded: Payment, command: ChargeCommand): void {
 /** How often a command re-reads its order's ledger after losing a write race before it gives up (a 503 the caller retries). */
 const MAX_ATTEMPTS = 10;
 
+/** What a command's step answers when another write won the race since it read the ledger. */
+const LOST = Symbol('lost the write race');
+
 function failureCodeOf(status: Payment['status']): FailureCode {
   return status === 'INSUFFICIENT_FUNDS'
     ? 'insufficient_funds'
@@ -135,8 +139,7 @@ export class PaymentService {
     const paymentId = ids.newId();
     // What the provider answered this command: kept across lost races, never asked twice.
     let charged: ProviderChargeResult | undefined;
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-      const { ledger, version } = await store.read(command.orderId);
+    return this.decide(command.orderId, 'payment', async ({ ledger, version }) => {
       if (ledger.charge) {
         assertSameCharge(ledger.charge, command);
         return recordedOutcome(ledger.charge);
@@ -172,12 +175,12 @@ export class PaymentService {
           if (await store.save({ ...ledger, charge: payment }, version, refundEvent(payment, refund))) {
             return { outcome: 'declined', reason: ORDER_VOIDED };
           }
-          continue;
+          return LOST;
         }
         if (await store.save({ ...ledger, charge: declined }, version, chargeEvent(declined))) {
           return { outcome: 'declined', reason: ORDER_VOIDED };
         }
-        continue;
+        return LOST;
       }
       charged ??= await provider.charge({
         amount: command.amount,
@@ -198,22 +201,21 @@ export class PaymentService {
       if (await store.save({ ...ledger, charge: payment }, version, chargeEvent(payment))) {
         return recordedOutcome(payment);
       }
-    }
-    throw new AppError('UNAVAILABLE', `payment of order ${command.orderId} kept losing write races; retry`);
+      return LOST;
+    });
   }
 
   /** Refunds the order's successful charge, if any, and voids the order so a late charge is refused. */
   async refund(orderId: string, reason: string): Promise<RefundOutcome> {
     const { store, clock } = this.deps;
     let refund: Refund | undefined;
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-      const { ledger, version } = await store.read(orderId);
+    return this.decide(orderId, 'refund', async ({ ledger, version }) => {
       const voided = { ...ledger, voided: ledger.voided ?? { reason, at: clock.now() } };
       const charge = ledger.charge;
       if (charge?.status !== 'SUCCEEDED' || !charge.providerRef) {
         // Nothing (more) to refund; the void is stored once.
         const stored = ledger.voided !== null || (await store.save(voided, version));
-        if (!stored) continue;
+        if (!stored) return LOST;
         return charge?.status === 'REFUNDED' && charge.refund
           ? { outcome: 'refunded', refundId: charge.refund.refundId, paymentId: charge.paymentId }
           : { outcome: 'nothing_to_refund' };
@@ -223,23 +225,22 @@ export class PaymentService {
       if (await store.save({ ...voided, charge: payment }, version, refundEvent(payment, refund))) {
         return { outcome: 'refunded', refundId: refund.refundId, paymentId: charge.paymentId };
       }
-    }
-    throw new AppError('UNAVAILABLE', `refund of order ${orderId} kept losing write races; retry`);
+      return LOST;
+    });
   }
 
   /** Remembers who placed an order (from order_created); the first owner stays. */
   async rememberOwner(orderId: string, customerId: string): Promise<void> {
     const { store } = this.deps;
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-      const { ledger, version } = await store.read(orderId);
-      if (ledger.customerId !== null) return;
+    return this.decide(orderId, 'owner', async ({ ledger, version }) => {
+      if (ledger.customerId !== null) return undefined;
       const charge = ledger.charge && {
         ...ledger.charge,
         customerId: ledger.charge.customerId ?? customerId,
       };
-      if (await store.save({ ...ledger, customerId, charge }, version)) return;
-    }
-    throw new AppError('UNAVAILABLE', `owner of order ${orderId} kept losing write races; retry`);
+      if (await store.save({ ...ledger, customerId, charge }, version)) return undefined;
+      return LOST;
+    });
   }
 
   /**
@@ -254,6 +255,23 @@ export class PaymentService {
       throw AppError.notFound(`no payments known for order ${orderId}`);
     }
     return ledger.charge ? [ledger.charge] : [];
+  }
+
+  /**
+   * Reads the order's ledger and hands it to `step`, which decides and stores; when `step` lost the
+   * write race (LOST), the ledger is read and decided again, up to MAX_ATTEMPTS times, then the
+   * command answers 503 so its caller retries.
+   */
+  private async decide<T>(
+    orderId: string,
+    what: string,
+    step: (read: { ledger: PaymentLedger; version: string | null }) => Promise<T | typeof LOST>,
+  ): Promise<T> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+      const outcome = await step(await this.deps.store.read(orderId));
+      if (outcome !== LOST) return outcome;
+    }
+    throw new AppError('UNAVAILABLE', `${what} of order ${orderId} kept losing write races; retry`);
   }
 
   /** Returns a successful charge's money; the provider answers a repeated refund of one payment once. */
