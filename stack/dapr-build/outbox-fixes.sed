@@ -1,5 +1,5 @@
 # Applied to dapr 1.18.1's pkg/runtime/pubsub/outbox.go before daprd is built. Two fixes to the
-# handler of the outbox's internal topic, both found running this project (see README, "Dapr's
+# handler of the outbox's internal topic, found running this project (see README, "Dapr's
 # transactional outbox"):
 #
 # 1. It retries its state lookup with a backoff.ExponentialBackOff literal that leaves `Stop` at
@@ -11,8 +11,14 @@
 /RandomizationFactor: 0\.1,/a\
 				Stop:                backoff.Stop,
 #
-# 2. With outboxDiscardWhenMissingState, a lookup that failed because the message's context was
-#    cancelled (the sidecar shutting down, a consumer-group rebalance, a component hot reload) is
-#    taken for missing state, and the committed event is dropped. Only a lookup that ran its
-#    course may discard; a cancelled one returns the error, so the message is delivered again.
-s/if c\.outboxDiscardWhenMissingState {/if c.outboxDiscardWhenMissingState \&\& ctx.Err() == nil {/
+# 2. With outboxDiscardWhenMissingState, every failed lookup is taken for missing state and the
+#    event is dropped, even a committed one:
+#    - a lookup whose context was cancelled (the sidecar shutting down, a consumer-group rebalance,
+#      a component hot reload);
+#    - a lookup that failed because the state store was unreachable for the 10 s of retries (the
+#      chaos test, test/chaos-infrastructure.test.ts, lost an order this way when PostgreSQL was
+#      killed right after the order's transaction committed: "failed to connect ... the database
+#      system is starting up, discarding message").
+#    Only a lookup that ran its course and found no state (the transaction rolled back) may
+#    discard; any other failure returns the error, so the message is delivered again.
+s/if c\.outboxDiscardWhenMissingState {/if c.outboxDiscardWhenMissingState \&\& ctx.Err() == nil \&\& strings.HasSuffix(err.Error(), "outbox state not found") {/

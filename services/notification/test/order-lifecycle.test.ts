@@ -1,16 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, type EventName, type EventPayload } from '@ecom/shared';
 import { publishAsOwner } from '../../../stack/test/support/publish-as';
-import { loadStackSettings } from '../../../stack/src/stack';
 import { consistently, eventually } from '../../../stack/test/support/eventually';
+import { mailTo } from '../../../stack/test/support/mail-sink';
 import { call, login, loginAdmin, registerUser, type TestUser } from '../../auth/test/support/auth-client';
-
-interface SinkMessage {
-  to: string[];
-  subject: string;
-  text: string;
-  messageId?: string;
-}
 
 interface NotificationView {
   id: string;
@@ -23,15 +16,6 @@ interface NotificationView {
   orderId?: string;
   providerResponse?: string;
   lastError?: string;
-}
-
-const s = loadStackSettings();
-
-async function mailTo(address: string): Promise<SinkMessage[]> {
-  const response = await fetch(
-    `http://127.0.0.1:${s.ECOM_PORT_SMTP_API}/messages?to=${encodeURIComponent(address)}`,
-  );
-  return (await response.json()) as SinkMessage[];
 }
 
 async function historyOf(token: string, query = ''): Promise<NotificationView[]> {

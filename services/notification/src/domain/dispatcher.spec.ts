@@ -88,6 +88,7 @@ function setup(
     maxBackoffMs: 10_000,
     leaseMs: 60_000,
     pollIntervalMs: 1_000,
+    sleep: async () => undefined,
   });
   return {
     store,
@@ -133,6 +134,40 @@ describe('Dispatcher', () => {
     await t.dispatcher.drain();
     expect(t.store.rows.get('n1')).toMatchObject({ status: 'sent', attempts: 3, providerResponse: '250 OK' });
     expect(calls).toBe(3);
+  });
+
+  it('does not send again when the store fails to record a delivery that happened', async () => {
+    let sends = 0;
+    const t = setup({
+      channel: 'email',
+      send: async () => {
+        sends += 1;
+        return { providerResponse: '250 OK' };
+      },
+    });
+    await t.store.insertIfAbsent(notification('n1', t.now()));
+    // The database goes away right after the mail left, for two writes.
+    const complete = t.store.complete.bind(t.store);
+    let outage = 2;
+    t.store.complete = async (...args) => {
+      if (outage-- > 0) throw new Error('connection refused');
+      return complete(...args);
+    };
+    expect(await t.dispatcher.drain()).toBe(1);
+    t.advance(60_000);
+    expect(await t.dispatcher.drain()).toBe(0);
+    expect(sends).toBe(1);
+    expect(t.store.rows.get('n1')).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('leaves a delivery it cannot record to the lease, without marking it failed', async () => {
+    const t = setup({ channel: 'email', send: async () => ({ providerResponse: '250 OK' }) });
+    await t.store.insertIfAbsent(notification('n1', t.now()));
+    t.store.complete = async () => {
+      throw new Error('connection refused');
+    };
+    await expect(t.dispatcher.drain()).rejects.toThrow('connection refused');
+    expect(t.store.rows.get('n1')).toMatchObject({ status: 'queued', attempts: 1 });
   });
 
   it('gives up after maxAttempts, and at once on a permanent error', async () => {

@@ -1,5 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@ecom/shared';
-import { PermanentDeliveryError, type Channel, type Notification } from './notification';
+import {
+  PermanentDeliveryError,
+  type Channel,
+  type DeliveryReceipt,
+  type Notification,
+} from './notification';
 import type { Resolution } from './notification-service';
 import type { ChannelProvider, Clock, NotificationStore } from './ports';
 
@@ -17,6 +23,8 @@ export interface DispatcherOptions {
   /** How long an attempt may take before another dispatcher may retry it (a crashed attempt). */
   leaseMs: number;
   pollIntervalMs: number;
+  /** Waits between retries of a write (timers/promises' setTimeout unless a test passes its own). */
+  sleep?: (ms: number) => Promise<unknown>;
 }
 
 /** How many due notifications one scan picks up. */
@@ -36,6 +44,8 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
+  /** Set by stop(): a write still being retried gives up and leaves the rest to the lease. */
+  private shuttingDown = false;
   private wakeRequested = false;
   /** Notifications just stored: attempted first, without waiting for a scan. */
   private readonly fresh = new Set<string>();
@@ -44,11 +54,13 @@ export class Dispatcher {
 
   start(): void {
     this.stopped = false;
+    this.shuttingDown = false;
     this.schedule(0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.shuttingDown = true;
     clearTimeout(this.timer);
     await this.running;
   }
@@ -84,18 +96,10 @@ export class Dispatcher {
     const ready = await this.prepare(claimed, now);
     if (!ready) return true;
     const provider = this.options.providers[claimed.channel];
+    let receipt: DeliveryReceipt;
     try {
       if (!provider) throw new PermanentDeliveryError(`no ${claimed.channel} provider is configured`);
-      const receipt = await provider.send(ready);
-      await this.options.store.complete(claimed.id, claimed.attempts, {
-        status: 'sent',
-        at: this.options.clock.now(),
-        providerResponse: receipt.providerResponse,
-      });
-      this.options.logger.info(
-        { notificationId: claimed.id, channel: claimed.channel, attempt: claimed.attempts },
-        'notification sent',
-      );
+      receipt = await provider.send(ready);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const giveUp = error instanceof PermanentDeliveryError || claimed.attempts >= this.options.maxAttempts;
@@ -124,8 +128,43 @@ export class Dispatcher {
         },
         giveUp ? 'notification failed for good' : 'notification attempt failed; will retry',
       );
+      return true;
     }
+    await this.recordSent(claimed, receipt);
+    this.options.logger.info(
+      { notificationId: claimed.id, channel: claimed.channel, attempt: claimed.attempts },
+      'notification sent',
+    );
     return true;
+  }
+
+  /**
+   * Records a delivery that happened. The message is out, so a failed write (the database away for a
+   * moment) must not count as a failed send: that would send it again once the lease ends. The write
+   * is retried until the lease ends; only past it may another attempt (of this or another replica)
+   * send again, and then with the same Message-ID.
+   */
+  private async recordSent(claimed: Notification, receipt: DeliveryReceipt): Promise<void> {
+    let waited = 0;
+    for (let retry = 1; ; retry++) {
+      try {
+        await this.options.store.complete(claimed.id, claimed.attempts, {
+          status: 'sent',
+          at: this.options.clock.now(),
+          providerResponse: receipt.providerResponse,
+        });
+        return;
+      } catch (error) {
+        const wait = backoffMs(retry, this.options.baseBackoffMs, this.options.maxBackoffMs);
+        if (this.shuttingDown || waited + wait >= this.options.leaseMs) throw error;
+        this.options.logger.warn(
+          { notificationId: claimed.id, err: error, retry },
+          'notification sent but not recorded yet; retrying the write',
+        );
+        await (this.options.sleep ?? sleep)(wait);
+        waited += wait;
+      }
+    }
   }
 
   /** Resolves a deferred notification; undefined when it must wait longer or has failed (already recorded). */

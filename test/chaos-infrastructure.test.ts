@@ -1,0 +1,365 @@
+import { randomUUID } from 'node:crypto';
+import { infrastructure } from '../stack/src/infrastructure';
+import { appSpec, serviceSidecarSpec } from '../stack/src/services';
+import { renderLocalDapr } from '../stack/src/stack';
+import { isAlive, killProcess, readPid, startProcess, type ProcessSpec } from '../stack/src/supervisor';
+import { eventually } from '../stack/test/support/eventually';
+import { mailTo } from '../stack/test/support/mail-sink';
+import {
+  getOrder,
+  newCustomer,
+  newProduct,
+  paymentsOf,
+  placeOrder,
+  sagaOf,
+  settings,
+  stockCounters,
+  type Customer,
+  type OrderView,
+  type PaymentView,
+  type Product,
+} from './support/shop';
+
+/**
+ * Chaos on the running stack: orders arrive at a steady rate while each part the shop stands on is
+ * killed with SIGKILL once, kept down for a while and started again. Afterwards every order must be
+ * final and DESIGN.md §5 must hold: nothing lost, no double charge, no PAID without its charge, stock
+ * conserved and never negative, no notification twice, every saga finished once. The counts and the
+ * recovery time after each kill are printed.
+ */
+
+/** Orders per second the load offers: about half of what this 2-core machine completes with no fault. */
+const RATE_PER_SECOND = 1.5;
+/** How long each part stays dead before it is started again (past the saga's retry backoff). */
+const DOWN_MS = 5_000;
+/** Load between two kills, so each fault meets sagas at every step. */
+const BETWEEN_KILLS_MS = 8_000;
+/** A client retries a refused or failed POST with the same Idempotency-Key for this long. */
+const PLACE_RETRY_MS = 180_000;
+const STOCK_PER_SKU = 10_000;
+
+/** The parts killed, one at a time, in this order; each with how it is started again. */
+function victims(): { name: string; spec: () => ProcessSpec }[] {
+  const infra = (name: string) => () => {
+    const spec = infrastructure(settings).find((p) => p.name === name);
+    if (!spec) throw new Error(`no infrastructure part ${name}`);
+    return spec;
+  };
+  return [
+    { name: 'kafka', spec: infra('kafka') },
+    { name: 'postgres', spec: infra('postgres') },
+    { name: 'mongo', spec: infra('mongo') },
+    { name: 'redis', spec: infra('redis') },
+    { name: 'placement', spec: infra('placement') },
+    { name: 'scheduler', spec: infra('scheduler') },
+    // The sidecar on the critical path: order's, which runs Dapr's outbox for every order event.
+    { name: 'order-dapr', spec: () => serviceSidecarSpec(settings, 'order', renderLocalDapr(settings)) },
+    { name: 'saga', spec: () => appSpec(settings, 'saga') },
+  ];
+}
+
+interface Placed {
+  customer: Customer;
+  orderId: string;
+  sku: string;
+  quantity: number;
+  declined: boolean;
+}
+
+interface Kill {
+  part: string;
+  downMs: number;
+  restartMs: number;
+  /** From the kill until an order placed after the restart was final. */
+  recoveryMs: number;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Places one order as a careful client does: one Idempotency-Key, retried on a 5xx or a dropped
+ * connection until accepted. A 4xx is a bug here (the requests are valid) and fails the order.
+ */
+async function placeRetrying(
+  customer: Customer,
+  product: Product,
+  quantity: number,
+  declined: boolean,
+): Promise<Placed> {
+  const key = randomUUID();
+  const deadline = Date.now() + PLACE_RETRY_MS;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const answer = await placeOrder(
+        customer,
+        [{ sku: product.sku, quantity }],
+        declined ? 'tok_chargeDeclined' : 'tok_visa',
+        key,
+      );
+      if (answer.status === 202 || answer.status === 200) {
+        return { customer, orderId: answer.body.orderId, sku: product.sku, quantity, declined };
+      }
+      last = `${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`;
+      if (answer.status < 500) throw new Error(`order refused: ${last}`);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('order refused')) throw error;
+      last = String(error);
+    }
+    await pause(500);
+  }
+  throw new Error(`order with key ${key} not accepted within ${PLACE_RETRY_MS} ms; last: ${last}`);
+}
+
+/** Reads an order, retrying through the moments a part of the stack is still coming back. */
+function settledOrder(placed: Placed, timeoutMs: number): Promise<OrderView> {
+  return eventually(
+    () => getOrder(placed.customer, placed.orderId),
+    (o) => o.status !== 'PENDING',
+    { timeoutMs, intervalMs: 500, what: `order ${placed.orderId} final` },
+  );
+}
+
+/** Runs `work` over `items` with at most `limit` at once. */
+async function inBatches<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index] as T);
+      }
+    }),
+  );
+  return results;
+}
+
+/** Steady open-loop load: a new order every 1/RATE s, whatever the stack's state. */
+function steadyLoad(customers: Customer[], products: Product[]) {
+  const orders: Promise<Placed>[] = [];
+  let running = true;
+  const done = (async () => {
+    for (let i = 0; running; i++) {
+      const customer = customers[i % customers.length] as Customer;
+      const product = products[i % products.length] as Product;
+      // Every tenth order's card is declined, so compensation runs under the faults too.
+      orders.push(placeRetrying(customer, product, 1 + (i % 3), i % 10 === 9));
+      await pause(1000 / RATE_PER_SECOND);
+    }
+  })();
+  return {
+    orders,
+    stop: async () => {
+      running = false;
+      await done;
+      return Promise.all(orders);
+    },
+  };
+}
+
+/** Watches the stock counters while the load runs: never negative, always conserved. */
+function stockWatcher(products: Product[]) {
+  const violations: string[] = [];
+  let samples = 0;
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      for (const product of products) {
+        // While PostgreSQL is down there is nothing to read; the CHECK constraints hold regardless.
+        const counters = await stockCounters(product.sku).catch(() => undefined);
+        if (!counters) continue;
+        samples++;
+        const { available, reserved, sold } = counters;
+        if (Math.min(available, reserved, sold) < 0 || available + reserved + sold !== STOCK_PER_SKU) {
+          violations.push(`${product.sku}: ${JSON.stringify(counters)}`);
+        }
+      }
+      await pause(500);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return { violations, samples };
+    },
+  };
+}
+
+async function killAndRestart(
+  victim: { name: string; spec: () => ProcessSpec },
+  probe: () => Promise<void>,
+): Promise<Kill> {
+  const pid = readPid(victim.name);
+  if (!isAlive(pid)) throw new Error(`${victim.name} is not running before its kill`);
+  const killedAt = Date.now();
+  killProcess(victim.name);
+  await eventually(
+    () => Promise.resolve(isAlive(pid)),
+    (alive) => !alive,
+    {
+      timeoutMs: 10_000,
+      what: `${victim.name} gone after SIGKILL`,
+    },
+  );
+  await pause(DOWN_MS);
+  const restartAt = Date.now();
+  await startProcess(victim.spec());
+  const restartMs = Date.now() - restartAt;
+  await probe();
+  return { part: victim.name, downMs: restartAt - killedAt, restartMs, recoveryMs: Date.now() - killedAt };
+}
+
+const succeeded = (payments: PaymentView[]) => payments.filter((p) => p.status === 'SUCCEEDED');
+/** A charge that took money at some point: standing, or since refunded. */
+const captured = (payments: PaymentView[]) =>
+  payments.filter((p) => p.status === 'SUCCEEDED' || p.status === 'REFUNDED');
+
+describe('chaos: infrastructure killed under steady load', () => {
+  const restartAll = async () => {
+    for (const victim of victims()) {
+      if (!isAlive(readPid(victim.name))) await startProcess(victim.spec());
+    }
+  };
+  afterAll(restartAll, 300_000);
+
+  it('keeps every invariant while Kafka, PostgreSQL, the Mongo server, Redis, placement, the scheduler, a daprd and the saga are each killed once', async () => {
+    const customers = await Promise.all(Array.from({ length: 4 }, (_, i) => newCustomer(`Chaos ${i}`)));
+    const products = await Promise.all(Array.from({ length: 3 }, () => newProduct(STOCK_PER_SKU, 990)));
+    const probeCustomer = customers[0] as Customer;
+    const probeProduct = products[0] as Product;
+    const probes: Placed[] = [];
+    const probe = async () => {
+      const placed = await placeRetrying(probeCustomer, probeProduct, 1, false);
+      probes.push(placed);
+      await settledOrder(placed, 240_000);
+    };
+
+    const watcher = stockWatcher(products);
+    const load = steadyLoad(customers, products);
+    const kills: Kill[] = [];
+    let placed: Placed[];
+    try {
+      for (const victim of victims()) {
+        await pause(BETWEEN_KILLS_MS);
+        kills.push(await killAndRestart(victim, probe));
+      }
+      await pause(BETWEEN_KILLS_MS);
+    } finally {
+      placed = await load.stop();
+    }
+    const all = [...placed, ...probes];
+
+    // Every accepted order ends PAID or CANCELLED: none lost, none stuck.
+    const finals = await inBatches(all, 8, async (p) =>
+      settledOrder(p, 300_000).catch(() => getOrder(p.customer, p.orderId)),
+    );
+    const stock = await watcher.stop();
+    const payments = await inBatches(all, 8, (p) => paymentsOf(p.orderId));
+    const sagas = await inBatches(all, 8, async (p) => (await sagaOf(p.orderId)).body);
+
+    const lost = all.filter((_, i) => finals[i]?.status === 'PENDING').map((p) => p.orderId);
+    const paid = all.filter((_, i) => finals[i]?.status === 'PAID');
+    const chargedTwice = all.filter((_, i) => captured(payments[i] ?? []).length > 1).map((p) => p.orderId);
+    const paidWithoutCharge = all
+      .filter((_, i) => finals[i]?.status === 'PAID' && succeeded(payments[i] ?? []).length !== 1)
+      .map((p) => p.orderId);
+    const cancelledKeepingMoney = all
+      .filter((_, i) => finals[i]?.status === 'CANCELLED' && succeeded(payments[i] ?? []).length > 0)
+      .map((p) => p.orderId);
+    const declinedPaid = all
+      .filter((p, i) => p.declined && finals[i]?.status === 'PAID')
+      .map((p) => p.orderId);
+    const sagaMismatch = all.flatMap((p, i) => {
+      const expected = finals[i]?.status === 'PAID' ? 'COMPLETED' : 'COMPENSATED';
+      const actual = sagas[i]?.status;
+      return actual === expected ? [] : [`${p.orderId}: order ${finals[i]?.status}, saga ${actual}`];
+    });
+
+    // Stock: what was sold is exactly what PAID orders bought; nothing stays reserved.
+    const stockProblems: string[] = [];
+    for (const product of products) {
+      const counters = await stockCounters(product.sku);
+      const sold = paid.filter((p) => p.sku === product.sku).reduce((sum, p) => sum + p.quantity, 0);
+      const expected = { available: STOCK_PER_SKU - sold, reserved: 0, sold };
+      if (JSON.stringify(counters) !== JSON.stringify(expected)) {
+        stockProblems.push(
+          `${product.sku}: ${JSON.stringify(counters)}, expected ${JSON.stringify(expected)}`,
+        );
+      }
+    }
+
+    // Notifications: each order's receipt and final mail once; no mail twice.
+    const finalSubject = (p: Placed, i: number) =>
+      finals[i]?.status === 'PAID'
+        ? `Your order ${p.orderId} is confirmed`
+        : `Your order ${p.orderId} was cancelled`;
+    const expectedMails = all.flatMap((p, i) => [`We received your order ${p.orderId}`, finalSubject(p, i)]);
+    const mailbox = async () => (await Promise.all(customers.map((c) => mailTo(c.email)))).flat();
+    const mails = await eventually(
+      mailbox,
+      (received) => {
+        const subjects = new Set(received.map((m) => m.subject));
+        return expectedMails.every((s) => subjects.has(s));
+      },
+      { timeoutMs: 120_000, intervalMs: 1_000, what: 'every order mail' },
+    ).catch(mailbox);
+    const subjectCounts = new Map<string, number>();
+    for (const m of mails) subjectCounts.set(m.subject, (subjectCounts.get(m.subject) ?? 0) + 1);
+    const mailedTwice = [...subjectCounts].filter(([, n]) => n > 1).map(([s, n]) => `${s} ×${n}`);
+    const mailsMissing = expectedMails.filter((s) => !subjectCounts.has(s));
+
+    const report = {
+      orders: all.length,
+      paid: paid.length,
+      cancelled: all.length - paid.length - lost.length,
+      lost: lost.length,
+      chargedTwice: chargedTwice.length,
+      paidWithoutCharge: paidWithoutCharge.length,
+      cancelledKeepingMoney: cancelledKeepingMoney.length,
+      declinedPaid: declinedPaid.length,
+      sagasNotFinishedOnce: sagaMismatch.length,
+      stockProblems: stockProblems.length + stock.violations.length,
+      stockSamples: stock.samples,
+      notificationsSentTwice: mailedTwice.length,
+      notificationsMissing: mailsMissing.length,
+      kills,
+    };
+    process.stdout.write(`chaos report ${JSON.stringify(report)}\n`);
+    process.stdout.write(
+      kills
+        .map(
+          (k) =>
+            `  ${k.part.padEnd(10)} down ${k.downMs} ms, restart ${k.restartMs} ms, recovered ${k.recoveryMs} ms`,
+        )
+        .join('\n') + '\n',
+    );
+
+    expect({
+      lost,
+      chargedTwice,
+      paidWithoutCharge,
+      cancelledKeepingMoney,
+      declinedPaid,
+      sagaMismatch,
+      stockProblems,
+      stockViolations: stock.violations,
+      mailedTwice,
+      mailsMissing,
+    }).toEqual({
+      lost: [],
+      chargedTwice: [],
+      paidWithoutCharge: [],
+      cancelledKeepingMoney: [],
+      declinedPaid: [],
+      sagaMismatch: [],
+      stockProblems: [],
+      stockViolations: [],
+      mailedTwice: [],
+      mailsMissing: [],
+    });
+    expect(kills.map((k) => k.part)).toEqual(victims().map((v) => v.name));
+    expect(paid.length).toBeGreaterThan(0);
+  }, 1_800_000);
+});
