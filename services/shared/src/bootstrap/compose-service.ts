@@ -113,7 +113,9 @@ export async function assembleService<C extends BaseConfig, X>(
       ...(parts.readiness ?? []),
     ],
     routes: (app) => {
-      subscriber.mount(app);
+      // A service that subscribes to nothing serves no subscription list (Dapr reads a 404 as none,
+      // as it always has for auth and the edge), so the edge's public port answers no Dapr route.
+      if (subscriber.topics.length > 0) subscriber.mount(app);
       parts.routes(app);
     },
     onShutdown: async () => {
