@@ -4,7 +4,7 @@ import { baseConfigSchema } from '../config/load-config';
 import type { ServiceApp } from '../http/create-service-app';
 import { mongoReadiness } from '../http/readiness-checks';
 import type { Logger } from '../logging/logger';
-import { chooseMongoOutbox, helloReplySchema, type MongoOutboxChoice } from '../outbox/mongo-outbox-choice';
+import { chooseMongoOutbox, type MongoOutboxChoice } from '../outbox/mongo-outbox-choice';
 import {
   assembleService,
   runComposedService,
@@ -47,7 +47,7 @@ async function openMongoStore(connection: Connection, logger: Logger): Promise<O
   try {
     if (!connection.db) throw new Error('the MongoDB connection is not open');
     const hello: unknown = await connection.db.admin().command({ hello: 1 });
-    const outbox = chooseMongoOutbox(helloReplySchema.parse(hello));
+    const outbox = chooseMongoOutbox(hello);
     logger.info({ outbox: outbox.path, reason: outbox.reason }, "outbox chosen from the server's hello");
     return {
       context: { connection, outbox },

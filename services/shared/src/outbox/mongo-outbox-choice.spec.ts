@@ -1,4 +1,4 @@
-import { chooseMongoOutbox, helloReplySchema } from './mongo-outbox-choice';
+import { chooseMongoOutbox } from './mongo-outbox-choice';
 
 /** `hello` replies as the servers send them, trimmed to what identifies each kind. */
 const replicaSetPrimary = {
@@ -36,7 +36,7 @@ const ferretDb = {
   ok: 1,
 };
 
-const choose = (reply: unknown) => chooseMongoOutbox(helloReplySchema.parse(reply));
+const choose = chooseMongoOutbox;
 
 describe('chooseMongoOutbox: Dapr outbox where the server runs transactions, the document outbox elsewhere', () => {
   it('takes Dapr outbox on a replica set primary, naming the set', () => {
@@ -75,5 +75,12 @@ describe('chooseMongoOutbox: Dapr outbox where the server runs transactions, the
 
   it('reads a reply with no version at all as too old for transactions', () => {
     expect(choose({ setName: 'rs0', logicalSessionTimeoutMinutes: 30, ok: 1 }).path).toBe('document-outbox');
+  });
+
+  it('keeps the document outbox when the reply cannot be read', () => {
+    expect(choose({ setName: 42, maxWireVersion: 'new' })).toMatchObject({
+      path: 'document-outbox',
+      reason: expect.stringContaining('unreadable hello reply') as unknown,
+    });
   });
 });

@@ -41,7 +41,13 @@ const SHARDED_TRANSACTIONS_WIRE = 8;
  * MongoDB runs on a replica set (4.0+) or through a mongos (4.2+), inside a logical session. A
  * standalone server, and FerretDB v1, which answers like one, get the single-document outbox.
  */
-export function chooseMongoOutbox(reply: HelloReply): MongoOutboxChoice {
+export function chooseMongoOutbox(hello: unknown): MongoOutboxChoice {
+  const parsed = helloReplySchema.safeParse(hello);
+  if (!parsed.success) {
+    // The single-document outbox is right on every server: the safe side of a reply we cannot read.
+    return { path: 'document-outbox', reason: `unreadable hello reply: ${parsed.error.message}` };
+  }
+  const reply = parsed.data;
   const wire = reply.maxWireVersion ?? 0;
   const sessions =
     reply.logicalSessionTimeoutMinutes !== undefined && reply.logicalSessionTimeoutMinutes !== null;
