@@ -4,7 +4,12 @@ import { JwtVerifier } from '../auth/jwt-verifier';
 import type { BaseConfig } from '../config/load-config';
 import type { ServiceApp } from '../http/create-service-app';
 import { createLogger } from '../logging/logger';
-import { assembleService, type OpenedStore, type ServiceParts } from './compose-service';
+import {
+  assembleService,
+  type OpenedStore,
+  type ServiceAssembly,
+  type ServiceParts,
+} from './compose-service';
 
 /** Settings as a schema would have parsed them: an ephemeral port, and a sidecar nobody answers for. */
 const base: BaseConfig = {
@@ -51,6 +56,19 @@ describe('assembleService: the one composition every bootstrap shares', () => {
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
+  /** A service on the base settings over a store that keeps no journal, started; resolves with its URL. */
+  async function startedProbe(compose: ServiceAssembly<BaseConfig, object>['compose']): Promise<string> {
+    return started(
+      await assembleService({
+        name: 'probe',
+        config: base,
+        logger: createLogger('probe', 'silent'),
+        openStore: () => Promise.resolve(journaledStore([])),
+        compose,
+      }),
+    );
+  }
+
   it('starts the parts before listening and the store after; stops HTTP, then the parts, then the store', async () => {
     const journal: string[] = [];
     const url = await started(
@@ -93,19 +111,11 @@ describe('assembleService: the one composition every bootstrap shares', () => {
   it("reports the store's readiness, the sidecar's (not critical) and the parts' own; serves their metrics", async () => {
     const sends = new Counter({ name: 'probe_sends_total', help: 'Sends.', registers: [] });
     sends.inc();
-    const url = await started(
-      await assembleService({
-        name: 'probe',
-        config: base,
-        logger: createLogger('probe', 'silent'),
-        openStore: () => Promise.resolve(journaledStore([])),
-        compose: () => ({
-          routes: () => undefined,
-          readiness: [{ name: 'mail', critical: false, check: () => Promise.resolve() }],
-          metrics: [sends],
-        }),
-      }),
-    );
+    const url = await startedProbe(() => ({
+      routes: () => undefined,
+      readiness: [{ name: 'mail', critical: false, check: () => Promise.resolve() }],
+      metrics: [sends],
+    }));
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
     const body = (await ready.json()) as { status: string; checks: Record<string, unknown> };
@@ -116,31 +126,14 @@ describe('assembleService: the one composition every bootstrap shares', () => {
   });
 
   it('mounts subscriptions only for a service that subscribes to something', async () => {
-    const logger = createLogger('probe', 'silent');
-    const quiet = await started(
-      await assembleService({
-        name: 'probe',
-        config: base,
-        logger,
-        openStore: () => Promise.resolve(journaledStore([])),
-        compose: () => ({ routes: () => undefined }),
-      }),
-    );
+    const quiet = await startedProbe(() => ({ routes: () => undefined }));
     expect((await fetch(`${quiet}/dapr/subscribe`)).status).toBe(404);
     await service?.stop('next');
 
-    const listening = await started(
-      await assembleService({
-        name: 'probe',
-        config: base,
-        logger,
-        openStore: () => Promise.resolve(journaledStore([])),
-        compose: ({ subscriber }) => {
-          subscriber.on('order_created', () => Promise.resolve());
-          return { routes: () => undefined };
-        },
-      }),
-    );
+    const listening = await startedProbe(({ subscriber }) => {
+      subscriber.on('order_created', () => Promise.resolve());
+      return { routes: () => undefined };
+    });
     const list = (await (await fetch(`${listening}/dapr/subscribe`)).json()) as { topic: string }[];
     expect(list.map((s) => s.topic)).toEqual(['order_created']);
   });
