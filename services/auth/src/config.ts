@@ -1,10 +1,9 @@
-import { baseConfigSchema, millis } from '@ecom/shared';
+import { millis, mongoServiceConfigSchema } from '@ecom/shared';
 import { z } from 'zod';
 
 const seconds = () => z.coerce.number().int().positive();
 
-export const authServiceConfigSchema = baseConfigSchema.extend({
-  MONGODB_URL: z.string().min(1),
+export const authServiceConfigSchema = mongoServiceConfigSchema.extend({
   REDIS_URL: z.string().min(1),
   /** Directory of the ES256 signing keys (a mounted Secret); a key is generated there when none exists. */
   AUTH_KEYS_DIR: z.string().min(1),

@@ -1,5 +1,4 @@
-import { createServiceApp, JwtVerifier, type Logger, type ServiceApp, mongoReadiness } from '@ecom/shared';
-import type { Connection } from 'mongoose';
+import type { MongoServiceContext, ServiceParts } from '@ecom/shared';
 import { LogEmailProvider } from './channels/log-email-provider';
 import { SmtpEmailProvider } from './channels/smtp-email-provider';
 import { WebhookProvider } from './channels/webhook-provider';
@@ -8,22 +7,19 @@ import { Dispatcher } from './domain/dispatcher';
 import type { Channel } from './domain/notification';
 import { NotificationService } from './domain/notification-service';
 import type { ChannelProvider } from './domain/ports';
-import { notificationSubscriptions } from './events/subscriptions';
+import { subscribeNotifications } from './events/subscriptions';
 import { notificationRoutes } from './http/routes';
 import { MongoDirectory } from './store/mongo-directory';
 import { MongoNotificationStore } from './store/mongo-notification-store';
 
-export interface NotificationApp {
-  service: ServiceApp;
-  dispatcher: Dispatcher;
-}
-
-/** Wires the notification service from its MongoDB connection and configuration. */
-export async function createNotificationApp(
-  config: NotificationConfig,
-  logger: Logger,
-  connection: Connection,
-): Promise<NotificationApp> {
+/** The notification service's parts, from the bootstrap's context (main's, or a test's own database). */
+export async function composeNotification({
+  config,
+  logger,
+  connection,
+  subscriber,
+  verifier,
+}: MongoServiceContext<NotificationConfig>): Promise<ServiceParts> {
   const store = new MongoNotificationStore(connection);
   const directory = new MongoDirectory(connection);
   await store.init();
@@ -83,30 +79,19 @@ export async function createNotificationApp(
     leaseMs: config.NOTIFY_LEASE_MS,
     pollIntervalMs: config.NOTIFY_POLL_MS,
   });
-  const subscriptions = notificationSubscriptions(notifications, logger);
+  subscribeNotifications(subscriber, notifications);
 
-  const service = createServiceApp({
-    name: 'notification',
-    port: config.APP_PORT,
-    logger,
-    bodyLimit: config.BODY_LIMIT,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    host: config.APP_HOST,
-    appApiToken: config.APP_API_TOKEN,
-    readiness: [
-      mongoReadiness(connection),
-      // Mail can wait in the queue while the SMTP server is away: not critical.
-      ...(smtp ? [{ name: 'smtp', critical: false, check: () => smtp.verify() }] : []),
-    ],
-    routes: (app) => {
-      subscriptions.mount(app);
-      notificationRoutes(store, JwtVerifier.fromConfig(config))(app);
+  return {
+    routes: notificationRoutes(store, verifier),
+    // Mail can wait in the queue while the SMTP server is away: not critical.
+    readiness: smtp ? [{ name: 'smtp', critical: false, check: () => smtp.verify() }] : [],
+    onStart: () => {
+      dispatcher.start();
+      return Promise.resolve();
     },
     onShutdown: async () => {
       await dispatcher.stop();
       smtp?.close();
-      await connection.close();
     },
-  });
-  return { service, dispatcher };
+  };
 }

@@ -1,10 +1,9 @@
-import { authConfigSchema, baseConfigSchema, millis } from '@ecom/shared';
+import { authConfigSchema, millis, mongoServiceConfigSchema } from '@ecom/shared';
 import { z } from 'zod';
 
-export const notificationConfigSchema = baseConfigSchema
+export const notificationConfigSchema = mongoServiceConfigSchema
   .extend(authConfigSchema.shape)
   .extend({
-    MONGODB_URL: z.string().min(1),
     /** `smtp` sends mail; `log` writes each mail to the structured log (a stack with no mail server). */
     EMAIL_PROVIDER: z.enum(['smtp', 'log']).default('smtp'),
     SMTP_HOST: z.string().min(1).optional(),

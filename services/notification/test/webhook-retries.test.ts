@@ -1,13 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { buildEvent, createLogger, loadConfig, type EventName, type EventPayload } from '@ecom/shared';
+import {
+  assembleMongoService,
+  buildEvent,
+  createLogger,
+  loadConfig,
+  type EventName,
+  type EventPayload,
+  type ServiceApp,
+} from '@ecom/shared';
 import express from 'express';
 import mongoose from 'mongoose';
 import { serviceEnv, sidecarTokens } from '../../../stack/src/services';
 import { loadStackSettings } from '../../../stack/src/stack';
 import { eventually } from '../../../stack/test/support/eventually';
 import { freePort } from '../../../stack/test/support/ports';
-import { createNotificationApp, type NotificationApp } from '../src/app';
+import { composeNotification } from '../src/app';
 import { notificationConfigSchema } from '../src/config';
 import { MongoNotificationStore } from '../src/store/mongo-notification-store';
 
@@ -21,7 +29,7 @@ describe('notification: webhook providers, retries with backoff', () => {
   const received: { channel: string; body: Record<string, unknown>; key: string | undefined }[] = [];
   let smsFailuresLeft = 2;
   let providers: Server;
-  let app: NotificationApp;
+  let service: ServiceApp;
   let connection: mongoose.Connection;
   let baseUrl: string;
 
@@ -69,15 +77,21 @@ describe('notification: webhook providers, retries with backoff', () => {
     connection = await mongoose
       .createConnection(`mongodb://127.0.0.1:${s.ECOM_PORT_MONGO}/${database}`)
       .asPromise();
-    app = await createNotificationApp(config, createLogger('notification-test', 'silent'), connection);
-    await app.service.start();
-    app.dispatcher.start();
+    service = await assembleMongoService({
+      name: 'notification',
+      config,
+      logger: createLogger('notification-test', 'silent'),
+      connection,
+      compose: composeNotification,
+    });
+    // Starts the dispatcher too, as the service does.
+    await service.start();
     baseUrl = `http://127.0.0.1:${port}`;
   });
 
   afterAll(async () => {
     await connection.dropDatabase();
-    await app.service.stop('test done');
+    await service.stop('test done');
     await new Promise((resolve) => providers.close(resolve));
   });
 

@@ -1,9 +1,7 @@
-import { authConfigSchema, baseConfigSchema, millis } from '@ecom/shared';
+import { millis, postgresServiceConfigSchema } from '@ecom/shared';
 import { z } from 'zod';
 
-export const sagaConfigSchema = baseConfigSchema.extend(authConfigSchema.shape).extend({
-  DATABASE_URL: z.string().min(1),
-  DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
+export const sagaConfigSchema = postgresServiceConfigSchema.extend({
   /** How long one forward step (reserve, charge) may take before the saga compensates. */
   SAGA_STEP_TIMEOUT_MS: millis().default(15_000),
   /** First back-off between attempts at a participant that is down; doubles up to the maximum. */

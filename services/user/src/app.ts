@@ -1,31 +1,41 @@
-import {
-  createServiceApp,
-  JwtVerifier,
-  type Logger,
-  type ServiceApp,
-  mongoReadiness,
-  redisReadiness,
-} from '@ecom/shared';
-import type { Redis } from 'ioredis';
-import type { Connection } from 'mongoose';
+import { type Logger, type MongoServiceContext, redisReadiness, type ServiceParts } from '@ecom/shared';
+import { Redis } from 'ioredis';
 import { Counter } from 'prom-client';
 import type { UserServiceConfig } from './config';
 import type { CacheOutcome } from './domain/ports';
 import { ProfileService } from './domain/profile-service';
-import { userSubscriptions } from './events/subscriptions';
+import { subscribeProfiles } from './events/subscriptions';
 import { userRoutes } from './http/routes';
 import { MongoProfileStore } from './store/mongo-profile-store';
 import { RedisProfileCache } from './store/redis-profile-cache';
 
-export interface UserAppDeps {
-  config: UserServiceConfig;
-  logger: Logger;
-  connection: Connection;
-  redis: Redis;
+/**
+ * The profile cache's Redis, failing fast while it is away (no offline queue, one try, a short
+ * timeout): the cache is optional, and a read without it goes to MongoDB.
+ */
+export function openProfileCache(config: UserServiceConfig, logger: Logger): Redis {
+  const redis = new Redis(config.REDIS_URL, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: config.USER_CACHE_TIMEOUT_MS,
+  });
+  let redisDown = false;
+  redis.on('error', (error: Error) => {
+    if (!redisDown) logger.warn({ err: error }, 'redis unavailable; profile cache degraded');
+    redisDown = true;
+  });
+  redis.on('ready', () => {
+    if (redisDown) logger.info('redis back; profile cache restored');
+    redisDown = false;
+  });
+  return redis;
 }
 
-/** Wires the user service from its connections; main.ts opens them, tests can pass their own. */
-export async function createUserApp({ config, logger, connection, redis }: UserAppDeps): Promise<ServiceApp> {
+/** The user service's parts, from the bootstrap's context and its cache (main opens it; tests pass their own). */
+export async function composeUser(
+  { config, logger, connection, subscriber, verifier }: MongoServiceContext<UserServiceConfig>,
+  redis: Redis,
+): Promise<ServiceParts> {
   const store = new MongoProfileStore(connection);
   await store.init();
 
@@ -49,30 +59,16 @@ export async function createUserApp({ config, logger, connection, redis }: UserA
     clock: { now: () => new Date() },
     onCacheError,
   });
-  const subscriptions = userSubscriptions(profiles, logger);
+  subscribeProfiles(subscriber, profiles, logger);
 
-  const service = createServiceApp({
-    name: 'user',
-    port: config.APP_PORT,
-    logger,
-    bodyLimit: config.BODY_LIMIT,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    host: config.APP_HOST,
-    appApiToken: config.APP_API_TOKEN,
-    readiness: [
-      mongoReadiness(connection),
-      // The cache is not critical: without it reads are slower, not wrong.
-      redisReadiness(redis, { name: 'redis-cache' }),
-    ],
-    routes: (app) => {
-      subscriptions.mount(app);
-      userRoutes(profiles, JwtVerifier.fromConfig(config))(app);
-    },
-    onShutdown: async () => {
+  return {
+    routes: userRoutes(profiles, verifier),
+    // The cache is not critical: without it reads are slower, not wrong.
+    readiness: [redisReadiness(redis, { name: 'redis-cache' })],
+    metrics: [cacheRequests],
+    onShutdown: () => {
       redis.disconnect();
-      await connection.close();
+      return Promise.resolve();
     },
-  });
-  service.metrics.registerMetric(cacheRequests);
-  return service;
+  };
 }

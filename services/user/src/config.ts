@@ -1,8 +1,7 @@
-import { authConfigSchema, baseConfigSchema } from '@ecom/shared';
+import { authConfigSchema, mongoServiceConfigSchema } from '@ecom/shared';
 import { z } from 'zod';
 
-export const userServiceConfigSchema = baseConfigSchema.extend(authConfigSchema.shape).extend({
-  MONGODB_URL: z.string().min(1),
+export const userServiceConfigSchema = mongoServiceConfigSchema.extend(authConfigSchema.shape).extend({
   REDIS_URL: z.string().min(1),
   USER_CACHE_TTL_S: z.coerce.number().int().positive().default(300),
   /** A Redis call slower than this counts as a cache failure; the read goes to MongoDB. */

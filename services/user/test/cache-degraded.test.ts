@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { createLogger, loadConfig, type ServiceApp } from '@ecom/shared';
+import { assembleMongoService, createLogger, loadConfig, type ServiceApp } from '@ecom/shared';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { serviceEnv, sidecarTokens } from '../../../stack/src/services';
 import { loadStackSettings } from '../../../stack/src/stack';
 import { freePort } from '../../../stack/test/support/ports';
-import { createUserApp } from '../src/app';
+import { composeUser } from '../src/app';
 import { userServiceConfigSchema } from '../src/config';
 import { MongoProfileStore } from '../src/store/mongo-profile-store';
 import { login, registerUser } from '../../auth/test/support/auth-client';
@@ -40,7 +40,13 @@ describe('user: with Redis unavailable', () => {
       commandTimeout: 250,
     });
     redis.on('error', () => undefined);
-    service = await createUserApp({ config, logger: createLogger('user-test', 'silent'), connection, redis });
+    service = await assembleMongoService({
+      name: 'user',
+      config,
+      logger: createLogger('user-test', 'silent'),
+      connection,
+      compose: (context) => composeUser(context, redis),
+    });
     const server: Server = await service.start();
     const address = server.address();
     baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;

@@ -1,9 +1,9 @@
-import { EventSubscriber, type Logger } from '@ecom/shared';
+import type { EventSubscriber } from '@ecom/shared';
 import type { NotificationService } from '../domain/notification-service';
 
 /** Every event that tells a customer something; each handler is idempotent (one notification per event and channel). */
-export function notificationSubscriptions(service: NotificationService, logger: Logger): EventSubscriber {
-  return new EventSubscriber(logger)
+export function subscribeNotifications(subscriber: EventSubscriber, service: NotificationService): void {
+  subscriber
     .on('user_registered', (e) => service.onUserRegistered(e))
     .on('order_created', (e) => service.onOrderCreated(e))
     .on('payment_success', (e) => service.onPaymentSuccess(e))

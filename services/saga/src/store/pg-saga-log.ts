@@ -1,5 +1,5 @@
-import { cursorCodec, isoInstant } from '@ecom/shared';
-import type { Pool } from 'pg';
+import { cursorCodec, isoInstant, sqlRows } from '@ecom/shared';
+import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { CancellationReason, SagaStatus, StepName, StepStatus } from '../domain/saga';
 import type { SagaListPage, SagaLog, SagaRecord, SagaStepRecord } from '../domain/saga-log';
@@ -55,11 +55,16 @@ const sagaCursor = cursorCodec(z.tuple([isoInstant, z.guid()]));
 
 /** The saga log in the saga service's own PostgreSQL database. */
 export class PgSagaLog implements SagaLog {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly db: DataSource) {}
+
+  /** One statement's rows, through the bootstrap's pool (typeorm's own shapes differ per statement kind). */
+  private rows<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return sqlRows<T>(this.db.manager, sql, params);
+  }
 
   async open(saga: { orderId: string; customerId: string; deadline: string }): Promise<void> {
     // A cancel may have arrived first and left a placeholder row: fill in what it could not know.
-    await this.pool.query(
+    await this.rows(
       `INSERT INTO saga (order_id, customer_id, deadline) VALUES ($1, $2, $3)
        ON CONFLICT (order_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, deadline = EXCLUDED.deadline
        WHERE saga.customer_id = ''`,
@@ -68,34 +73,32 @@ export class PgSagaLog implements SagaLog {
   }
 
   async requestCancel(orderId: string): Promise<SagaStatus | undefined> {
-    const result = await this.pool.query<{ status: SagaStatus; inserted: boolean }>(
+    const [row] = await this.rows<{ status: SagaStatus; inserted: boolean }>(
       `INSERT INTO saga (order_id, customer_id, cancel_requested) VALUES ($1, '', true)
        ON CONFLICT (order_id) DO UPDATE SET cancel_requested = true, updated_at = now()
        RETURNING status, (xmax = 0) AS inserted`,
       [orderId],
     );
-    const row = result.rows[0];
     return row && !row.inserted ? row.status : undefined;
   }
 
   async isCancelRequested(orderId: string): Promise<boolean> {
-    const result = await this.pool.query<{ cancel_requested: boolean }>(
+    const [row] = await this.rows<{ cancel_requested: boolean }>(
       'SELECT cancel_requested FROM saga WHERE order_id = $1',
       [orderId],
     );
-    return result.rows[0]?.cancel_requested ?? false;
+    return row?.cancel_requested ?? false;
   }
 
   async statusOf(orderId: string): Promise<SagaStatus | undefined> {
-    const result = await this.pool.query<{ status: SagaStatus }>(
-      'SELECT status FROM saga WHERE order_id = $1',
-      [orderId],
-    );
-    return result.rows[0]?.status;
+    const [row] = await this.rows<{ status: SagaStatus }>('SELECT status FROM saga WHERE order_id = $1', [
+      orderId,
+    ]);
+    return row?.status;
   }
 
   async stepStarted(orderId: string, step: StepName): Promise<void> {
-    await this.pool.query(
+    await this.rows(
       `INSERT INTO saga_step (order_id, name, status) VALUES ($1, $2, 'RUNNING')
        ON CONFLICT (order_id, name) DO UPDATE SET attempts = saga_step.attempts + 1`,
       [orderId, step],
@@ -103,7 +106,7 @@ export class PgSagaLog implements SagaLog {
   }
 
   async stepRetrying(orderId: string, step: StepName, error: string): Promise<void> {
-    await this.pool.query(
+    await this.rows(
       `UPDATE saga_step SET detail = detail || jsonb_build_object('lastError', $3::text, 'lastErrorAt', clock_timestamp())
        WHERE order_id = $1 AND name = $2 AND status = 'RUNNING'`,
       [orderId, step, error],
@@ -116,7 +119,7 @@ export class PgSagaLog implements SagaLog {
     status: StepStatus,
     detail: Record<string, unknown>,
   ): Promise<void> {
-    await this.pool.query(
+    await this.rows(
       `UPDATE saga_step SET status = $3, ended_at = clock_timestamp(), detail = detail || $4::jsonb
        WHERE order_id = $1 AND name = $2 AND status = 'RUNNING'`,
       [orderId, step, status, JSON.stringify(detail)],
@@ -125,7 +128,7 @@ export class PgSagaLog implements SagaLog {
 
   async setStatus(orderId: string, status: SagaStatus, reason?: CancellationReason): Promise<void> {
     // A final status is never left again; a compensating saga keeps the first reason it got.
-    await this.pool.query(
+    await this.rows(
       `UPDATE saga SET status = $2, reason = COALESCE(reason, $3), updated_at = now()
        WHERE order_id = $1 AND status NOT IN ${final}`,
       [orderId, status, reason ?? null],
@@ -133,34 +136,32 @@ export class PgSagaLog implements SagaLog {
   }
 
   async get(orderId: string): Promise<SagaRecord | undefined> {
-    const saga = await this.pool.query<SagaRow>(
-      "SELECT * FROM saga WHERE order_id = $1 AND customer_id <> ''",
-      [orderId],
-    );
-    const row = saga.rows[0];
+    const [row] = await this.rows<SagaRow>("SELECT * FROM saga WHERE order_id = $1 AND customer_id <> ''", [
+      orderId,
+    ]);
     if (!row) return undefined;
-    const steps = await this.pool.query<StepRow>(
+    const steps = await this.rows<StepRow>(
       'SELECT name, status, started_at, ended_at, attempts, detail FROM saga_step WHERE order_id = $1 ORDER BY started_at, name',
       [orderId],
     );
-    return { ...toSaga(row), steps: steps.rows.map(toStep) };
+    return { ...toSaga(row), steps: steps.map(toStep) };
   }
 
   async list(query: { status?: SagaStatus; limit: number; cursor?: string }): Promise<SagaListPage> {
     const after = query.cursor === undefined ? undefined : sagaCursor.decode(query.cursor);
-    const result = await this.pool.query<SagaRow>(
+    const found = await this.rows<SagaRow>(
       `SELECT * FROM saga
        WHERE customer_id <> '' AND ($1::text IS NULL OR status = $1)
          AND ($2::timestamptz IS NULL OR (created_at, order_id) < ($2::timestamptz, $3::uuid))
        ORDER BY created_at DESC, order_id DESC LIMIT $4`,
       [query.status ?? null, after?.[0] ?? null, after?.[1] ?? null, query.limit + 1],
     );
-    const rows = result.rows.slice(0, query.limit);
+    const rows = found.slice(0, query.limit);
     const last = rows[rows.length - 1];
     return {
       items: rows.map(toSaga),
       nextCursor:
-        result.rows.length > query.limit && last ? sagaCursor.encode([last.created_at, last.order_id]) : null,
+        found.length > query.limit && last ? sagaCursor.encode([last.created_at, last.order_id]) : null,
     };
   }
 }

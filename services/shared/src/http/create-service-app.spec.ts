@@ -61,14 +61,14 @@ describe('createServiceApp', () => {
     checks.splice(
       0,
       checks.length,
-      { name: 'db', check: async () => undefined },
+      { name: 'db', check: async () => undefined, detail: { outbox: 'document-outbox' } },
       { name: 'cache', critical: false, check: () => Promise.reject(new Error('down')) },
     );
     const degraded = await fetch(`${base}/readyz`);
     expect(degraded.status).toBe(200);
     expect(await degraded.json()).toMatchObject({
       status: 'degraded',
-      checks: { cache: { status: 'down' }, db: { status: 'up' } },
+      checks: { cache: { status: 'down' }, db: { status: 'up', detail: { outbox: 'document-outbox' } } },
     });
 
     checks.push({ name: 'broker', check: () => Promise.reject(new Error('unreachable')) });

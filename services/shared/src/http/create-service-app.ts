@@ -18,6 +18,8 @@ export interface ReadinessCheck {
   name: string;
   check: () => Promise<void>;
   critical?: boolean;
+  /** What /readyz says of the dependency beside its status (how the service uses it, say). */
+  detail?: Record<string, string>;
 }
 
 export interface ServiceAppOptions {
@@ -129,18 +131,22 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
       res.status(503).json({ status: 'shutting-down', checks: {} });
       return;
     }
-    const checks: Record<string, { status: 'up' | 'down'; critical: boolean; error?: string }> = {};
+    const checks: Record<
+      string,
+      { status: 'up' | 'down'; critical: boolean; error?: string; detail?: Record<string, string> }
+    > = {};
     await Promise.all(
       (options.readiness ?? []).map(async (c) => {
         const critical = c.critical ?? true;
         try {
           await withTimeout(c.check(), READINESS_TIMEOUT_MS);
-          checks[c.name] = { status: 'up', critical };
+          checks[c.name] = { status: 'up', critical, ...(c.detail ? { detail: c.detail } : {}) };
         } catch (error) {
           checks[c.name] = {
             status: 'down',
             critical,
             error: error instanceof Error ? error.message : String(error),
+            ...(c.detail ? { detail: c.detail } : {}),
           };
         }
       }),

@@ -3,11 +3,13 @@ import type { ReadinessCheck } from './create-service-app';
 /** The readiness probes services share: each really talks to its dependency. */
 
 /** A MongoDB connection (mongoose's) answers `ping`. */
-export function mongoReadiness(connection: {
-  db?: { admin(): { ping(): Promise<unknown> } };
-}): ReadinessCheck {
+export function mongoReadiness(
+  connection: { db?: { admin(): { ping(): Promise<unknown> } } },
+  detail?: Record<string, string>,
+): ReadinessCheck {
   return {
     name: 'mongodb',
+    ...(detail ? { detail } : {}),
     check: async () => {
       if (!connection.db) throw new Error('not connected');
       await connection.db.admin().ping();
