@@ -83,7 +83,12 @@ export class PgStatusSignal implements StatusChanges {
 
   private async listen(): Promise<void> {
     if (this.stopped) return;
-    const client = new Client({ connectionString: this.options.connectionString, keepAlive: true });
+    // keepAlive: an idle listener behind a NAT or a dead peer is noticed, and then replaced.
+    const client = new Client({
+      connectionString: this.options.connectionString,
+      keepAlive: true,
+      connectionTimeoutMillis: 5_000,
+    });
     this.listener = client;
     client.on('notification', (message: Notification) => {
       if (message.channel === ORDER_STATUS_CHANNEL && message.payload) this.waiters.wake(message.payload);
