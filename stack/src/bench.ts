@@ -1,23 +1,47 @@
 /**
  * `npm run bench -- --orders N --concurrency C`: drives N orders through the
- * running local stack the way a client would (through a Dapr sidecar, with a
+ * running local stack the way a client would (through the public edge, with a
  * customer's token), C at a time, and measures each from POST /orders to the
- * moment GET /orders/:id shows PAID or CANCELLED. Prints a summary and ends with
- * one JSON line (completed, failed, ordersPerSecond, p50Ms, p95Ms, p99Ms, ...).
+ * moment GET /orders/:id shows PAID or CANCELLED. Prints a summary, what each
+ * order cost in CPU, the bare-workflow floor, and ends with one JSON line
+ * (completed, failed, ordersPerSecond, p50Ms, ..., cpuMsPerOrder, floorWfPerSecond, ratioToFloor).
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { topicPlan } from '@ecom/shared';
 import { z } from 'zod';
 import { kafkaClient } from './health';
+import { infrastructure } from './infrastructure';
+import { clockTicksPerSecond, cpuMsPerOrder, readTreeCpu } from './process-cpu';
+import { presentServices } from './services';
 import { loadStackSettings, type StackSettings } from './settings';
 import { LOCAL_DAPR_NAMESPACE } from './stack';
+import { isAlive, readPid } from './supervisor';
+import { measureWorkflowFloor, type FloorResult } from './workflow-floor';
+
+const USAGE = `usage: npm run bench -- [options]
+  --orders N            orders to place (default 200)
+  --concurrency C       orders in flight at once (default 20)
+  --customers N         customers the orders are spread over (default 10)
+  --timeout-ms MS       an order not final after this long fails (default 120000)
+  --wait-seconds S      each GET /orders/:id?waitSeconds=S long-polls up to S s (default 25)
+  --poll                poll GET /orders/:id every --poll-ms instead of long-polling
+  --poll-ms MS          the polling interval, and the pause after a failed long-poll (default 100)
+  --no-floor            skip the bare-workflow floor (a throwaway sidecar, about 10-20 s)
+  --floor-workflows N   floor workflows timed, at concurrency 20 (default 100)
+`;
 
 const options = z.object({
   orders: z.coerce.number().int().min(1).default(200),
   concurrency: z.coerce.number().int().min(1).max(1_000).default(20),
-  /** How often a waiting client looks at its order. */
+  /** How often a polling client looks at its order (and a long-polling one after a failed wait). */
   pollMs: z.coerce.number().int().min(10).default(100),
+  /** Poll rather than long-poll: the way clients waited before GET /orders/:id?waitSeconds. */
+  poll: z.boolean().default(false),
+  /** How long each long-poll may wait (the order service's maximum is 30). */
+  waitSeconds: z.coerce.number().int().min(1).max(30).default(25),
+  floor: z.boolean().default(true),
+  floorWorkflows: z.coerce.number().int().min(1).default(100),
   /** An order not final after this long counts as failed. */
   timeoutMs: z.coerce.number().int().min(1_000).default(120_000),
   customers: z.coerce.number().int().min(1).default(10),
@@ -43,7 +67,7 @@ class Client {
     appId: string,
     method: string,
     path: string,
-    init: { token?: string; body?: unknown } = {},
+    init: { token?: string; body?: unknown; timeoutMs?: number } = {},
   ): Promise<{ status: number; body: unknown }> {
     const response = await fetch(`http://127.0.0.1:${this.port}/v1.0/invoke/${appId}/method/${path}`, {
       method,
@@ -52,7 +76,7 @@ class Client {
         ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
       },
       body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-      signal: AbortSignal.timeout(30_000),
+      signal: AbortSignal.timeout(init.timeoutMs ?? 30_000),
     });
     const text = await response.text();
     let body: unknown = text;
@@ -104,7 +128,14 @@ async function driveOne(client: Client, o: BenchOptions, token: string, sku: str
     const deadline = started + o.timeoutMs;
     const { orderId } = accepted.data;
     while (performance.now() < deadline) {
-      const answer = await client.call('order', 'GET', `orders/${orderId}`, { token });
+      const waitS = o.poll ? 0 : Math.min(o.waitSeconds, Math.ceil((deadline - performance.now()) / 1000));
+      const answer = await client.call(
+        'order',
+        'GET',
+        waitS > 0 ? `orders/${orderId}?waitSeconds=${waitS}` : `orders/${orderId}`,
+        // The service answers by the wait's end; the margin covers the read and the hops.
+        { token, timeoutMs: 30_000 + waitS * 1000 },
+      );
       const seen = orderAnswer.safeParse(answer.body);
       if (seen.success && seen.data.status === 'PAID')
         return { orderId, ok: true, status: 'PAID', latencyMs: elapsed() };
@@ -112,7 +143,8 @@ async function driveOne(client: Client, o: BenchOptions, token: string, sku: str
         const detail = seen.data.cancellationReason;
         return { orderId, ok: true, status: 'CANCELLED', latencyMs: elapsed(), detail };
       }
-      await new Promise((resolve) => setTimeout(resolve, o.pollMs));
+      // A long-poll answers at once only when it failed: pause, so an outage is not hammered.
+      if (o.poll || answer.status !== 200) await new Promise((resolve) => setTimeout(resolve, o.pollMs));
     }
     return { orderId, ok: false, status: 'TIMEOUT', latencyMs: elapsed() };
   } catch (error) {
@@ -165,6 +197,35 @@ async function outboxHops(client: Client, adminToken: string, orderIds: string[]
   return hops.sort((a, b) => a - b);
 }
 
+/** The pid of each running process of the stack, by its name in the supervisor (`postgres`, `order-dapr`, ...). */
+function stackProcesses(s: StackSettings): Map<string, number> {
+  const names = [
+    ...infrastructure(s).map((p) => p.name),
+    ...presentServices().flatMap((id) => [id, `${id}-dapr`]),
+  ];
+  const roots = new Map<string, number>();
+  for (const name of names) {
+    const pid = readPid(name);
+    if (pid !== undefined && isAlive(pid)) roots.set(name, pid);
+  }
+  return roots;
+}
+
+/** The floor's concurrency, as issue 12 defines it (the bench's default order concurrency too). */
+const FLOOR_CONCURRENCY = 20;
+
+/** The floor, or why there is none: the orders' figures stand without it. */
+async function floorOf(s: StackSettings, o: BenchOptions): Promise<FloorResult | string> {
+  if (!o.floor) return 'skipped (--no-floor)';
+  try {
+    return await measureWorkflowFloor(s, { workflows: o.floorWorkflows, concurrency: FLOOR_CONCURRENCY });
+  } catch (error) {
+    return `failed: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+const round2 = (n: number) => Number(n.toFixed(2));
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -185,13 +246,26 @@ async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
   const tokens = await Promise.all(
     Array.from({ length: Math.min(o.customers, o.orders) }, () => newCustomerToken(client)),
   );
+  // Before the orders: their trailing work (notifications, outbox deliveries) would slow the floor,
+  // and the floor's sidecar is gone before the first order is placed.
+  const floor = await floorOf(s, o);
   out(
-    `bench: ${o.orders} orders, concurrency ${o.concurrency}, sku ${sku} (stock ${o.orders}), through the edge on port ${s.ECOM_PORT_EDGE}`,
+    typeof floor === 'string'
+      ? `floor: ${floor}`
+      : `floor: bare workflow of 4 chained no-op activities, ${floor.workflows} at concurrency ${floor.concurrency}: ${floor.workflowsPerSecond} workflows/s`,
+  );
+  out(
+    `bench: ${o.orders} orders, concurrency ${o.concurrency}, sku ${sku} (stock ${o.orders}), through the edge on port ${s.ECOM_PORT_EDGE}, ` +
+      (o.poll ? `polling every ${o.pollMs} ms` : `long-polling up to ${o.waitSeconds} s`),
   );
 
   const outcomes: OrderOutcome[] = [];
   let next = 0;
   const offsetsBefore = await outboxOffsets(s.ECOM_PORT_KAFKA);
+  const processes = stackProcesses(s);
+  const ticksPerSecond = clockTicksPerSecond();
+  const cpuBefore = readTreeCpu(processes);
+  const clientCpuBefore = process.cpuUsage();
   const started = performance.now();
   const progress = setInterval(() => {
     out(`  ${outcomes.length}/${o.orders} done after ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -208,6 +282,8 @@ async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
     clearInterval(progress);
   }
   const wallS = (performance.now() - started) / 1000;
+  const cpuAfter = readTreeCpu(processes);
+  const clientCpu = process.cpuUsage(clientCpuBefore);
   const offsetsAfter = await outboxOffsets(s.ECOM_PORT_KAFKA);
   const perPartition = [...offsetsAfter].map(([key, high]) => high - (offsetsBefore.get(key) ?? 0));
   const outboxMessages = perPartition.reduce((sum, n) => sum + n, 0);
@@ -225,6 +301,11 @@ async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
     const key = r.detail && r.status !== 'ERROR' ? `${r.status} (${r.detail})` : r.status;
     byStatus.set(key, (byStatus.get(key) ?? 0) + 1);
   }
+  const cpu = cpuMsPerOrder(cpuBefore, cpuAfter, completed.length, ticksPerSecond);
+  const clientCpuMs =
+    completed.length > 0 ? (clientCpu.user + clientCpu.system) / 1000 / completed.length : 0;
+  const ordersPerSecond = completed.length / wallS;
+  const floorWfPerSecond = typeof floor === 'string' ? null : floor.workflowsPerSecond;
   const summary = {
     orders: o.orders,
     concurrency: o.concurrency,
@@ -233,12 +314,15 @@ async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
     cancelled: completed.filter((r) => r.status === 'CANCELLED').length,
     failed: failed.length,
     durationS: Number(wallS.toFixed(2)),
-    ordersPerSecond: Number((completed.length / wallS).toFixed(2)),
+    ordersPerSecond: round2(ordersPerSecond),
     p50Ms: Math.round(percentile(latencies, 50)),
     p95Ms: Math.round(percentile(latencies, 95)),
     p99Ms: Math.round(percentile(latencies, 99)),
     maxMs: Math.round(latencies[latencies.length - 1] ?? 0),
-    pollMs: o.pollMs,
+    /** How clients waited for the final status: long-polls of up to waitSeconds, or polls every pollMs. */
+    wait: o.poll ? 'poll' : 'long-poll',
+    waitSeconds: o.poll ? null : o.waitSeconds,
+    pollMs: o.poll ? o.pollMs : null,
     /** Messages through Dapr's internal outbox topics per second of the run (events, and rolled-back writes). */
     outboxEventsPerSecond: Number((outboxMessages / wallS).toFixed(2)),
     /** The same for the busiest single partition: Dapr handles about 1 message/s on one. */
@@ -247,19 +331,42 @@ async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
     /** Order's commit → the saga starting on order_created (the outbox hop of the critical path). */
     outboxHopP50Ms: Math.round(percentile(hops, 50)),
     outboxHopP95Ms: Math.round(percentile(hops, 95)),
+    /** CPU ms per completed order of each stack process (with its children) over the run, and their sum. */
+    cpuMsPerOrder: {
+      ...Object.fromEntries(Object.entries(cpu.perProcess).map(([name, ms]) => [name, round2(ms)])),
+      total: round2(cpu.total),
+    },
+    /** The bench client's own CPU per order, kept out of the total. */
+    benchClientCpuMsPerOrder: round2(clientCpuMs),
+    floorWfPerSecond,
+    /** orders/s ÷ floor workflows/s: the share of bare Dapr Workflow's rate the whole shop reaches. */
+    ratioToFloor: floorWfPerSecond ? round2(ordersPerSecond / floorWfPerSecond) : null,
   };
   out(`outcomes: ${[...byStatus.entries()].map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   for (const f of failed.slice(0, 5)) out(`  failure: ${f.status} ${f.detail ?? ''}`);
   out(
     `completed ${summary.completed}/${o.orders} in ${summary.durationS} s: ${summary.ordersPerSecond} orders/s; ` +
       `POST→final p50 ${summary.p50Ms} ms, p95 ${summary.p95Ms} ms, p99 ${summary.p99Ms} ms, max ${summary.maxMs} ms ` +
-      `(±${o.pollMs} ms polling); failed ${summary.failed}`,
+      `(${o.poll ? `±${o.pollMs} ms polling` : 'long-polling'}); failed ${summary.failed}`,
   );
   out(
     `Dapr outbox: ${outboxMessages} messages through ${perPartition.length} internal partitions, ` +
       `${summary.outboxEventsPerSecond}/s; busiest partition ${summary.outboxBusiestPartitionPerSecond}/s ` +
       `(Dapr 1.18 handles about 1/s per partition); order commit → saga start p50 ${summary.outboxHopP50Ms} ms, ` +
       `p95 ${summary.outboxHopP95Ms} ms (of ${hops.length} orders)`,
+  );
+  out(`CPU per completed order, from /proc (each process with its children), ms:`);
+  for (const [name, ms] of Object.entries(cpu.perProcess).sort(([, a], [, b]) => b - a)) {
+    out(`  ${name.padEnd(20)} ${ms.toFixed(2).padStart(9)}`);
+  }
+  out(`  ${'sum'.padEnd(20)} ${cpu.total.toFixed(2).padStart(9)}`);
+  if (cpu.unmeasured.length > 0)
+    out(`  not measured (restarted or stopped during the run): ${cpu.unmeasured.join(', ')}`);
+  out(`  ${'bench client'.padEnd(20)} ${clientCpuMs.toFixed(2).padStart(9)}  (apart, not in the sum)`);
+  out(
+    floorWfPerSecond === null
+      ? 'floor: none, so no ratio'
+      : `floor ${floorWfPerSecond} workflows/s; orders/s ÷ floor = ${summary.ratioToFloor}`,
   );
   out(JSON.stringify(summary));
 }
@@ -269,20 +376,33 @@ const { values } = parseArgs({
     orders: { type: 'string' },
     concurrency: { type: 'string' },
     'poll-ms': { type: 'string' },
+    poll: { type: 'boolean' },
+    'wait-seconds': { type: 'string' },
+    'no-floor': { type: 'boolean' },
+    'floor-workflows': { type: 'string' },
     'timeout-ms': { type: 'string' },
     customers: { type: 'string' },
+    help: { type: 'boolean' },
   },
 });
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const parsed = options.safeParse({
   orders: values.orders,
   concurrency: values.concurrency,
   pollMs: values['poll-ms'],
+  poll: values.poll,
+  waitSeconds: values['wait-seconds'],
+  floor: values['no-floor'] !== true,
+  floorWorkflows: values['floor-workflows'],
   timeoutMs: values['timeout-ms'],
   customers: values.customers,
 });
 if (!parsed.success) {
   process.stderr.write(
-    `bench: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}\n`,
+    `bench: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}\n${USAGE}`,
   );
   process.exit(2);
 }

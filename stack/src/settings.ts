@@ -55,6 +55,13 @@ const portsSchema = z.object({
   ECOM_PORT_SENTRY_HEALTH: portNumber.default(15051),
   /** The public edge: the one port clients call, on every interface. */
   ECOM_PORT_EDGE: portNumber.default(18080),
+  /**
+   * The bench's bare-workflow floor: a throwaway sidecar's HTTP, gRPC and internal gRPC ports, in the
+   * apps' own bands (3500+n, 26000+n, 27000+n) at n = 99, which no app gets.
+   */
+  ECOM_PORT_FLOOR_DAPR_HTTP: portNumber.default(3599),
+  ECOM_PORT_FLOOR_DAPR_GRPC: portNumber.default(26099),
+  ECOM_PORT_FLOOR_DAPR_INTERNAL: portNumber.default(27099),
 });
 
 const settingsSchema = portsSchema.extend({

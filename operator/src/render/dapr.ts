@@ -156,6 +156,9 @@ export function buildDaprConfigurations(
   return APP_NAMES.map((app) => buildDaprConfiguration(ctx, app));
 }
 
+const ORDER_TIMEOUT = 'orderLongPoll';
+const ORDER_LONG_POLL_TIMEOUT = '40s';
+
 export function buildResiliency(
   ctx: RenderContext,
 ): Rendered & { spec: Record<string, unknown>; scopes: string[] } {
@@ -168,7 +171,9 @@ export function buildResiliency(
     scopes: [...APP_NAMES],
     spec: {
       policies: {
-        timeouts: { general: r.timeout },
+        // Order's GET /orders/:id?waitSeconds waits up to 30 s for the final status: calls to order
+        // get the edge's own 40 s (EDGE_TIMEOUT_MS), or the long-poll would be cut at `general`.
+        timeouts: { general: r.timeout, [ORDER_TIMEOUT]: ORDER_LONG_POLL_TIMEOUT },
         retries: {
           // Consumers are idempotent: retry delivery for as long as it takes (a participant that is down delays, never loses).
           eventDelivery: { policy: 'exponential', maxInterval: '10s', maxRetries: -1 },
@@ -186,7 +191,10 @@ export function buildResiliency(
       },
       targets: {
         apps: Object.fromEntries(
-          SERVICE_NAMES.map((app) => [app, { timeout: 'general', retry: 'serviceCall' }]),
+          SERVICE_NAMES.map((app) => [
+            app,
+            { timeout: app === 'order' ? ORDER_TIMEOUT : 'general', retry: 'serviceCall' },
+          ]),
         ),
         components: { [DAPR_COMPONENT_NAMES.pubsub]: { inbound: { retry: 'eventDelivery' } } },
       },

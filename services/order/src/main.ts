@@ -6,6 +6,7 @@ import { orderRoutes } from './http/routes';
 import { DaprOrderStore } from './store/dapr-order-store';
 import { DaprPriceSource } from './store/dapr-price-source';
 import { DaprSagaClient } from './store/dapr-saga-client';
+import { PgStatusSignal } from './store/pg-status-signal';
 
 runPostgresService({
   name: 'order',
@@ -13,15 +14,32 @@ runPostgresService({
   // Orders live in order's Dapr state store (its own database); Dapr's outbox publishes their events.
   entities: [],
   sqlOutbox: false,
-  compose: ({ config, sidecar, verifier, daprState }) => {
+  compose: ({ config, logger, dataSource, sidecar, verifier, daprState }) => {
+    const statusChanges = new PgStatusSignal({
+      connectionString: config.DATABASE_URL,
+      query: (sql, parameters) => dataSource.query(sql, parameters),
+      logger,
+    });
+    // Long-polls would hold the HTTP server's graceful close for up to their 30 s: on the signal that
+    // starts it, every wait answers at once with a fresh read.
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        statusChanges.drain();
+      });
+    }
     const orders = new OrderService({
       store: new DaprOrderStore(daprState('order')),
       prices: new DaprPriceSource(sidecar, config.PRICE_TIMEOUT_MS),
       saga: new DaprSagaClient(sidecar),
       clock: { now: () => new Date() },
       ids: { newId: () => randomUUID() },
+      statusChanges,
       sagaDeadlineMs: config.ORDER_SAGA_DEADLINE_MS,
     });
-    return { routes: orderRoutes({ orders, verifier }) };
+    return {
+      routes: orderRoutes({ orders, verifier }),
+      onStart: () => statusChanges.start(),
+      onShutdown: () => statusChanges.stop(),
+    };
   },
 });

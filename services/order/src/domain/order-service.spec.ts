@@ -1,7 +1,8 @@
 import { AppError } from '@ecom/shared';
 import type { ListPosition, Order, Quote, TransitionResult } from './model';
 import { OrderService } from './order-service';
-import type { OrderStore, PriceSource, SagaClient } from './ports';
+import type { Clock, OrderStore, PriceSource, SagaClient, StatusChanges } from './ports';
+import { StatusWaiters } from './status-waiters';
 
 /** An in-memory OrderStore with the same contract as the PostgreSQL one. */
 class MemoryOrderStore implements OrderStore {
@@ -78,21 +79,36 @@ class FakeSaga implements SagaClient {
   }
 }
 
-function setup() {
+/** Status changes within one process: what every replica would hear, minus the database. */
+class MemoryStatusChanges implements StatusChanges {
+  readonly waiters = new StatusWaiters();
+  readonly announced: string[] = [];
+  async announce(orderId: string) {
+    this.announced.push(orderId);
+    this.waiters.wake(orderId);
+  }
+  watch(orderId: string) {
+    return this.waiters.watch(orderId);
+  }
+}
+
+function setup(clock?: Clock) {
   let tick = 0;
   let id = 0;
   const store = new MemoryOrderStore();
   const prices = new FakePrices();
   const saga = new FakeSaga();
+  const statusChanges = new MemoryStatusChanges();
   const service = new OrderService({
     store,
     prices,
     saga,
-    clock: { now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, tick++)) },
+    clock: clock ?? { now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, tick++)) },
     ids: { newId: () => `00000000-0000-4000-8000-${String(++id).padStart(12, '0')}` },
+    statusChanges,
     sagaDeadlineMs: 60_000,
   });
-  return { store, prices, saga, service };
+  return { store, prices, saga, statusChanges, service };
 }
 
 const alice = { userId: 'alice', admin: false };
@@ -240,5 +256,95 @@ describe('OrderService', () => {
       'order_paid',
       'order_cancelled',
     ]);
+  });
+});
+
+describe('OrderService.waitUntilFinal', () => {
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  /** A service whose clock is the fake timers' (Date.now moves with them). */
+  const waiting = () => setup({ now: () => new Date() });
+
+  it('answers as soon as the order becomes final, woken by its announcement', async () => {
+    const { service, statusChanges } = waiting();
+    const { order } = await service.place('alice', request);
+    let answer: Order | undefined;
+    const waited = service.waitUntilFinal(order.orderId, alice, 25_000).then((o) => (answer = o));
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(answer).toBeUndefined();
+    await service.markPaid(order.orderId);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(answer?.status).toBe('PAID');
+    await waited;
+    expect(statusChanges.announced).toEqual([order.orderId]);
+    expect(statusChanges.waiters.size).toBe(0);
+  });
+
+  it('answers at once for a final order and waits for nothing', async () => {
+    const { service, statusChanges } = waiting();
+    const { order } = await service.place('alice', request);
+    await service.markCancelled(order.orderId, 'payment_declined');
+    const answer = await service.waitUntilFinal(order.orderId, alice, 25_000);
+    expect(answer).toMatchObject({ status: 'CANCELLED', cancellationReason: 'payment_declined' });
+    expect(statusChanges.waiters.size).toBe(0);
+  });
+
+  it('answers the order as it stands at the deadline, read again then', async () => {
+    const { service, store, statusChanges } = waiting();
+    const { order } = await service.place('alice', request);
+    let answer: Order | undefined;
+    void service.waitUntilFinal(order.orderId, alice, 2_000).then((o) => (answer = o));
+    await jest.advanceTimersByTimeAsync(1_999);
+    expect(answer).toBeUndefined();
+    await jest.advanceTimersByTimeAsync(1);
+    expect(answer?.status).toBe('PENDING');
+    expect(statusChanges.waiters.size).toBe(0);
+
+    // A change whose announcement was lost still shows in the read at the deadline.
+    void service.waitUntilFinal(order.orderId, alice, 2_000).then((o) => (answer = o));
+    await jest.advanceTimersByTimeAsync(500);
+    await store.finish(order.orderId, 'PAID', null, new Date());
+    await jest.advanceTimersByTimeAsync(1_500);
+    expect(answer?.status).toBe('PAID');
+  });
+
+  it('keeps waiting after a wake that changed nothing, until the same deadline', async () => {
+    const { service, statusChanges } = waiting();
+    const { order } = await service.place('alice', request);
+    let answer: Order | undefined;
+    void service.waitUntilFinal(order.orderId, alice, 5_000).then((o) => (answer = o));
+    await jest.advanceTimersByTimeAsync(1_000);
+    statusChanges.waiters.wakeAll();
+    await jest.advanceTimersByTimeAsync(3_999);
+    expect(answer).toBeUndefined();
+    expect(statusChanges.waiters.size).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(answer?.status).toBe('PENDING');
+  });
+
+  it('stops waiting when the client leaves', async () => {
+    const { service, statusChanges } = waiting();
+    const { order } = await service.place('alice', request);
+    const left = new AbortController();
+    const waited = service.waitUntilFinal(order.orderId, alice, 25_000, left.signal);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(statusChanges.waiters.size).toBe(1);
+    left.abort();
+    await expect(waited).resolves.toMatchObject({ status: 'PENDING' });
+    expect(statusChanges.waiters.size).toBe(0);
+  });
+
+  it('answers another customer exactly as without a wait, at once', async () => {
+    const { service, statusChanges } = waiting();
+    const { order } = await service.place('alice', request);
+    await expect(service.waitUntilFinal(order.orderId, bob, 25_000)).rejects.toMatchObject({
+      kind: 'NOT_FOUND',
+    });
+    expect(statusChanges.waiters.size).toBe(0);
   });
 });

@@ -2,7 +2,7 @@ import { AppError } from '@ecom/shared';
 import { orderCursor } from './cursor';
 import { idempotentOrderId } from './order-id';
 import type { Order, OrderLine, Page, PlaceOrderRequest, Viewer } from './model';
-import type { Clock, IdGenerator, OrderStore, PriceSource, SagaClient } from './ports';
+import type { Clock, IdGenerator, OrderStore, PriceSource, SagaClient, StatusChanges } from './ports';
 import { requestHash } from './request-hash';
 
 export interface OrderServiceDeps {
@@ -11,6 +11,8 @@ export interface OrderServiceDeps {
   saga: SagaClient;
   clock: Clock;
   ids: IdGenerator;
+  /** Wakes clients waiting for an order's final status, on every replica. */
+  statusChanges: StatusChanges;
   /** How long the saga has to finish an order. */
   sagaDeadlineMs: number;
 }
@@ -80,6 +82,35 @@ export class OrderService {
     return order;
   }
 
+  /**
+   * The order once it is PAID or CANCELLED, or as it stands when `waitMs` runs out (or the client
+   * leaves, `signal`). Woken by the order's own status changes, announced by whichever replica
+   * made them; each wake reads the order again, so a spurious one costs a read, and the read at the
+   * deadline catches a change whose announcement was lost. Another customer's order is 404 at once.
+   */
+  async waitUntilFinal(
+    orderId: string,
+    viewer: Viewer,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<Order> {
+    const deadline = this.deps.clock.now().getTime() + waitMs;
+    for (;;) {
+      // Watch before reading: a change between the read and the wait would otherwise go unseen.
+      const watch = this.deps.statusChanges.watch(orderId);
+      try {
+        const order = await this.get(orderId, viewer);
+        const left = deadline - this.deps.clock.now().getTime();
+        if (order.status !== 'PENDING' || left <= 0) return order;
+        const end = await watch.next(left, signal);
+        if (end === 'aborted') return order;
+        if (end !== 'changed') return await this.get(orderId, viewer);
+      } finally {
+        watch.close();
+      }
+    }
+  }
+
   async list(viewer: Viewer, limit: number, cursor?: string): Promise<Page<Order>> {
     const after = cursor === undefined ? undefined : orderCursor.decode(cursor);
     const page = await this.deps.store.listByCustomer(viewer.userId, limit, after);
@@ -108,6 +139,9 @@ export class OrderService {
     if (result.order.status !== to) {
       throw AppError.conflict(`order ${orderId} is ${result.order.status} and cannot become ${to}`);
     }
+    // Also when this call changed nothing: the saga repeats a command whose answer it lost, and the
+    // replica that first made the change may have died before announcing it.
+    await this.deps.statusChanges.announce(orderId);
     return result.order;
   }
 

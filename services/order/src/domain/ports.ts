@@ -39,3 +39,32 @@ export interface OrderStore {
     now: Date,
   ): Promise<TransitionResult>;
 }
+
+/** Why a wait for an order's status ended. */
+export type WaitEnd = 'changed' | 'timeout' | 'aborted' | 'closing';
+
+/** One wait for one order's status to change, registered before the order is read. */
+export interface StatusWatch {
+  /**
+   * Resolves once: 'changed' when the order's status may have changed (also when the watch was woken
+   * before this call), 'timeout' after `ms`, 'aborted' when `signal` aborts (the client left), or
+   * 'closing' when the service shuts down.
+   */
+  next(ms: number, signal?: AbortSignal): Promise<WaitEnd>;
+  /** Stops watching; call it whatever happened (idempotent). */
+  close(): void;
+}
+
+/**
+ * Status changes as every replica of the order service sees them: a replica that moves an order
+ * announces it, and the waits of every replica on that order wake, so a client's long-poll ends
+ * whichever replica it reached.
+ */
+export interface StatusChanges {
+  /**
+   * Tells every replica that the order's status changed, after the change is stored. Never
+   * rejects: a lost announcement only makes waiters answer at their deadline, with a fresh read.
+   */
+  announce(orderId: string): Promise<void>;
+  watch(orderId: string): StatusWatch;
+}

@@ -1,5 +1,12 @@
 import { defineApi } from '@ecom/shared';
-import { idempotencyKeyHeader, listQuery, orderIdParam, placeOrderBody } from './schemas';
+import {
+  getOrderQuery,
+  idempotencyKeyHeader,
+  listQuery,
+  MAX_WAIT_SECONDS,
+  orderIdParam,
+  placeOrderBody,
+} from './schemas';
 
 /** The order service's public API: routed by routes.ts and documented at /openapi.json from these declarations. */
 export const orderApi = defineApi({
@@ -40,10 +47,17 @@ export const orderApi = defineApi({
       method: 'get',
       path: '/orders/:id',
       summary: 'One order: its status, lines, total, and why it was cancelled.',
-      description: "Another customer's order answers 404, exactly like a missing one.",
+      description:
+        "Another customer's order answers 404, exactly like a missing one. With `waitSeconds` (1 to " +
+        `${MAX_WAIT_SECONDS}) the answer waits until the order is PAID or CANCELLED, or the time is up, ` +
+        'and shows the order as it then is: a client waits for the outcome with one request at a time ' +
+        'instead of polling. A final order answers at once.',
       access: 'user',
-      input: { params: orderIdParam },
-      success: { status: 200, description: 'The order.' },
+      input: { params: orderIdParam, query: getOrderQuery },
+      success: {
+        status: 200,
+        description: 'The order (with `waitSeconds`, still PENDING when the wait ran out: ask again).',
+      },
       errors: [404],
     },
     cancelOrder: {

@@ -22,6 +22,18 @@ function viewerOf(res: Response): Viewer {
   return { userId: principal.userId, admin: isAdmin(principal) };
 }
 
+/**
+ * Aborts when the response closes: once it is sent, or when the client hangs up first (then a
+ * long-poll stops waiting for nobody).
+ */
+function gone(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    controller.abort();
+  });
+  return controller.signal;
+}
+
 /** An order as its customer sees it (never the payment token). */
 export function orderView(o: Order) {
   return {
@@ -62,9 +74,13 @@ export function orderRoutes(deps: OrderRoutesDeps): (app: Express) => void {
         res.json({ items: page.items.map(orderView), nextCursor: page.nextCursor });
       },
 
-      getOrder: async ({ params }, _req, res) => {
+      getOrder: async ({ params, query }, _req, res) => {
         annotateContext({ orderId: params.id });
-        res.json(orderView(await orders.get(params.id, viewerOf(res))));
+        const order =
+          query.waitSeconds === 0
+            ? await orders.get(params.id, viewerOf(res))
+            : await orders.waitUntilFinal(params.id, viewerOf(res), query.waitSeconds * 1000, gone(res));
+        res.json(orderView(order));
       },
 
       cancelOrder: async ({ params }, _req, res) => {

@@ -38,3 +38,18 @@ export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(500).optional(),
 });
+
+/** The longest a GET /orders/:id may wait for the final status: under the edge's 40 s timeout. */
+export const MAX_WAIT_SECONDS = 30;
+
+export const getOrderQuery = z.object({
+  waitSeconds: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_WAIT_SECONDS)
+    .default(0)
+    .describe(
+      `Wait up to this many seconds (0 to ${MAX_WAIT_SECONDS}) for the order to become PAID or CANCELLED before answering.`,
+    ),
+});

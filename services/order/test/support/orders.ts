@@ -5,7 +5,9 @@ import { loadStackSettings } from '../../../../stack/src/stack';
 import { stateStoreOf } from '../../../../stack/test/support/publish-as';
 import { OrderService } from '../../src/domain/order-service';
 import type { Order } from '../../src/domain/model';
+import { StatusWaiters } from '../../src/domain/status-waiters';
 import { DaprOrderStore, keyOf, toDocument } from '../../src/store/dapr-order-store';
+import { notifyStatusChange } from '../../src/store/pg-status-signal';
 
 /** The order service's own database, where its Dapr state stores keep orders (one table). */
 export async function connectOrderDb(): Promise<Client> {
@@ -61,9 +63,11 @@ export async function ordersOf(db: Client, customerId: string): Promise<number> 
 /**
  * The order service's use cases over its real store, through order's own sidecar, for driving the
  * saga's internal commands (paid / cancelled) without a saga. Pricing and the saga are not
- * reachable from here.
+ * reachable from here. With `db`, each status move is announced on order's database as a replica
+ * of the service announces it (this process then plays another replica).
  */
-export function ordersOverState(): OrderService {
+export function ordersOverState(db?: Client): OrderService {
+  const waiters = new StatusWaiters();
   const unavailable = () => Promise.reject(new Error('not available in this test'));
   return new OrderService({
     store: new DaprOrderStore(stateStoreOf('order')),
@@ -71,6 +75,11 @@ export function ordersOverState(): OrderService {
     saga: { requestCancel: unavailable },
     clock: { now: () => new Date() },
     ids: { newId: () => randomUUID() },
+    statusChanges: {
+      announce: (orderId) =>
+        db ? notifyStatusChange((sql, parameters) => db.query(sql, parameters), orderId) : Promise.resolve(),
+      watch: (orderId) => waiters.watch(orderId),
+    },
     sagaDeadlineMs: 60_000,
   });
 }
