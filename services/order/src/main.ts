@@ -20,13 +20,6 @@ runPostgresService({
       query: (sql, parameters) => dataSource.query(sql, parameters),
       logger,
     });
-    // Long-polls would hold the HTTP server's graceful close for up to their 30 s: on the signal that
-    // starts it, every wait answers at once with a fresh read.
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
-        statusChanges.drain();
-      });
-    }
     const orders = new OrderService({
       store: new DaprOrderStore(daprState('order')),
       prices: new DaprPriceSource(sidecar, config.PRICE_TIMEOUT_MS),
@@ -39,6 +32,11 @@ runPostgresService({
     return {
       routes: orderRoutes({ orders, verifier }),
       onStart: () => statusChanges.start(),
+      // Long-polls would hold the graceful close for up to their 30 s: as it begins, every wait
+      // answers at once with a fresh read.
+      onDraining: () => {
+        statusChanges.drain();
+      },
       onShutdown: () => statusChanges.stop(),
     };
   },

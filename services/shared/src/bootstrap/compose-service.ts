@@ -37,6 +37,8 @@ export interface ServiceParts {
   readiness?: ReadinessCheck[];
   /** Runs after the store is ready and before the HTTP server listens (seeding, timers). */
   onStart?: () => Promise<void>;
+  /** Runs as shutdown begins, before open requests have finished (ends long-polls early). */
+  onDraining?: () => void;
   /** Runs once the HTTP server stopped taking requests, before the store closes. */
   onShutdown?: () => Promise<void>;
   /** The service's own metrics, served on /metrics with the common ones. */
@@ -118,6 +120,7 @@ export async function assembleService<C extends BaseConfig, X>(
       if (subscriber.topics.length > 0) subscriber.mount(app);
       parts.routes(app);
     },
+    onDraining: parts.onDraining,
     onShutdown: async () => {
       await parts.onShutdown?.();
       await store.close();

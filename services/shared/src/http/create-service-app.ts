@@ -35,6 +35,11 @@ export interface ServiceAppOptions {
   readiness?: ReadinessCheck[];
   /** Mounts the service's routes; called after the common middleware and before the error handler. */
   routes: (app: Express) => void;
+  /**
+   * Runs as shutdown begins, while open requests still finish: end what keeps a request open on
+   * purpose (a long-poll), so the graceful close need not wait it out.
+   */
+  onDraining?: () => void;
   /** Runs on shutdown after the HTTP server stopped accepting requests (close pools, stop relays). */
   onShutdown?: () => Promise<void>;
   /**
@@ -194,6 +199,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     }, timeoutMs);
     force.unref();
     try {
+      options.onDraining?.();
       if (server) {
         const closing = new Promise<void>((resolve) =>
           server?.close(() => {
