@@ -342,9 +342,14 @@ describe('the operator on a real API server', () => {
     expect(await bad({ infrastructure: { redis: { mode: 'cloud' } } })).toMatch(
       /^422: .*Unsupported value: "cloud"/,
     );
+    // CEL rules blame the field the operator's own parse blames (their fieldPath).
     expect(await bad({ infrastructure: { postgres: { mode: 'external' } } })).toMatch(
-      /^422: .*external Postgres needs/,
+      /^422: .*spec\.infrastructure\.postgres\.external\.secretName: Required value: required when mode is external/,
     );
+    expect(await bad({ notification: { email: { provider: 'smtp' } } })).toMatch(
+      /^422: .*spec\.notification\.email\.smtp\.host: Required value/,
+    );
+    expect(await bad({ auth: { accessTokenTtl: '2h' } })).toMatch(/^422: .*must be from 1s to 1h/);
     expect(await bad({ dapr: { mtls: false } })).toMatch(/^422: .*mTLS cannot be turned off/);
     expect(await bad({ auth: { accessTokenTtl: 'forever' } })).toMatch(/^422: .*accessTokenTtl/);
   });
