@@ -6,7 +6,7 @@ import { Controller } from './controller/controller';
 import { LeaderElector } from './controller/leader-election';
 import { applyOwnCrd } from './controller/own-crd';
 import { Reconciler, type Logger } from './controller/reconciler';
-import { KubeRestClient } from './kube/rest-client';
+import { KubeClusterClient } from './kube/kube-cluster-client';
 import { cryptoSecretMaterial } from './render/secrets';
 
 const USAGE = `Usage: ecom-operator [--kubeconfig PATH] [--namespace NS[,NS...]] [--no-leader-elect]
@@ -66,9 +66,9 @@ async function main(argv: string[]): Promise<void> {
     throw new Error(`bad arguments\n${USAGE}`);
   }
 
-  const client = new KubeRestClient(kc);
+  const client = new KubeClusterClient(kc);
   const reconciler = new Reconciler({ client, material: cryptoSecretMaterial, clock: () => new Date(), log });
-  const controller = new Controller(kc, client, reconciler, namespaces, log, workers);
+  const controller = new Controller(client, reconciler, namespaces, log, workers);
 
   let ready = false;
   const health = createServer((req, res) => {

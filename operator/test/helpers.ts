@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { clusterDir, ensureBinaries } from '../../stack/src/cluster';
 import { Controller } from '../src/controller/controller';
 import { Reconciler, type Logger } from '../src/controller/reconciler';
-import { KubeRestClient } from '../src/kube/rest-client';
+import { KubeClusterClient } from '../src/kube/kube-cluster-client';
 import { cryptoSecretMaterial } from '../src/render/secrets';
 
 export const REPO = resolve(__dirname, '../..');
@@ -23,8 +23,8 @@ export function adminKubeConfig(): KubeConfig {
   return kc;
 }
 
-export function admin(): KubeRestClient {
-  return new KubeRestClient(adminKubeConfig(), 'ecom-test');
+export function admin(): KubeClusterClient {
+  return new KubeClusterClient(adminKubeConfig(), 'ecom-test');
 }
 
 /** Polls `probe` until it returns a value other than undefined/false; fails with the last error after the deadline. */
@@ -51,13 +51,13 @@ export async function eventually<T>(
   }
 }
 
-export async function createNamespace(client: KubeRestClient, prefix: string): Promise<string> {
+export async function createNamespace(client: KubeClusterClient, prefix: string): Promise<string> {
   const name = `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4).toString(36)}`;
   await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   return name;
 }
 
-export async function deleteNamespace(client: KubeRestClient, name: string): Promise<void> {
+export async function deleteNamespace(client: KubeClusterClient, name: string): Promise<void> {
   await client.delete({ apiVersion: 'v1', kind: 'Namespace', name });
 }
 
@@ -71,18 +71,19 @@ export function helmTemplate(namespace: string, args: string[] = []): Kubernetes
 }
 
 /** A kubeconfig that authenticates as a ServiceAccount, with a token from the TokenRequest API. */
-export async function serviceAccountKubeConfig(
-  client: KubeRestClient,
-  namespace: string,
-  name: string,
-): Promise<KubeConfig> {
-  const response = (await client.request(
-    'POST',
-    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
-    {},
-    { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  )) as { status: { token: string } };
+export async function serviceAccountKubeConfig(namespace: string, name: string): Promise<KubeConfig> {
   const adminKc = adminKubeConfig();
+  const response = await adminKc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+    namespace,
+    name,
+    body: {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { audiences: [], expirationSeconds: 3600 },
+    },
+  });
+  const token = response.status?.token;
+  if (!token) throw new Error(`no token for ServiceAccount ${namespace}/${name}`);
   const cluster = adminKc.getCurrentCluster();
   if (!cluster) throw new Error('no cluster in the test kubeconfig');
   const kc = new KubeConfig();
@@ -94,7 +95,7 @@ export async function serviceAccountKubeConfig(
         caData: cluster.caData ?? readFileSync(cluster.caFile ?? '', 'base64'),
       },
     ],
-    users: [{ name, token: response.status.token }],
+    users: [{ name, token }],
     contexts: [{ name: 'test', cluster: 'test', user: name, namespace }],
     currentContext: 'test',
   });
@@ -109,7 +110,7 @@ export async function startOperator(
   namespaces: string[],
   log: Logger = silent,
 ): Promise<Controller> {
-  const client = new KubeRestClient(kc);
+  const client = new KubeClusterClient(kc);
   const reconciler = new Reconciler({
     client,
     material: cryptoSecretMaterial,
@@ -117,7 +118,7 @@ export async function startOperator(
     log,
     resyncMs: 60_000,
   });
-  const controller = new Controller(kc, client, reconciler, namespaces, log, 2);
+  const controller = new Controller(client, reconciler, namespaces, log, 2);
   await controller.start();
   return controller;
 }

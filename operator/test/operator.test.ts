@@ -1,14 +1,22 @@
-import type { KubeConfig, KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import {
+  AuthorizationV1Api,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Deployment,
+} from '@kubernetes/client-node';
 import { API_VERSION, KIND, SERVICE_NAMES, type Condition, type EcomStack } from '../src/api/ecom-stack';
 import { resolveSpec } from '../src/api/resolve-spec';
 import type { Controller } from '../src/controller/controller';
 import { LeaderElector } from '../src/controller/leader-election';
 import { KubeApiError } from '../src/kube/cluster-client';
-import { KubeRestClient } from '../src/kube/rest-client';
+import { KubeClusterClient } from '../src/kube/kube-cluster-client';
 import { FIELD_MANAGER, STACK_LABEL, type Rendered } from '../src/render/context';
 import { objectKey, renderStack } from '../src/render/render-stack';
 import {
   admin,
+  adminKubeConfig,
   createNamespace,
   deleteNamespace,
   eventually,
@@ -120,7 +128,7 @@ beforeAll(async () => {
   }
   const saName = chart.find((o) => o.kind === 'ServiceAccount')?.metadata?.name;
   if (!saName) throw new Error('the chart renders no ServiceAccount');
-  operatorKc = await serviceAccountKubeConfig(client, ns, saName);
+  operatorKc = await serviceAccountKubeConfig(ns, saName);
   controller = await startOperator(operatorKc, [ns]);
 });
 
@@ -224,21 +232,25 @@ describe('the operator on a real API server', () => {
 
   it('reverts a child edited by someone else', async () => {
     const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'shop-order-config' };
-    await client.request(
-      'PATCH',
-      await client.objectPath(ref),
-      {},
-      { data: { APP_PORT: '9999' } },
-      'application/merge-patch+json',
-    );
     const dref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'shop-inventory' };
-    await client.request(
-      'PATCH',
-      await client.objectPath(dref),
-      {},
-      { spec: { replicas: 5 } },
-      'application/merge-patch+json',
-    );
+    // Someone else's edits: merge patches under another field manager.
+    const someoneElse = KubernetesObjectApi.makeApiClient(adminKubeConfig());
+    const edit = (r: typeof ref, change: object) =>
+      someoneElse.patch(
+        {
+          apiVersion: r.apiVersion,
+          kind: r.kind,
+          metadata: { namespace: r.namespace, name: r.name },
+          ...change,
+        },
+        undefined,
+        undefined,
+        'someone-else',
+        undefined,
+        PatchStrategy.MergePatch,
+      );
+    await edit(ref, { data: { APP_PORT: '9999' } });
+    await edit(dref, { spec: { replicas: 5 } });
     await eventually(
       'config reverted',
       async () =>
@@ -330,9 +342,14 @@ describe('the operator on a real API server', () => {
     expect(await bad({ infrastructure: { redis: { mode: 'cloud' } } })).toMatch(
       /^422: .*Unsupported value: "cloud"/,
     );
+    // CEL rules blame the field the operator's own parse blames (their fieldPath).
     expect(await bad({ infrastructure: { postgres: { mode: 'external' } } })).toMatch(
-      /^422: .*external Postgres needs/,
+      /^422: .*spec\.infrastructure\.postgres\.external\.secretName: Required value: required when mode is external/,
     );
+    expect(await bad({ notification: { email: { provider: 'smtp' } } })).toMatch(
+      /^422: .*spec\.notification\.email\.smtp\.host: Required value/,
+    );
+    expect(await bad({ auth: { accessTokenTtl: '2h' } })).toMatch(/^422: .*must be from 1s to 1h/);
     expect(await bad({ dapr: { mtls: false } })).toMatch(/^422: .*mTLS cannot be turned off/);
     expect(await bad({ auth: { accessTokenTtl: 'forever' } })).toMatch(/^422: .*accessTokenTtl/);
   });
@@ -357,7 +374,7 @@ describe('the operator on a real API server', () => {
   });
 
   it('holds its Lease and cannot read Secrets outside its namespace', async () => {
-    const asOperator = new KubeRestClient(operatorKc);
+    const asOperator = new KubeClusterClient(operatorKc);
     const elector = new LeaderElector(asOperator, {
       namespace: ns,
       name: 'ecom-operator',
@@ -368,17 +385,14 @@ describe('the operator on a real API server', () => {
     });
     expect(await elector.tryAcquireOrRenew()).toBe(true);
     const can = async (attributes: Record<string, string>) => {
-      const review = (await asOperator.request(
-        'POST',
-        '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-        {},
-        {
+      const review = await operatorKc.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
+        body: {
           apiVersion: 'authorization.k8s.io/v1',
           kind: 'SelfSubjectAccessReview',
           spec: { resourceAttributes: attributes },
         },
-      )) as { status: { allowed: boolean } };
-      return review.status.allowed;
+      });
+      return review.status?.allowed;
     };
     expect(await can({ verb: 'get', resource: 'secrets', namespace: ns })).toBe(true);
     expect(await can({ verb: 'list', resource: 'secrets', namespace: ns })).toBe(false);

@@ -14,10 +14,10 @@ import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, wri
 import { get as httpsGet } from 'node:https';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { Health, KubeConfig } from '@kubernetes/client-node';
 import { load as loadYaml, loadAll } from 'js-yaml';
 import { buildCrd } from '../../operator/src/api/crd';
-import { KubeRestClient } from '../../operator/src/kube/rest-client';
+import { KubeClusterClient } from '../../operator/src/kube/kube-cluster-client';
 
 const REPO = resolve(__dirname, '../..');
 
@@ -262,19 +262,22 @@ function httpsHealthy(url: string): Promise<true | undefined> {
   });
 }
 
-export function adminClient(kubeconfig: string): KubeRestClient {
+function adminKubeConfig(kubeconfig: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
-  return new KubeRestClient(kc, 'ecom-cluster-setup');
+  return kc;
 }
 
-async function apiserverReady(client: KubeRestClient): Promise<true | undefined> {
-  const body = await client.request('GET', '/readyz');
-  return body !== undefined ? true : undefined;
+export function adminClient(kubeconfig: string): KubeClusterClient {
+  return new KubeClusterClient(adminKubeConfig(kubeconfig), 'ecom-cluster-setup');
+}
+
+async function apiserverReady(kubeconfig: string): Promise<true | undefined> {
+  return (await new Health(adminKubeConfig(kubeconfig)).readyz({})) ? true : undefined;
 }
 
 /** Installs (server-side apply) CRDs and waits until each is Established. */
-export async function installCrds(client: KubeRestClient, crds: Record<string, unknown>[]): Promise<void> {
+export async function installCrds(client: KubeClusterClient, crds: Record<string, unknown>[]): Promise<void> {
   for (const crd of crds)
     await client.apply(crd as { apiVersion: string; kind: string; metadata: { name: string } });
   for (const crd of crds) {
@@ -314,9 +317,8 @@ export async function runningCluster(): Promise<ClusterInfo | undefined> {
   const kubeconfig = join(dir, 'kubeconfig');
   const processes = ['etcd', 'kube-apiserver', 'kube-controller-manager'];
   if (!existsSync(kubeconfig) || processes.some((p) => readPid(dir, p) === undefined)) return undefined;
-  const client = adminClient(kubeconfig);
   try {
-    await apiserverReady(client);
+    if (!(await apiserverReady(kubeconfig))) return undefined;
   } catch {
     return undefined;
   }
@@ -389,8 +391,8 @@ export async function clusterUp(log: (line: string) => void = () => undefined): 
     '--profiling=false',
     '--v=0',
   ]);
+  await poll('kube-apiserver', 90_000, () => apiserverReady(kubeconfigPath), join(dir, 'kube-apiserver.log'));
   const client = adminClient(kubeconfigPath);
-  await poll('kube-apiserver', 90_000, () => apiserverReady(client), join(dir, 'kube-apiserver.log'));
 
   log("installing Dapr's CRDs and the EcomStack CRD");
   await installCrds(client, [...daprCrds(), buildCrd()]);

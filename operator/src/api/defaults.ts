@@ -1,16 +1,9 @@
-import type {
-  DaprSpec,
-  ManagedSpec,
-  MongoEngine,
-  NotificationSpec,
-  ResourceRequirements,
-  ServiceName,
-} from './ecom-stack';
+import type { ManagedSpec, MongoEngine, ResourceRequirements, ServiceName } from './ecom-stack';
 
 /**
- * Every default of the EcomStack spec, in one place: the CRD schema publishes
- * them (so `kubectl get -o yaml` shows the effective spec) and the spec resolver
- * applies the same values to whatever the API server did not default.
+ * Every default of the EcomStack spec, in one place: the spec's zod schema (ecom-stack.ts) takes
+ * them, so the CRD generated from it publishes them (`kubectl get -o yaml` shows the effective
+ * spec) and the operator's parse applies the same values to whatever the API server did not default.
  */
 export const DEFAULT_VERSION = '0.1.0';
 /** The prefix of the locally built images (services/Dockerfile): `ecom-micro/ecom-<service>:<version>`. */
@@ -95,9 +88,9 @@ export const DEFAULT_MONGO_MANAGED: Record<MongoEngine, ManagedSpec> = {
 
 export const DEFAULT_KAFKA_PARTITIONS = 3;
 
-export const DEFAULT_DAPR: DaprSpec = {
-  subscriptions: [],
-  logLevel: 'info',
+// Not typed as the spec's parts: the schema those types come from reads these values.
+export const DEFAULT_DAPR = {
+  logLevel: 'info' as const,
   mtls: true,
   tracing: { samplingRate: '1' },
   resiliency: {
@@ -105,13 +98,14 @@ export const DEFAULT_DAPR: DaprSpec = {
     maxRetries: 5,
     maxRetryInterval: '2s',
   },
-  sidecarResources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+  sidecarResources: {
+    requests: { cpu: '50m', memory: '64Mi' },
+    limits: { memory: '256Mi' },
+  } as ResourceRequirements,
 };
 
-export const DEFAULT_NOTIFICATION: NotificationSpec = {
-  email: { provider: 'log', from: 'shop@ecom.local' },
-  sms: { provider: 'log' },
-  push: { provider: 'log' },
+export const DEFAULT_NOTIFICATION = {
+  email: { provider: 'log' as const, from: 'shop@ecom.local' },
 };
 
 export const DEFAULT_ACCESS_TOKEN_TTL = '15m';

@@ -1,4 +1,5 @@
-import { buildCrd, type Schema } from './crd';
+import { buildCrd } from './crd';
+import type { Schema } from './structural-schema';
 import { DEFAULT_MANAGED, DEFAULT_MONGO_MANAGED, SERVICE_PORTS } from './defaults';
 import { SERVICE_NAMES } from './ecom-stack';
 import { resolveSpec } from './resolve-spec';
@@ -137,7 +138,7 @@ describe('resolveSpec', () => {
     ],
     [
       { dapr: { subscriptions: [{ name: 'a', topic: 't', app: 'shipping', route: '/x' }] } },
-      'app: unknown service',
+      'spec.dapr.subscriptions[0].app: must be one of auth, user',
     ],
     [
       { infrastructure: { mongodb: { managed: { engine: 'wiredtiger' } } } },

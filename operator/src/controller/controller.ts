@@ -1,18 +1,9 @@
-import {
-  makeInformer,
-  type Informer,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  type ObjectCache,
-} from '@kubernetes/client-node';
+import type { Informer, KubernetesObject } from '@kubernetes/client-node';
 import { API_VERSION, KIND } from '../api/ecom-stack';
-import type { KubeRestClient } from '../kube/rest-client';
+import type { ClusterWatcher } from '../kube/cluster-client';
 import { STACK_LABEL } from '../render/context';
 import { OWNED_KINDS, type Logger, type Reconciler } from './reconciler';
 import { WorkQueue } from './work-queue';
-
-type Watched = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
 
 /**
  * The thin loop around the reconciler: informers on EcomStacks and on every
@@ -22,14 +13,13 @@ type Watched = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
  */
 export class Controller {
   readonly queue = new WorkQueue();
-  private readonly informers: Watched[] = [];
+  private readonly informers: Informer<KubernetesObject>[] = [];
   private readonly restarts = new Set<ReturnType<typeof setTimeout>>();
   private running: Promise<void> | undefined;
   private stopped = false;
 
   constructor(
-    private readonly kc: KubeConfig,
-    private readonly client: KubeRestClient,
+    private readonly cluster: ClusterWatcher,
     private readonly reconciler: Reconciler,
     private readonly namespaces: readonly string[],
     private readonly log: Logger,
@@ -84,21 +74,19 @@ export class Controller {
       const key = keyOf(o);
       if (key) this.queue.add(key);
     };
-    let informer: Watched | undefined;
+    let informer: Informer<KubernetesObject> | undefined;
     let attempt = 0;
     const start = async (): Promise<void> => {
       if (this.stopped) return;
       try {
         if (!informer) {
-          // Discovery fails until the kind exists (Dapr's CRDs may come later): retried below.
-          const path = await this.client.collectionPath(apiVersion, kind, namespace);
-          const list = async (): Promise<KubernetesListObject<KubernetesObject>> =>
-            (await this.client.request(
-              'GET',
-              path,
-              labelSelector ? { labelSelector } : {},
-            )) as KubernetesListObject<KubernetesObject>;
-          const created: Watched = makeInformer<KubernetesObject>(this.kc, path, list, labelSelector);
+          // Fails until the kind exists (Dapr's CRDs may come later): retried below.
+          const created = await this.cluster.informer({
+            apiVersion,
+            kind,
+            namespace,
+            ...(labelSelector === undefined ? {} : { labelSelector }),
+          });
           for (const verb of ['add', 'update', 'delete'] as const) created.on(verb, enqueue);
           created.on('error', (err?: unknown) => {
             this.log.warn('watch failed; restarting', { kind, namespace, error: String(err) });

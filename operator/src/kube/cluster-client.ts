@@ -1,4 +1,4 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Informer, KubernetesObject } from '@kubernetes/client-node';
 
 /** A failed API call, with the HTTP status and the API server's reason. */
 export class KubeApiError extends Error {
@@ -30,7 +30,7 @@ export interface ApplyOptions {
 
 /**
  * The small port the controller talks to the cluster through: easy to fake in
- * unit tests, and one real implementation (KubeRestClient) for any cluster.
+ * unit tests, and one real implementation (KubeClusterClient) for any cluster.
  */
 export interface ClusterClient {
   /** Server-side apply with the operator's field manager. */
@@ -50,4 +50,21 @@ export interface ClusterClient {
   delete(ref: ObjectRef): Promise<void>;
   /** Server-side apply of the status subresource. */
   applyStatus(ref: ObjectRef, status: unknown): Promise<void>;
+}
+
+/** One kind in one namespace, optionally narrowed by a label selector. */
+export interface WatchedKind {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  labelSelector?: string;
+}
+
+/**
+ * What the controller needs of the cluster: an informer (list, then watch) per kind.
+ * Apart from ClusterClient, so the reconciler's fakes need not pretend to watch.
+ */
+export interface ClusterWatcher {
+  /** Fails with a 404 KubeApiError while the kind is unknown to the server (its CRD not installed yet). */
+  informer(kind: WatchedKind): Promise<Informer<KubernetesObject>>;
 }
