@@ -17,7 +17,26 @@ import { CREDENTIAL_KEYS } from '../../operator/src/render/connections';
 import { FIELD_MANAGER, STACK_LABEL } from '../../operator/src/render/context';
 import { kubectl as kubectlBinary } from '../../stack/src/binaries';
 import { eventually } from '../../stack/test/support/eventually';
-import { call, finalOrder, newCustomer, newProduct, order, paymentsOf, type Customer } from '../support/shop';
+import {
+  expectNothingBroken,
+  judgeOrders,
+  pause,
+  placeRetrying,
+  settledOrder,
+  soldBy,
+  steadyLoad,
+  type Placed,
+} from '../support/chaos';
+import {
+  availableOf,
+  call,
+  finalOrder,
+  newCustomer,
+  newProduct,
+  order,
+  paymentsOf,
+  type Customer,
+} from '../support/shop';
 
 /**
  * The shop in a real kind cluster, as a platform engineer gets it from `npm run kind:up`: the operator
@@ -375,6 +394,52 @@ describe('the shop in a kind cluster', () => {
         charges: o.status === 'PAID' ? 1 : 0,
       });
     }
+  });
+
+  it('loses no order and charges none twice while the Kafka and PostgreSQL pods are deleted mid-run', async () => {
+    const customers = await Promise.all([newCustomer('Kind Chaos 1'), newCustomer('Kind Chaos 2')]);
+    const products = await Promise.all([newProduct(1_000, 990), newProduct(1_000, 990)]);
+    const probes: Placed[] = [];
+    const recovery: Record<string, number> = {};
+    const load = steadyLoad(customers, products, 1);
+    try {
+      for (const backend of ['kafka', 'postgres']) {
+        await pause(10_000);
+        const deletedAt = Date.now();
+        const [pod] = (
+          await core.listNamespacedPod({
+            namespace,
+            labelSelector: `app.kubernetes.io/instance=${stackName},app.kubernetes.io/name=${backend}`,
+          })
+        ).items;
+        await core.deleteNamespacedPod({ name: pod?.metadata?.name ?? '', namespace, gracePeriodSeconds: 0 });
+        // Its StatefulSet brings it back on the same volume; the shop recovers once a new order is final.
+        const probe = await placeRetrying(customers[0], products[0], 1, false, 600_000);
+        probes.push(probe);
+        await settledOrder(probe, 600_000);
+        recovery[backend] = Date.now() - deletedAt;
+      }
+      await pause(10_000);
+    } finally {
+      const placed = await load.stop();
+      probes.push(...placed);
+    }
+    const verdict = await judgeOrders(probes, 600_000);
+    const stock = await Promise.all(
+      products.map(async (p) => ({
+        sku: p.sku,
+        available: await availableOf(p.sku),
+        expected: 1_000 - soldBy(verdict.paid, p.sku),
+      })),
+    );
+    process.stderr.write(
+      `[kind] chaos: ${probes.length} orders, ${verdict.paid.length} paid, recovery ms ${JSON.stringify(recovery)}\n`,
+    );
+    expectNothingBroken({
+      ...verdict.broken,
+      stockNotConserved: stock.filter((s) => s.available !== s.expected),
+    });
+    expect(verdict.paid.length).toBeGreaterThan(0);
   });
 
   it('removes every child when the EcomStack is deleted', async () => {

@@ -14,6 +14,9 @@ import { rejectUndecodablePath, translateClientError } from './client-errors';
  * service can run without (a cache): when it fails, /readyz stays 200 but says
  * `degraded`.
  */
+/** How long daprd keeps an idle connection to its app open (Go's http.DefaultTransport). */
+const SIDECAR_IDLE_TIMEOUT_MS = 90_000;
+
 export interface ReadinessCheck {
   name: string;
   check: () => Promise<void>;
@@ -223,6 +226,12 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
         else resolve(s);
       });
     });
+    // The sidecar keeps idle connections to the app for 90 s (Go's default transport). Node closes
+    // them after 5 s by default, and a request daprd writes onto a connection Node is closing at that
+    // moment fails as a 5xx that never reached the app (seen once by the fuzzer). Outlasting the
+    // sidecar's idle timeout leaves the closing to the client, where it races with nothing.
+    listening.keepAliveTimeout = SIDECAR_IDLE_TIMEOUT_MS + 5_000;
+    listening.headersTimeout = SIDECAR_IDLE_TIMEOUT_MS + 10_000;
     server = listening;
     logger.info({ port: options.port }, 'listening');
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
