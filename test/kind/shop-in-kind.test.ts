@@ -401,7 +401,7 @@ describe('the shop in a kind cluster', () => {
     const products = await Promise.all([newProduct(1_000, 990), newProduct(1_000, 990)]);
     const probes: Placed[] = [];
     const recovery: Record<string, number> = {};
-    const load = steadyLoad(customers, products, 1);
+    const load = steadyLoad(customers, products, 0.5);
     try {
       for (const backend of ['kafka', 'postgres']) {
         await pause(10_000);
@@ -440,7 +440,9 @@ describe('the shop in a kind cluster', () => {
       stockNotConserved: stock.filter((s) => s.available !== s.expected),
     });
     expect(verdict.paid.length).toBeGreaterThan(0);
-  });
+    // Each pod comes back through its StatefulSet (image already on the node, volume kept) and the
+    // sidecars reconnect; on the 2-core machine that takes minutes, and the orders then drain.
+  }, 1_800_000);
 
   it('removes every child when the EcomStack is deleted', async () => {
     const objects = KubernetesObjectApi.makeApiClient(kc);
