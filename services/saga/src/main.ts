@@ -6,6 +6,7 @@ import { SagaService } from './domain/saga-service';
 import { subscribeSagaStarts } from './events/subscriptions';
 import { sagaRoutes } from './http/routes';
 import { createDaprParticipants } from './participants/dapr-participants';
+import { sagaEntities } from './store/entities';
 import { sagaMigrations } from './store/migrations';
 import { PgSagaLog } from './store/pg-saga-log';
 import { DaprSagaEngine } from './workflow/dapr-saga-engine';
@@ -15,8 +16,8 @@ import { connectedWorkflowWorkers } from './workflow/sidecar-workflow-status';
 runPostgresService({
   name: 'saga',
   configSchema: sagaConfigSchema,
-  // The saga log is plain SQL (store/pg-saga-log.ts) and the saga publishes nothing of its own.
-  entities: [],
+  // The saga log (store/entities.ts); the saga publishes nothing of its own, so no SQL outbox.
+  entities: sagaEntities,
   migrations: sagaMigrations,
   sqlOutbox: false,
   compose: ({ config, logger, dataSource, sidecar, subscriber, verifier }) => {

@@ -1,50 +1,35 @@
-import { cursorCodec, isoInstant, sqlRows } from '@ecom/shared';
-import type { DataSource } from 'typeorm';
+import { cursorCodec, isoInstant } from '@ecom/shared';
+import { In, Not, type DataSource, type Repository } from 'typeorm';
 import { z } from 'zod';
-import type { CancellationReason, SagaStatus, StepName, StepStatus } from '../domain/saga';
+import {
+  finalSagaStatuses,
+  type CancellationReason,
+  type SagaStatus,
+  type StepName,
+  type StepStatus,
+} from '../domain/saga';
 import type { SagaListPage, SagaLog, SagaRecord, SagaStepRecord } from '../domain/saga-log';
-
-interface SagaRow {
-  order_id: string;
-  customer_id: string;
-  status: SagaStatus;
-  reason: CancellationReason | null;
-  cancel_requested: boolean;
-  deadline: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-interface StepRow {
-  name: StepName;
-  status: StepStatus;
-  started_at: Date;
-  ended_at: Date | null;
-  attempts: number;
-  detail: Record<string, unknown>;
-}
-
-const final = "('COMPLETED','COMPENSATED','FAILED')";
+import { SagaEntity, SagaStepEntity, type SagaRow, type SagaStepRow } from './entities';
 
 function toSaga(row: SagaRow): Omit<SagaRecord, 'steps'> {
   return {
-    orderId: row.order_id,
-    customerId: row.customer_id,
+    orderId: row.orderId,
+    customerId: row.customerId,
     status: row.status,
     reason: row.reason,
-    cancelRequested: row.cancel_requested,
+    cancelRequested: row.cancelRequested,
     deadline: row.deadline?.toISOString() ?? null,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
   };
 }
 
-function toStep(row: StepRow): SagaStepRecord {
+function toStep(row: SagaStepRow): SagaStepRecord {
   return {
     name: row.name,
     status: row.status,
-    startedAt: row.started_at.toISOString(),
-    endedAt: row.ended_at?.toISOString() ?? null,
+    startedAt: row.startedAt.toISOString(),
+    endedAt: row.endedAt?.toISOString() ?? null,
     attempts: row.attempts,
     detail: row.detail,
   };
@@ -53,64 +38,94 @@ function toStep(row: StepRow): SagaStepRecord {
 /** Opaque keyset cursor over (created_at, order_id), newest first. */
 const sagaCursor = cursorCodec(z.tuple([isoInstant, z.guid()]));
 
-/** The saga log in the saga service's own PostgreSQL database. */
+/**
+ * The saga log in the saga service's own PostgreSQL database (entities.ts). Every change decides in
+ * the database, under the row's lock (an upsert, an insert unless present, a conditional UPDATE),
+ * never from a value read before: the workflow's activities, their retries and the customer's
+ * cancel all write here concurrently.
+ */
 export class PgSagaLog implements SagaLog {
-  constructor(private readonly db: DataSource) {}
+  private readonly sagas: Repository<SagaRow>;
+  private readonly steps: Repository<SagaStepRow>;
 
-  /** One statement's rows, through the bootstrap's pool (typeorm's own shapes differ per statement kind). */
-  private rows<T>(sql: string, params: unknown[]): Promise<T[]> {
-    return sqlRows<T>(this.db.manager, sql, params);
+  constructor(db: DataSource) {
+    this.sagas = db.getRepository(SagaEntity);
+    this.steps = db.getRepository(SagaStepEntity);
   }
 
   async open(saga: { orderId: string; customerId: string; deadline: string }): Promise<void> {
     // A cancel may have arrived first and left a placeholder row: fill in what it could not know.
-    await this.rows(
-      `INSERT INTO saga (order_id, customer_id, deadline) VALUES ($1, $2, $3)
-       ON CONFLICT (order_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, deadline = EXCLUDED.deadline
-       WHERE saga.customer_id = ''`,
-      [saga.orderId, saga.customerId, saga.deadline],
-    );
+    await this.sagas
+      .createQueryBuilder()
+      .insert()
+      .values({ orderId: saga.orderId, customerId: saga.customerId, deadline: new Date(saga.deadline) })
+      .orUpdate(['customer_id', 'deadline'], ['order_id'], {
+        overwriteCondition: { where: { customerId: '' } },
+      })
+      .updateEntity(false)
+      .execute();
   }
 
   async requestCancel(orderId: string): Promise<SagaStatus | undefined> {
-    const [row] = await this.rows<{ status: SagaStatus; inserted: boolean }>(
-      `INSERT INTO saga (order_id, customer_id, cancel_requested) VALUES ($1, '', true)
-       ON CONFLICT (order_id) DO UPDATE SET cancel_requested = true, updated_at = now()
-       RETURNING status, (xmax = 0) AS inserted`,
-      [orderId],
-    );
+    // A placeholder when the saga is not known yet. On a conflict `updated_at` takes the proposed
+    // row's, its default now(). Whether this statement inserted the row can only come from the
+    // statement itself: `xmax = 0` holds for a row it inserted, not for one it updated. That is an
+    // expression, not a column, so this RETURNING list is SQL.
+    const result = await this.sagas
+      .createQueryBuilder()
+      .insert()
+      .values({ orderId, customerId: '', cancelRequested: true })
+      .orUpdate(['cancel_requested', 'updated_at'], ['order_id'])
+      .returning('status, (xmax = 0) AS inserted')
+      .updateEntity(false)
+      .execute();
+    const [row] = result.raw as { status: SagaStatus; inserted: boolean }[];
     return row && !row.inserted ? row.status : undefined;
   }
 
   async isCancelRequested(orderId: string): Promise<boolean> {
-    const [row] = await this.rows<{ cancel_requested: boolean }>(
-      'SELECT cancel_requested FROM saga WHERE order_id = $1',
-      [orderId],
-    );
-    return row?.cancel_requested ?? false;
+    const row = await this.sagas.findOne({ select: { cancelRequested: true }, where: { orderId } });
+    return row?.cancelRequested ?? false;
   }
 
   async statusOf(orderId: string): Promise<SagaStatus | undefined> {
-    const [row] = await this.rows<{ status: SagaStatus }>('SELECT status FROM saga WHERE order_id = $1', [
-      orderId,
-    ]);
+    const row = await this.sagas.findOne({ select: { status: true }, where: { orderId } });
     return row?.status;
   }
 
   async stepStarted(orderId: string, step: StepName): Promise<void> {
-    await this.rows(
-      `INSERT INTO saga_step (order_id, name, status) VALUES ($1, $2, 'RUNNING')
-       ON CONFLICT (order_id, name) DO UPDATE SET attempts = saga_step.attempts + 1`,
-      [orderId, step],
-    );
+    // The upsert's `attempts = saga_step.attempts + 1` is out of orUpdate's reach (it only copies
+    // EXCLUDED values), so: insert unless the step exists, then count one more attempt in an
+    // UPDATE evaluated under the row's lock. Rows are never deleted, so the UPDATE always finds
+    // the row the INSERT met, and concurrent starts each add their attempt: no increment is lost.
+    const inserted = await this.steps
+      .createQueryBuilder()
+      .insert()
+      .values({ orderId, name: step, status: 'RUNNING' })
+      .orIgnore()
+      .returning('order_id')
+      .updateEntity(false)
+      .execute();
+    if ((inserted.raw as unknown[]).length > 0) return;
+    await this.steps
+      .createQueryBuilder()
+      .update()
+      .set({ attempts: () => 'attempts + 1' })
+      .where({ orderId, name: step })
+      .execute();
   }
 
   async stepRetrying(orderId: string, step: StepName, error: string): Promise<void> {
-    await this.rows(
-      `UPDATE saga_step SET detail = detail || jsonb_build_object('lastError', $3::text, 'lastErrorAt', clock_timestamp())
-       WHERE order_id = $1 AND name = $2 AND status = 'RUNNING'`,
-      [orderId, step, error],
-    );
+    await this.steps
+      .createQueryBuilder()
+      .update()
+      .set({
+        detail: () =>
+          "detail || jsonb_build_object('lastError', CAST(:error AS text), 'lastErrorAt', clock_timestamp())",
+      })
+      .where({ orderId, name: step, status: 'RUNNING' })
+      .setParameter('error', error)
+      .execute();
   }
 
   async stepEnded(
@@ -119,49 +134,59 @@ export class PgSagaLog implements SagaLog {
     status: StepStatus,
     detail: Record<string, unknown>,
   ): Promise<void> {
-    await this.rows(
-      `UPDATE saga_step SET status = $3, ended_at = clock_timestamp(), detail = detail || $4::jsonb
-       WHERE order_id = $1 AND name = $2 AND status = 'RUNNING'`,
-      [orderId, step, status, JSON.stringify(detail)],
-    );
+    // jsonb merges in SQL; typeorm's value types do not model a jsonb parameter in an expression.
+    await this.steps
+      .createQueryBuilder()
+      .update()
+      .set({
+        status,
+        endedAt: () => 'clock_timestamp()',
+        detail: () => 'detail || CAST(:detail AS jsonb)',
+      })
+      .where({ orderId, name: step, status: 'RUNNING' })
+      .setParameter('detail', JSON.stringify(detail))
+      .execute();
   }
 
   async setStatus(orderId: string, status: SagaStatus, reason?: CancellationReason): Promise<void> {
     // A final status is never left again; a compensating saga keeps the first reason it got.
-    await this.rows(
-      `UPDATE saga SET status = $2, reason = COALESCE(reason, $3), updated_at = now()
-       WHERE order_id = $1 AND status NOT IN ${final}`,
-      [orderId, status, reason ?? null],
-    );
+    await this.sagas
+      .createQueryBuilder()
+      .update()
+      .set({ status, reason: () => 'COALESCE(reason, :reason)', updatedAt: () => 'now()' })
+      .where({ orderId, status: Not(In(finalSagaStatuses)) })
+      .setParameter('reason', reason ?? null)
+      .execute();
   }
 
   async get(orderId: string): Promise<SagaRecord | undefined> {
-    const [row] = await this.rows<SagaRow>("SELECT * FROM saga WHERE order_id = $1 AND customer_id <> ''", [
-      orderId,
-    ]);
+    const row = await this.sagas.findOne({ where: { orderId, customerId: Not('') } });
     if (!row) return undefined;
-    const steps = await this.rows<StepRow>(
-      'SELECT name, status, started_at, ended_at, attempts, detail FROM saga_step WHERE order_id = $1 ORDER BY started_at, name',
-      [orderId],
-    );
+    const steps = await this.steps.find({ where: { orderId }, order: { startedAt: 'ASC', name: 'ASC' } });
     return { ...toSaga(row), steps: steps.map(toStep) };
   }
 
   async list(query: { status?: SagaStatus; limit: number; cursor?: string }): Promise<SagaListPage> {
     const after = query.cursor === undefined ? undefined : sagaCursor.decode(query.cursor);
-    const found = await this.rows<SagaRow>(
-      `SELECT * FROM saga
-       WHERE customer_id <> '' AND ($1::text IS NULL OR status = $1)
-         AND ($2::timestamptz IS NULL OR (created_at, order_id) < ($2::timestamptz, $3::uuid))
-       ORDER BY created_at DESC, order_id DESC LIMIT $4`,
-      [query.status ?? null, after?.[0] ?? null, after?.[1] ?? null, query.limit + 1],
-    );
+    const select = this.sagas.createQueryBuilder('saga').where("saga.customerId <> ''");
+    if (query.status !== undefined) select.andWhere('saga.status = :status', { status: query.status });
+    if (after !== undefined) {
+      select.andWhere(
+        '(saga.createdAt, saga.orderId) < (CAST(:afterCreatedAt AS timestamptz), CAST(:afterOrderId AS uuid))',
+        { afterCreatedAt: after[0], afterOrderId: after[1] },
+      );
+    }
+    const found = await select
+      .orderBy('saga.createdAt', 'DESC')
+      .addOrderBy('saga.orderId', 'DESC')
+      .limit(query.limit + 1)
+      .getMany();
     const rows = found.slice(0, query.limit);
     const last = rows[rows.length - 1];
     return {
       items: rows.map(toSaga),
       nextCursor:
-        found.length > query.limit && last ? sagaCursor.encode([last.created_at, last.order_id]) : null,
+        found.length > query.limit && last ? sagaCursor.encode([last.createdAt, last.orderId]) : null,
     };
   }
 }

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { connectPostgres, migrateDatabase } from '@ecom/shared';
+import type { DataSource } from 'typeorm';
+import { scratchDatabase, type ScratchDatabase } from '../../../stack/test/support/scratch-database';
+import { sagaEntities } from '../src/store/entities';
+import { sagaMigrations } from '../src/store/migrations';
+import { PgSagaLog } from '../src/store/pg-saga-log';
+
+/**
+ * The saga log against the stack's real PostgreSQL, in a scratch database migrated as the service
+ * migrates its own: its entities describe the migrated tables exactly, and every write keeps its
+ * concurrency rules (placeholders, counted attempts, ended steps and final statuses left alone).
+ */
+describe('the saga log on PostgreSQL', () => {
+  let db: ScratchDatabase;
+  let dataSource: DataSource;
+  let log: PgSagaLog;
+  const deadline = '2030-01-01T00:00:00.000Z';
+
+  beforeAll(async () => {
+    db = await scratchDatabase('saga_log_test');
+    dataSource = await connectPostgres({
+      url: db.url,
+      entities: sagaEntities,
+      migrations: sagaMigrations,
+      sqlOutbox: false,
+      poolSize: 10,
+    });
+    await migrateDatabase(dataSource, 'saga');
+    log = new PgSagaLog(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    await db.drop();
+  });
+
+  it('has entities that match its migration: typeorm would change nothing', async () => {
+    const diff = await dataSource.driver.createSchemaBuilder().log();
+    expect(diff.upQueries.map((q) => q.query)).toEqual([]);
+  });
+
+  it('keeps a cancel that came first as a placeholder, which the saga fills in once', async () => {
+    const orderId = randomUUID();
+    expect(await log.requestCancel(orderId)).toBeUndefined();
+    expect(await log.requestCancel(orderId)).toBe('RUNNING');
+    expect(await log.get(orderId)).toBeUndefined();
+    expect(await log.isCancelRequested(orderId)).toBe(true);
+
+    await log.open({ orderId, customerId: 'first', deadline });
+    await log.open({ orderId, customerId: 'second', deadline: '2031-01-01T00:00:00.000Z' });
+    expect(await log.get(orderId)).toMatchObject({ customerId: 'first', deadline, cancelRequested: true });
+  });
+
+  it('counts every start of a step, concurrent ones included', async () => {
+    const orderId = randomUUID();
+    await log.open({ orderId, customerId: 'c', deadline });
+    await Promise.all(Array.from({ length: 12 }, () => log.stepStarted(orderId, 'reserve_stock')));
+    expect((await log.get(orderId))?.steps).toMatchObject([
+      { name: 'reserve_stock', status: 'RUNNING', attempts: 12, endedAt: null, detail: {} },
+    ]);
+  });
+
+  it('ends a running step once and notes errors only while it runs', async () => {
+    const orderId = randomUUID();
+    await log.open({ orderId, customerId: 'c', deadline });
+    await log.stepStarted(orderId, 'charge_payment');
+    await log.stepRetrying(orderId, 'charge_payment', "payment isn't there");
+    await log.stepEnded(orderId, 'charge_payment', 'COMPLETED', { paymentId: 'p-1' });
+    await log.stepEnded(orderId, 'charge_payment', 'TIMED_OUT', { late: true });
+    await log.stepRetrying(orderId, 'charge_payment', 'after the end');
+
+    const [step] = (await log.get(orderId))?.steps ?? [];
+    expect(step).toMatchObject({
+      status: 'COMPLETED',
+      detail: { paymentId: 'p-1', lastError: "payment isn't there" },
+    });
+    expect(Date.parse(step?.endedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(step?.startedAt ?? ''));
+  });
+
+  it('keeps the first reason while compensating and never leaves a final status', async () => {
+    const orderId = randomUUID();
+    await log.open({ orderId, customerId: 'c', deadline });
+    await log.setStatus(orderId, 'COMPENSATING', 'payment_declined');
+    await log.setStatus(orderId, 'COMPENSATING', 'deadline_exceeded');
+    await log.setStatus(orderId, 'COMPENSATED');
+    await log.setStatus(orderId, 'RUNNING', 'saga_error');
+    expect(await log.statusOf(orderId)).toBe('COMPENSATED');
+    expect(await log.get(orderId)).toMatchObject({ reason: 'payment_declined' });
+  });
+
+  it('lists newest first a page at a time, sagas created in the same millisecond included', async () => {
+    const orderIds = Array.from({ length: 3 }, () => randomUUID());
+    for (const orderId of orderIds) await log.open({ orderId, customerId: 'c', deadline });
+    await log.requestCancel(randomUUID());
+    // The cursor's tie-breaker: one creation time for all three, later than every other saga's.
+    await dataSource.query(
+      `UPDATE saga SET created_at = date_trunc('milliseconds', clock_timestamp()) + interval '1 day'
+       WHERE order_id = ANY($1::uuid[])`,
+      [orderIds],
+    );
+    await log.setStatus(orderIds[1] ?? '', 'COMPLETED');
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 3; page++) {
+      const listed = await log.list({ limit: 1, ...(cursor === undefined ? {} : { cursor }) });
+      seen.push(...listed.items.map((s) => s.orderId));
+      cursor = listed.nextCursor ?? undefined;
+    }
+    expect(seen).toEqual([...orderIds].sort().reverse());
+    const completed = await log.list({ status: 'COMPLETED', limit: 10 });
+    expect(completed).toEqual({
+      items: [expect.objectContaining({ orderId: orderIds[1] })],
+      nextCursor: null,
+    });
+  });
+});
