@@ -33,6 +33,7 @@ export async function composeNotification({
           secure: config.SMTP_SECURE,
           from: config.NOTIFY_FROM,
           timeoutMs: config.PROVIDER_TIMEOUT_MS,
+          maxConnections: config.NOTIFY_CONCURRENCY,
           ...(config.SMTP_USER ? { user: config.SMTP_USER, password: config.SMTP_PASSWORD ?? '' } : {}),
         })
       : undefined;
@@ -78,6 +79,7 @@ export async function composeNotification({
     maxBackoffMs: config.NOTIFY_BACKOFF_MAX_MS,
     leaseMs: config.NOTIFY_LEASE_MS,
     pollIntervalMs: config.NOTIFY_POLL_MS,
+    concurrency: config.NOTIFY_CONCURRENCY,
   });
   subscribeNotifications(subscriber, notifications);
 

@@ -10,6 +10,8 @@ export interface SmtpOptions {
   password?: string;
   from: string;
   timeoutMs: number;
+  /** SMTP connections kept open and reused: one per concurrent delivery, not one per message. */
+  maxConnections: number;
 }
 
 /** Email over SMTP with nodemailer. A 5xx reply (mailbox unknown, rejected) is permanent; anything else is retried. */
@@ -19,6 +21,8 @@ export class SmtpEmailProvider implements ChannelProvider {
 
   constructor(private readonly options: SmtpOptions) {
     this.transport = nodemailer.createTransport({
+      pool: true,
+      maxConnections: options.maxConnections,
       host: options.host,
       port: options.port,
       secure: options.secure,

@@ -74,6 +74,7 @@ function notification(id: string, now: Date, channel: Notification['channel'] = 
 function setup(
   provider: ChannelProvider,
   resolve: (n: Notification) => Promise<Resolution> = async () => ({ outcome: 'wait' }),
+  concurrency = 1,
 ) {
   let now = new Date('2026-01-01T00:00:00Z');
   const store = new MemoryStore();
@@ -88,6 +89,7 @@ function setup(
     maxBackoffMs: 10_000,
     leaseMs: 60_000,
     pollIntervalMs: 1_000,
+    concurrency,
     sleep: async () => undefined,
   });
   return {
@@ -105,6 +107,32 @@ describe('Dispatcher', () => {
     expect([1, 2, 3, 4, 10].map((a) => backoffMs(a, 1_000, 5_000))).toEqual([
       1_000, 2_000, 4_000, 5_000, 5_000,
     ]);
+  });
+
+  it('attempts up to `concurrency` notifications at once, each exactly once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const sent: string[] = [];
+    const t = setup(
+      {
+        channel: 'email',
+        send: async (n) => {
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          await new Promise((resolve) => setImmediate(resolve));
+          inFlight -= 1;
+          sent.push(n.id);
+          return { providerResponse: '250 OK' };
+        },
+      },
+      undefined,
+      4,
+    );
+    for (let i = 0; i < 10; i++) await t.store.insertIfAbsent(notification(`n${i}`, t.now()));
+    expect(await t.dispatcher.drain()).toBe(10);
+    expect(most).toBe(4);
+    expect(sent.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `n${i}`).sort());
+    expect([...t.store.rows.values()].every((n) => n.status === 'sent')).toBe(true);
   });
 
   it('retries a failing provider with backoff and records the provider answer once it succeeds', async () => {
