@@ -6,10 +6,10 @@ import { eventually } from '../stack/test/support/eventually';
 import { mailTo } from '../stack/test/support/mail-sink';
 import {
   expectNothingBroken,
-  inBatches,
   judgeOrders,
   pause,
   placeRetrying,
+  sagaMismatches,
   settledOrder,
   soldBy,
   steadyLoad,
@@ -18,7 +18,6 @@ import {
 import {
   newCustomer,
   newProduct,
-  sagaOf,
   settings,
   stockCounters,
   type Customer,
@@ -161,12 +160,7 @@ describe('chaos: infrastructure killed under steady load', () => {
     const verdict = await judgeOrders(all, 300_000);
     const { finals, paid, broken } = verdict;
     const stock = await watcher.stop();
-    const sagas = await inBatches(all, 8, async (p) => (await sagaOf(p.orderId)).body);
-    const sagaMismatch = all.flatMap((p, i) => {
-      const expected = finals[i]?.status === 'PAID' ? 'COMPLETED' : 'COMPENSATED';
-      const actual = sagas[i]?.status;
-      return actual === expected ? [] : [`${p.orderId}: order ${finals[i]?.status}, saga ${actual}`];
-    });
+    const sagaMismatch = await sagaMismatches(all, finals);
 
     // Stock: what was sold is exactly what PAID orders bought; nothing stays reserved.
     const stockProblems: string[] = [];

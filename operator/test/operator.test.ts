@@ -270,6 +270,12 @@ describe('the operator on a real API server', () => {
         kafka: { mode: 'external', external: { brokersSecretRef: { name: 'kafka-conn', key: 'brokers' } } },
       },
     });
+    // More replicas mean more partitions: order grows once the new topic plan's Job has run (this
+    // control plane has no Job controller, so the Job is marked as run once the operator made it).
+    await eventually('the new topics Job applied and run', async () => {
+      await markReady('infrastructure');
+      return true;
+    });
     const dref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'shop-order' };
     await eventually(
       'replicas 3',

@@ -47,6 +47,13 @@ describe('helm lint', () => {
     ['default values', []],
     ['the kind values', ['-f', join(CHART, 'examples', 'kind-values.yaml')]],
     [
+      'the kind values with two replicas of every app',
+      [
+        ...['-f', join(CHART, 'examples', 'kind-values.yaml')],
+        ...['-f', join(CHART, 'examples', 'replicas-values.yaml')],
+      ],
+    ],
+    [
       'several watched namespaces',
       ['--set', 'operator.watchNamespaces={a,b}', '--set', 'stack.enabled=true'],
     ],

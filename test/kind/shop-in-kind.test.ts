@@ -9,9 +9,18 @@ import {
   CustomObjectsApi,
   KubeConfig,
   KubernetesObjectApi,
+  PatchStrategy,
+  PolicyV1Api,
   type KubernetesObject,
+  type V1Pod,
 } from '@kubernetes/client-node';
-import { API_VERSION, KIND, SERVICE_NAMES, type EcomStack } from '../../operator/src/api/ecom-stack';
+import {
+  API_VERSION,
+  KIND,
+  SERVICE_NAMES,
+  type EcomStack,
+  type ServiceName,
+} from '../../operator/src/api/ecom-stack';
 import { OWNED_KINDS } from '../../operator/src/controller/reconciler';
 import { CREDENTIAL_KEYS } from '../../operator/src/render/connections';
 import { FIELD_MANAGER, STACK_LABEL } from '../../operator/src/render/context';
@@ -22,6 +31,7 @@ import {
   judgeOrders,
   pause,
   placeRetrying,
+  sagaMismatches,
   settledOrder,
   soldBy,
   steadyLoad,
@@ -42,8 +52,9 @@ import {
  * The shop in a real kind cluster, as a platform engineer gets it from `npm run kind:up`: the operator
  * runs from the chart, the EcomStack becomes Ready, every app pod runs with its injected daprd, and
  * orders are paid (and refused) through the cluster's public edge, a payment pod dying mid-saga
- * included; internal routes answer nobody outside. Last, deleting the EcomStack removes everything it
- * made. `up.sh` builds whatever is missing first.
+ * included; internal routes answer nobody outside. With two replicas of every app, 50 concurrent
+ * orders on a stock of 10 still sell exactly 10 while a saga and an inventory pod are deleted. Last,
+ * deleting the EcomStack removes everything it made. `up.sh` builds whatever is missing first.
  */
 
 const repoDir = path.resolve(__dirname, '../..');
@@ -54,6 +65,9 @@ const forwardPort = Number(process.env.ECOM_KIND_FORWARD_PORT ?? 18500);
 /** Where a service's sidecar is port-forwarded, to show what its API answers without the app's token. */
 const sidecarForwardPort = forwardPort + 1;
 const APPS = [...SERVICE_NAMES, 'edge'] as const;
+type App = (typeof APPS)[number];
+/** A replica count for each app. */
+type Replicas = Record<App, number>;
 
 let kc: KubeConfig;
 let core: CoreV1Api;
@@ -148,15 +162,123 @@ function fromEdgePod(url: string, headers: Record<string, string> = {}): Probe {
   return JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as Probe;
 }
 
-async function podIp(app: string): Promise<string> {
+/** The pods of one part of the stack (an app or a backend), by the labels its workload selects them by. */
+async function podsOf(part: string): Promise<V1Pod[]> {
   const pods = await core.listNamespacedPod({
     namespace,
-    labelSelector: `app.kubernetes.io/instance=${stackName},app.kubernetes.io/name=${app}`,
+    labelSelector: `app.kubernetes.io/instance=${stackName},app.kubernetes.io/name=${part}`,
   });
-  const ip = pods.items.find((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp)?.status
-    ?.podIP;
+  return pods.items;
+}
+
+/** The pods that run and are not on their way out. */
+const running = (pods: V1Pod[]) =>
+  pods.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
+
+async function podIp(app: string): Promise<string> {
+  const ip = running(await podsOf(app))[0]?.status?.podIP;
   if (!ip) throw new Error(`no running ${app} pod`);
   return ip;
+}
+
+/** Each app's replicas in the EcomStack's spec (the API server fills in the default, 1). */
+function replicasIn(s: EcomStack | undefined): Replicas {
+  const spec = s?.spec as
+    | { services?: Partial<Record<ServiceName, { replicas?: number }>>; edge?: { replicas?: number } }
+    | undefined;
+  return Object.fromEntries(
+    APPS.map((app) => [app, (app === 'edge' ? spec?.edge : spec?.services?.[app])?.replicas ?? 1]),
+  ) as Replicas;
+}
+
+const everyApp = (replicas: number): Replicas =>
+  Object.fromEntries(APPS.map((app) => [app, replicas])) as Replicas;
+
+/** Sets each app's replicas with a merge patch of the EcomStack, as `kubectl patch --type merge` does. */
+async function setReplicas(replicas: Replicas): Promise<void> {
+  await KubernetesObjectApi.makeApiClient(kc).patch(
+    {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: { name: stackName, namespace },
+      spec: {
+        services: Object.fromEntries(SERVICE_NAMES.map((s) => [s, { replicas: replicas[s] }])),
+        edge: { replicas: replicas.edge },
+      },
+    },
+    undefined,
+    undefined,
+    'shop-in-kind-test',
+    undefined,
+    PatchStrategy.MergePatch,
+  );
+}
+
+/**
+ * Waits until each app's Deployment runs its replicas, every pod of its current spec and ready, and
+ * then until the operator reports the stack Ready at its current generation (the topics Job included).
+ */
+async function rolledOutAt(replicas: Replicas, timeoutMs: number): Promise<void> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  await eventually(
+    async () => {
+      const { items } = await apps.listNamespacedDeployment({
+        namespace,
+        labelSelector: `${STACK_LABEL}=${stackName}`,
+      });
+      return APPS.flatMap((app) => {
+        const d = items.find((x) => x.metadata?.name === `${stackName}-${app}`);
+        const want = replicas[app];
+        const s = d?.status;
+        const done =
+          d?.spec?.replicas === want &&
+          (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+          (s?.replicas ?? 0) === want &&
+          (s?.updatedReplicas ?? 0) === want &&
+          (s?.readyReplicas ?? 0) === want;
+        return done ? [] : [`${app}: ${s?.readyReplicas ?? 0}/${want} ready of ${s?.replicas ?? 0}`];
+      });
+    },
+    (waiting) => waiting.length === 0,
+    { timeoutMs, intervalMs: 2_000, what: `every app at ${JSON.stringify(replicas)} ready replicas` },
+  );
+  await eventually(
+    stack,
+    (s) => {
+      const ready = s?.status?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.status === 'True' && ready.observedGeneration === s?.metadata.generation;
+    },
+    // The topics Job of a new plan runs one Kafka CLI per topic: minutes on the busy node.
+    { timeoutMs: 600_000, intervalMs: 2_000, what: 'the EcomStack Ready at its generation' },
+  );
+}
+
+/** The stack's PodDisruptionBudgets. */
+async function disruptionBudgets() {
+  const { items } = await kc.makeApiClient(PolicyV1Api).listNamespacedPodDisruptionBudget({
+    namespace,
+    labelSelector: `${STACK_LABEL}=${stackName}`,
+  });
+  return items;
+}
+
+/** Stock counters of a product, from inventory's database in the PostgreSQL pod (the API shows `available` only). */
+function stockInCluster(sku: string): { available: number; reserved: number; sold: number } {
+  if (!/^[-\w]+$/.test(sku)) throw new Error(`unexpected sku ${sku}`);
+  const sql = `SELECT available, reserved, sold FROM products WHERE sku = '${sku}'`;
+  const run = spawnSync(
+    kubectl,
+    [
+      ...['--kubeconfig', kubeconfig, '-n', namespace, 'exec', `${stackName}-postgres-0`, '-c', 'postgres'],
+      ...['--', 'psql', '-U', 'postgres', '-d', 'inventory', '-tA', '-F', ' ', '-c', sql],
+    ],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
+  if (run.status !== 0)
+    throw new Error(`kubectl exec psql failed (${run.status ?? run.signal}): ${run.stderr}`);
+  const [available, reserved, sold] = run.stdout.trim().split(' ').map(Number);
+  if (sold === undefined) throw new Error(`no product ${sku}: ${run.stdout}`);
+  return { available: available ?? NaN, reserved: reserved ?? NaN, sold };
 }
 
 beforeAll(async () => {
@@ -245,15 +367,9 @@ describe('the shop in a kind cluster', () => {
 
   it('runs every app pod 2/2: the app and its injected daprd', async () => {
     for (const service of APPS) {
-      const pods = await core.listNamespacedPod({
-        namespace,
-        labelSelector: `app.kubernetes.io/instance=${stackName},app.kubernetes.io/name=${service}`,
-      });
-      const running = pods.items.filter(
-        (p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp,
-      );
-      expect({ service, running: running.length }).toEqual({ service, running: 1 });
-      const statuses = running[0]?.status?.containerStatuses ?? [];
+      const pods = running(await podsOf(service));
+      expect({ service, running: pods.length }).toEqual({ service, running: 1 });
+      const statuses = pods[0]?.status?.containerStatuses ?? [];
       expect({ service, containers: statuses.map((c) => [c.name, c.ready]).sort() }).toEqual({
         service,
         containers: [
@@ -375,11 +491,7 @@ describe('the shop in a kind cluster', () => {
     const product = await newProduct(20);
     const orderIds: string[] = [];
     for (let i = 0; i < 6; i++) orderIds.push(await order(customer, [{ sku: product.sku, quantity: 1 }]));
-    const pods = await core.listNamespacedPod({
-      namespace,
-      labelSelector: `app.kubernetes.io/instance=${stackName},app.kubernetes.io/name=payment`,
-    });
-    for (const p of pods.items) {
+    for (const p of await podsOf('payment')) {
       await core.deleteNamespacedPod({ name: p.metadata?.name ?? '', namespace, gracePeriodSeconds: 0 });
     }
     for (let i = 0; i < 4; i++) orderIds.push(await order(customer, [{ sku: product.sku, quantity: 1 }]));
@@ -406,12 +518,7 @@ describe('the shop in a kind cluster', () => {
       for (const backend of ['kafka', 'postgres']) {
         await pause(10_000);
         const deletedAt = Date.now();
-        const [pod] = (
-          await core.listNamespacedPod({
-            namespace,
-            labelSelector: `app.kubernetes.io/instance=${stackName},app.kubernetes.io/name=${backend}`,
-          })
-        ).items;
+        const [pod] = await podsOf(backend);
         await core.deleteNamespacedPod({ name: pod?.metadata?.name ?? '', namespace, gracePeriodSeconds: 0 });
         // Its StatefulSet brings it back on the same volume; the shop recovers once a new order is final.
         const probe = await placeRetrying(customers[0], products[0], 1, false, 600_000);
@@ -443,6 +550,101 @@ describe('the shop in a kind cluster', () => {
     // Each pod comes back through its StatefulSet (image already on the node, volume kept) and the
     // sidecars reconnect; on the 2-core machine that takes minutes, and the orders then drain.
   }, 1_800_000);
+
+  it('sells exactly the stock with two replicas of every app while a saga and an inventory pod are deleted', async () => {
+    const before = replicasIn(await stack());
+    await setReplicas(everyApp(2));
+    try {
+      // Eight more app pods, each with its sidecar, on the 2-core node: minutes.
+      await rolledOutAt(everyApp(2), 1_200_000);
+      // One budget per app, each letting one of its two pods go at a time.
+      const budgets = await eventually(
+        disruptionBudgets,
+        (found) =>
+          found.length === APPS.length &&
+          found.every((b) => b.status?.currentHealthy === 2 && b.status.disruptionsAllowed === 1),
+        { timeoutMs: 120_000, intervalMs: 2_000, what: 'a PodDisruptionBudget per app covering its 2 pods' },
+      );
+      expect(budgets.map((b) => [b.metadata?.name, b.spec?.maxUnavailable]).sort()).toEqual(
+        APPS.map((app) => [`${stackName}-${app}`, 1]).sort(),
+      );
+      // The topics grew to two partitions per replica before any order (the stack is Ready only once
+      // the topics Job of the new plan has succeeded, and the old Job is pruned).
+      const jobs = await kc.makeApiClient(BatchV1Api).listNamespacedJob({
+        namespace,
+        labelSelector: `${STACK_LABEL}=${stackName}`,
+      });
+      expect(jobs.items.map((j) => j.status?.succeeded)).toEqual([1]);
+      const plan = /TOPICS="([^"]*)"/.exec(
+        jobs.items[0]?.spec?.template.spec?.containers[0]?.command?.[2] ?? '',
+      );
+      const orderCreated = plan?.[1]?.split(' ').find((t) => t.startsWith('order_created:'));
+      expect(Number(orderCreated?.split(':')[1])).toBeGreaterThanOrEqual(4);
+
+      const customers = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => newCustomer(`Kind Replica ${i}`)),
+      );
+      const product = await newProduct(10, 700);
+      let accepted = 0;
+      const placing = Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          const placed = await placeRetrying(customers[i % customers.length] as Customer, product, 1, false);
+          accepted++;
+          return placed;
+        }),
+      );
+      // Awaited below; until then a failed order must not surface as an unhandled rejection.
+      placing.catch(() => undefined);
+      // The pods go mid-run: a fifth of the orders accepted and their sagas reserving, the rest arriving.
+      await eventually(
+        () => Promise.resolve(accepted),
+        (n) => n >= 10,
+        { timeoutMs: 300_000, intervalMs: 100, what: '10 of the 50 orders accepted' },
+      );
+      const deleted: string[] = [];
+      for (const app of ['saga', 'inventory']) {
+        const victim = running(await podsOf(app))[0]?.metadata?.name;
+        if (!victim) throw new Error(`no running ${app} pod`);
+        await core.deleteNamespacedPod({ name: victim, namespace, gracePeriodSeconds: 0 });
+        deleted.push(victim);
+      }
+      const placed = await placing;
+
+      const verdict = await judgeOrders(placed, 900_000);
+      const sagaMismatch = await sagaMismatches(placed, verdict.finals);
+      const counters = stockInCluster(product.sku);
+      const cancelled = verdict.finals.filter((o) => o.status === 'CANCELLED');
+      process.stderr.write(
+        `[kind] two replicas: ${placed.length} orders, ${verdict.paid.length} paid, ${cancelled.length} cancelled, ` +
+          `deleted ${deleted.join(' ')}, stock ${JSON.stringify(counters)}\n`,
+      );
+      expectNothingBroken({
+        ...verdict.broken,
+        sagaMismatch,
+        stockNotConserved:
+          counters.available === 0 && counters.reserved === 0 && counters.sold === 10 ? [] : [counters],
+      });
+      expect(verdict.paid).toHaveLength(10);
+      expect(cancelled).toHaveLength(40);
+      expect(new Set(cancelled.map((o) => o.cancellationReason))).toEqual(new Set(['insufficient_stock']));
+      expect(await availableOf(product.sku)).toBe(0);
+      // Each Deployment put a new pod in the deleted one's place.
+      await rolledOutAt(everyApp(2), 600_000);
+      const now = [...(await podsOf('saga')), ...(await podsOf('inventory'))].map((p) => p.metadata?.name);
+      expect(now.filter((name) => deleted.includes(name ?? ''))).toEqual([]);
+    } finally {
+      await setReplicas(before);
+    }
+    // Back at its replicas, the operator prunes the budgets of the apps now below two.
+    await rolledOutAt(before, 600_000);
+    expect((await disruptionBudgets()).map((b) => b.metadata?.name).sort()).toEqual(
+      APPS.filter((app) => before[app] >= 2)
+        .map((app) => `${stackName}-${app}`)
+        .sort(),
+    );
+    // Its own budget: the scale-up behind a new topics Job, the 50 sagas under the deletions, the
+    // replacements and the scale-back each take minutes on the 2-core node.
+  }, 2_700_000);
 
   it('removes every child when the EcomStack is deleted', async () => {
     const objects = KubernetesObjectApi.makeApiClient(kc);

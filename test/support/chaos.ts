@@ -4,6 +4,7 @@ import {
   getOrder,
   paymentsOf,
   placeOrder,
+  sagaOf,
   type Customer,
   type OrderView,
   type PaymentView,
@@ -159,6 +160,19 @@ export async function judgeOrders(all: Placed[], finalWithinMs: number): Promise
       declinedPaid: ids((p, i) => p.declined && status(i) === 'PAID'),
     },
   };
+}
+
+/**
+ * The orders whose saga did not finish once, as its order did: COMPLETED for a PAID order,
+ * COMPENSATED for a CANCELLED one (a PENDING order's saga matches neither).
+ */
+export async function sagaMismatches(all: Placed[], finals: OrderView[]): Promise<string[]> {
+  const sagas = await inBatches(all, 8, async (p) => (await sagaOf(p.orderId)).body);
+  return all.flatMap((p, i) => {
+    const expected = finals[i]?.status === 'PAID' ? 'COMPLETED' : 'COMPENSATED';
+    const actual = sagas[i]?.status;
+    return actual === expected ? [] : [`${p.orderId}: order ${finals[i]?.status}, saga ${actual}`];
+  });
 }
 
 /** Fails naming every check that found something: each list must be empty. */

@@ -183,7 +183,12 @@ const kafkaSchema = withRules(
           .object({ brokersSecretRef: secretKeyRef('Bootstrap servers (host:port,...).') })
           .meta({ description: 'An existing Kafka cluster.' }),
       ),
-      partitions: int(1, 1000, DEFAULT_KAFKA_PARTITIONS, 'Partitions of each topic the topics Job creates.'),
+      partitions: int(
+        1,
+        1000,
+        DEFAULT_KAFKA_PARTITIONS,
+        "Partitions of each event topic the topics Job creates, at least: it makes them twice the most replicas any service runs when that is more, so every replica of a consumer has partitions of its own (a topic's partition goes to one replica of each consumer). Dapr's outbox topics get at least 16. Kafka never removes partitions.",
+      ),
     }),
   ),
   [externalRequired('brokersSecretRef')],

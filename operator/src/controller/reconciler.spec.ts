@@ -102,6 +102,62 @@ describe('Reconciler', () => {
     cluster.put(stack({ infrastructure: externalInfra }));
     await reconciler.reconcile('prod/shop');
     expect(count(cluster, 'StatefulSet')).toBe(0);
+    // External Kafka is a new topic plan: the apps start once its Job has run, not on the old one's word.
+    expect(count(cluster, 'Job')).toBe(1);
+    expect(count(cluster, 'Deployment')).toBe(0);
+    markInfrastructureReady(cluster);
+    await reconciler.reconcile('prod/shop');
+    expect(count(cluster, 'Deployment')).toBe(8);
+  });
+
+  it('grows a Deployment only once the topics of the new partition count exist', async () => {
+    const { cluster, reconciler, status } = setup();
+    await reconciler.reconcile('prod/shop');
+    markInfrastructureReady(cluster);
+    await reconciler.reconcile('prod/shop');
+    const replicas = () =>
+      [...cluster.objects.values()]
+        .filter((o) => o.kind === 'Deployment')
+        .map((o) => [o.metadata?.name, (o as { spec?: { replicas?: number } }).spec?.replicas]);
+    const job = () => [...cluster.objects.values()].find((o) => o.kind === 'Job')?.metadata?.name;
+    const before = job();
+    cluster.put(stack({ services: { saga: { replicas: 2 } } }));
+    await reconciler.reconcile('prod/shop');
+    // A new Job (4 partitions per event topic), the old one pruned; saga stays at 1 meanwhile ...
+    expect(job()).not.toBe(before);
+    expect(replicas()).toContainEqual(['shop-saga', 1]);
+    expect((await status()).InfrastructureReady).toMatchObject({ status: 'False' });
+    markInfrastructureReady(cluster);
+    await reconciler.reconcile('prod/shop');
+    // ... and grows once it has run. Fewer replicas never wait.
+    expect(replicas()).toContainEqual(['shop-saga', 2]);
+    cluster.put(stack({ services: { saga: { replicas: 1 }, order: { replicas: 0 } } }));
+    await reconciler.reconcile('prod/shop');
+    expect(replicas()).toEqual(
+      expect.arrayContaining([
+        ['shop-saga', 1],
+        ['shop-order', 0],
+      ]),
+    );
+  });
+
+  it('adds a PodDisruptionBudget when an app reaches two replicas and prunes it below two', async () => {
+    const { cluster, reconciler } = setup({ services: { saga: { replicas: 2 } }, edge: { replicas: 2 } });
+    await reconciler.reconcile('prod/shop');
+    markInfrastructureReady(cluster);
+    await reconciler.reconcile('prod/shop');
+    const budgets = () =>
+      [...cluster.objects.values()]
+        .filter((o) => o.apiVersion === 'policy/v1' && o.kind === 'PodDisruptionBudget')
+        .map((o) => o.metadata?.name);
+    expect(budgets()).toEqual(['shop-saga', 'shop-edge']);
+    cluster.put(stack({ services: { saga: { replicas: 1 } }, edge: { replicas: 2 } }));
+    await reconciler.reconcile('prod/shop');
+    expect(budgets()).toEqual(['shop-edge']);
+    expect(cluster.writes).toContainEqual({
+      verb: 'delete',
+      key: 'policy/v1/PodDisruptionBudget/prod/shop-saga',
+    });
     expect(count(cluster, 'Deployment')).toBe(8);
   });
 

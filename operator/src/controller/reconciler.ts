@@ -8,6 +8,7 @@ import { BACKENDS } from '../render/infrastructure';
 import { objectKey, renderStack } from '../render/render-stack';
 import { generatedSecrets, type SecretMaterial } from '../render/secrets';
 import { APP_NAMES } from '../render/service-catalog';
+import { buildTopicsJob } from '../render/topics-job';
 import { deploymentReadiness, jobReadiness, statefulSetReadiness } from './readiness';
 import { computeStatus, type Observation } from './status';
 import type { ReconcileResult } from './work-queue';
@@ -30,6 +31,7 @@ export interface ReconcilerDeps {
 /** Kinds the operator creates, in the order it prunes what a spec change left behind. */
 export const OWNED_KINDS: readonly { apiVersion: string; kind: string }[] = [
   { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
   { apiVersion: 'v1', kind: 'Service' },
   { apiVersion: 'v1', kind: 'ConfigMap' },
   { apiVersion: 'apps/v1', kind: 'StatefulSet' },
@@ -126,22 +128,36 @@ export class Reconciler {
    * What may be applied now. An app's Deployment is first created only once the infrastructure
    * answers and the topics exist: a sidecar started earlier fails its pub/sub component and crash-loops
    * (the edge's has no component, but it only forwards to the services, so it opens with them).
-   * A Deployment that exists is always kept up to date (a backend's restart never removes services);
-   * its watched StatefulSets and Job wake this reconcile when they become ready.
+   * A Deployment that exists is always kept up to date (a backend's restart never removes services),
+   * but it gains replicas only once the infrastructure is ready too: more replicas come with more
+   * partitions (eventTopicPartitions), and a consumer that joins its group before they exist leaves
+   * them unread until the group's next metadata refresh (minutes); joining after, it rebalances the
+   * group over all of them. Fewer replicas never wait.
+   * The watched StatefulSets and Job wake this reconcile when they become ready.
    */
   private async startable(ctx: RenderContext, desired: Rendered[]): Promise<Rendered[]> {
     const infra: Observation = { generation: 0, version: '' };
     await this.observeInfrastructure(ctx, infra);
     if ((infra.infrastructure ?? []).every((part) => part.ready)) return desired;
     const appDeployments = new Set(APP_NAMES.map((app) => names.service(ctx, app)));
-    const existing = new Set(
-      (await this.deps.client.list('apps/v1', 'Deployment', ctx.namespace, `${STACK_LABEL}=${ctx.name}`)).map(
-        (d) => d.metadata?.name,
+    const existing = byName(
+      await this.deps.client.list<V1Deployment & KubernetesObject>(
+        'apps/v1',
+        'Deployment',
+        ctx.namespace,
+        `${STACK_LABEL}=${ctx.name}`,
       ),
     );
-    return desired.filter(
-      (o) => o.kind !== 'Deployment' || !appDeployments.has(o.metadata.name) || existing.has(o.metadata.name),
-    );
+    return desired.flatMap((o): Rendered[] => {
+      if (o.kind !== 'Deployment' || !appDeployments.has(o.metadata.name)) return [o];
+      const live = existing.get(o.metadata.name);
+      if (!live) return [];
+      const running = live.spec?.replicas ?? 1;
+      if (((o as V1Deployment).spec?.replicas ?? 1) <= running) return [o];
+      const held = structuredClone(o) as V1Deployment & Rendered;
+      if (held.spec) held.spec.replicas = running;
+      return [held];
+    });
   }
 
   /** Applies every object; returns why the Dapr resources could not be applied, if their CRDs are missing. */
@@ -230,10 +246,10 @@ export class Reconciler {
         infra.push({ name: b, ...statefulSetReadiness(sets.get(names.infra(ctx, b))) });
     }
     const jobs = await client.list<V1Job & KubernetesObject>('batch/v1', 'Job', ctx.namespace, selector);
+    // The Job of the current topic plan, not an earlier one (still there until this reconcile prunes it).
+    const planned = buildTopicsJob(ctx).metadata.name;
     const topicsJob = jobs.find(
-      (j) =>
-        j.metadata?.name?.startsWith(names.topicsJob(ctx)) &&
-        j.metadata.ownerReferences?.some((o) => o.uid === ctx.uid),
+      (j) => j.metadata?.name === planned && j.metadata.ownerReferences?.some((o) => o.uid === ctx.uid),
     );
     infra.push({ name: 'kafka-topics', ...jobReadiness(topicsJob) });
     obs.infrastructure = infra;

@@ -81,6 +81,8 @@ export const names = {
   service: (ctx: RenderContext, app: AppName) => `${ctx.name}-${app}`,
   serviceConfig: (ctx: RenderContext, app: AppName) => `${ctx.name}-${app}-config`,
   appPolicy: (ctx: RenderContext, app: AppName) => `${ctx.name}-${app}`,
+  /** An app's PodDisruptionBudget (when it runs two or more replicas). */
+  disruptionBudget: (ctx: RenderContext, app: AppName) => `${ctx.name}-${app}`,
   signingKey: (ctx: RenderContext) => ctx.spec.auth.signingKeySecretName ?? `${ctx.name}-signing-key`,
   credentials: (ctx: RenderContext) => `${ctx.name}-credentials`,
   /** The API token a service and its sidecar share (Dapr's app API token), key `token`. */

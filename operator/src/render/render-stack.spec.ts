@@ -1,5 +1,11 @@
 import { createHash, createPrivateKey } from 'node:crypto';
-import type { V1Deployment, V1Job, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  V1Deployment,
+  V1Job,
+  V1PodDisruptionBudget,
+  V1Service,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import { DEFAULT_EDGE_RESOURCES } from '../api/defaults';
 import { API_VERSION, KIND, SERVICE_NAMES } from '../api/ecom-stack';
 import { contextFor, countingMaterial, externalInfra } from '../testing/fixtures';
@@ -189,6 +195,70 @@ describe('renderStack', () => {
     expect(config?.data.PROVIDER).toBe('fake');
   });
 
+  it('rolls a new version one pod at a time, each new pod ready on /readyz before an old one goes', () => {
+    const next = renderStack(contextFor({ version: '0.2.0' }));
+    for (const d of ofKind<V1Deployment>(next, 'Deployment')) {
+      expect(d.spec?.strategy).toEqual({
+        type: 'RollingUpdate',
+        rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+      });
+      const container = d.spec?.template.spec?.containers[0];
+      expect(container?.image).toMatch(/:0\.2\.0$/);
+      expect(container?.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    }
+  });
+
+  it("spreads each app's pods over the nodes, as a preference a single node still satisfies", () => {
+    const deployments = ofKind<V1Deployment>(objs, 'Deployment');
+    for (const d of deployments) {
+      expect(d.spec?.template.spec?.topologySpreadConstraints).toEqual([
+        {
+          maxSkew: 1,
+          topologyKey: 'kubernetes.io/hostname',
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchLabels: d.spec?.selector.matchLabels },
+          matchLabelKeys: ['pod-template-hash'],
+        },
+      ]);
+      // It counts this app's pods, and no other app's.
+      const selects = (labels: Record<string, string> = {}) =>
+        Object.entries(d.spec?.selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+      expect(deployments.filter((o) => selects(o.spec?.template.metadata?.labels))).toEqual([d]);
+    }
+  });
+
+  it('budgets disruptions of every app with two or more replicas to one pod at a time', () => {
+    expect(ofKind(objs, 'PodDisruptionBudget')).toEqual([]);
+    const scaled = renderStack(
+      contextFor({
+        services: {
+          saga: { replicas: 2 },
+          inventory: { replicas: 3 },
+          order: { replicas: 1 },
+          user: { replicas: 0 },
+        },
+        edge: { replicas: 2 },
+      }),
+    );
+    const budgets = ofKind<V1PodDisruptionBudget>(scaled, 'PodDisruptionBudget');
+    expect(budgets.map((b) => b.metadata.name)).toEqual(['shop-inventory', 'shop-saga', 'shop-edge']);
+    const deployments = ofKind<V1Deployment>(scaled, 'Deployment');
+    for (const b of budgets) {
+      expect(b.apiVersion).toBe('policy/v1');
+      expect(b.spec?.maxUnavailable).toBe(1);
+      expect(b.spec?.minAvailable).toBeUndefined();
+      expect(b.spec?.unhealthyPodEvictionPolicy).toBe('AlwaysAllow');
+      // It selects exactly its Deployment's pods.
+      const d = deployments.find((x) => x.metadata.name === b.metadata.name);
+      expect(b.spec?.selector).toEqual(d?.spec?.selector);
+    }
+    // Each budget follows its Deployment, so the apply order keeps an app's objects together.
+    const keys = scaled.map(objectKey);
+    expect(keys.indexOf('policy/v1/PodDisruptionBudget/shop-saga')).toBe(
+      keys.indexOf('apps/v1/Deployment/shop-saga') + 1,
+    );
+  });
+
   it('rolls pods when their configuration changes', () => {
     const hashOf = (spec: unknown) =>
       ofKind<V1Deployment>(renderStack(contextFor(spec)), 'Deployment').find(
@@ -322,6 +392,40 @@ describe('renderStack', () => {
       'Job',
     )[0];
     expect(other?.metadata.name).not.toBe(job?.metadata.name);
+  });
+
+  it('gives each event topic twice as many partitions as the most replicas of a service, or the spec count', () => {
+    const eventPartitions = (spec: unknown) =>
+      new Set(
+        stackTopics(contextFor(spec))
+          .filter((t) => t.kind === 'event')
+          .map((t) => t.partitions),
+      );
+    const outboxPartitions = (spec: unknown) =>
+      new Set(
+        stackTopics(contextFor(spec))
+          .filter((t) => t.kind === 'outbox')
+          .map((t) => t.partitions),
+      );
+    // One replica each: the spec's 3 is already more than 2.
+    expect(eventPartitions({})).toEqual(new Set([3]));
+    // The kind values ask for 1; one replica of each service still gets 2, a roll's extra pod one.
+    expect(eventPartitions({ infrastructure: { kafka: { partitions: 1 } } })).toEqual(new Set([2]));
+    // Two replicas of every service: 4, two partitions per replica.
+    const everyService = (replicas: number) =>
+      Object.fromEntries(SERVICE_NAMES.map((s) => [s, { replicas }]));
+    expect(eventPartitions({ services: everyService(2) })).toEqual(new Set([4]));
+    // The most replicas decide; the edge consumes nothing and does not count.
+    expect(
+      eventPartitions({ services: { saga: { replicas: 5 }, order: { replicas: 2 } }, edge: { replicas: 9 } }),
+    ).toEqual(new Set([10]));
+    // A larger spec count stands.
+    expect(
+      eventPartitions({ services: everyService(2), infrastructure: { kafka: { partitions: 12 } } }),
+    ).toEqual(new Set([12]));
+    // Dapr's outbox topics keep their 16 until the replicas ask for more.
+    expect(outboxPartitions({ services: everyService(2) })).toEqual(new Set([16]));
+    expect(outboxPartitions({ services: { payment: { replicas: 10 } } })).toEqual(new Set([20]));
   });
 });
 

@@ -1,5 +1,6 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { OUTBOX_TOPIC_PARTITIONS, topicPlan, type TopicPlan } from '@ecom/shared/dapr/outbox-stores';
+import { SERVICE_NAMES, type EcomStackSpec } from '../api/ecom-stack';
 import { kafkaBrokers, toEnv } from './connections';
 import { metadata, names, type RenderContext, type Rendered } from './context';
 import { configHash } from './workloads';
@@ -7,12 +8,27 @@ import { configHash } from './workloads';
 export type JobObject = V1Job & Rendered;
 
 /**
- * Every topic the stack uses: each catalogue event and its dead-letter topic with the EcomStack's
- * partitions, and each Dapr outbox's internal topic (named after the namespace) with at least
- * OUTBOX_TOPIC_PARTITIONS, since one of its partitions carries about 1 event/s.
+ * Partitions of each event topic and its dead letters: the spec's count, raised to twice the most
+ * replicas any service runs. Kafka gives each partition of a topic to one member of a consumer group
+ * (one group per Dapr app id, all its replicas), and Dapr's consumer takes one partition's messages one
+ * at a time. With twice as many partitions as replicas every replica gets two: none idles, one message
+ * waiting out its retries holds up half of a pod's share only, and the one extra pod of a roll
+ * (maxSurge 1) has partitions too. A dead replica's partitions go to the others. Kafka never removes
+ * partitions, so fewer replicas later leave the topics as they are; more grow them (the Job alters
+ * them), which moves keys to other partitions: scale before the traffic, not under it.
+ */
+export function eventTopicPartitions(spec: EcomStackSpec): number {
+  const most = Math.max(...SERVICE_NAMES.map((s) => spec.services[s].replicas));
+  return Math.max(spec.infrastructure.kafka.partitions, 2 * most);
+}
+
+/**
+ * Every topic the stack uses: each catalogue event and its dead-letter topic with
+ * eventTopicPartitions, and each Dapr outbox's internal topic (named after the namespace) with at
+ * least OUTBOX_TOPIC_PARTITIONS, since one of its partitions carries about 1 event/s.
  */
 export function stackTopics(ctx: RenderContext): TopicPlan[] {
-  const { partitions } = ctx.spec.infrastructure.kafka;
+  const partitions = eventTopicPartitions(ctx.spec);
   return topicPlan(ctx.namespace).map((t) => ({
     ...t,
     partitions: t.kind === 'outbox' ? Math.max(partitions, OUTBOX_TOPIC_PARTITIONS) : partitions,

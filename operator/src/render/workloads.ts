@@ -3,7 +3,9 @@ import type {
   V1ConfigMap,
   V1Deployment,
   V1EnvVar,
+  V1PodDisruptionBudget,
   V1Service,
+  V1TopologySpreadConstraint,
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
@@ -18,6 +20,7 @@ import { EDGE, SERVICES, type ServiceNeeds } from './service-catalog';
 export type ConfigMapObject = V1ConfigMap & Rendered;
 export type DeploymentObject = V1Deployment & Rendered;
 export type ServiceObject = V1Service & Rendered;
+export type DisruptionBudgetObject = V1PodDisruptionBudget & Rendered;
 
 /**
  * Ports of the Dapr sidecar inside every pod. Its APIs (HTTP and gRPC) listen on the pod's loopback
@@ -245,6 +248,25 @@ export function buildEdgeDeployment(ctx: RenderContext, config: ConfigMapObject)
   return appDeployment(ctx, edgePod(ctx), config);
 }
 
+/**
+ * Spreads an app's pods over the nodes: at most one more on any node than on another. A preference,
+ * not a rule (ScheduleAnyway), so a one-node cluster still runs every replica. Counted per revision
+ * (pod-template-hash), so a roll spreads the new pods without counting the old ones leaving. Only the
+ * hostname: a constraint on a zone label that no node carries (kind's nodes carry none) would score
+ * every node alike and so cancel the spreading by host too.
+ */
+function spreadOverNodes(selector: Record<string, string>): V1TopologySpreadConstraint[] {
+  return [
+    {
+      maxSkew: 1,
+      topologyKey: 'kubernetes.io/hostname',
+      whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels: selector },
+      matchLabelKeys: ['pod-template-hash'],
+    },
+  ];
+}
+
 /** An app's Deployment: one non-root container, read-only root, probes on its platform endpoints. */
 function appDeployment(ctx: RenderContext, app: AppPod, config: ConfigMapObject): DeploymentObject {
   const spec = appSpecOf(ctx, app.name);
@@ -252,6 +274,7 @@ function appDeployment(ctx: RenderContext, app: AppPod, config: ConfigMapObject)
   const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: {} }, ...app.volumes];
   const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }, ...app.mounts];
   const podLabels = { ...metadata(ctx, '', app.name).labels };
+  const selector = selectorLabels(ctx, app.name);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -259,7 +282,10 @@ function appDeployment(ctx: RenderContext, app: AppPod, config: ConfigMapObject)
     spec: {
       replicas: spec.replicas,
       revisionHistoryLimit: 3,
-      selector: { matchLabels: selectorLabels(ctx, app.name) },
+      selector: { matchLabels: selector },
+      // A new version (or configuration) rolls one pod at a time: one extra pod starts, and an old one
+      // stops only once the new one passes its readiness probe, so the app never has fewer ready pods
+      // than its replicas.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
         metadata: {
@@ -273,6 +299,7 @@ function appDeployment(ctx: RenderContext, app: AppPod, config: ConfigMapObject)
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           terminationGracePeriodSeconds: 30,
+          topologySpreadConstraints: spreadOverNodes(selector),
           securityContext: {
             runAsNonRoot: true,
             runAsUser: 1000,
@@ -339,16 +366,48 @@ export function buildEdgeService(ctx: RenderContext): ServiceObject {
   };
 }
 
-/** ConfigMap and Deployment of every service. */
+/**
+ * The PodDisruptionBudget of an app that runs two or more replicas: a voluntary disruption (a node
+ * drain, a cluster upgrade) evicts one of its pods at a time, and the next only once the replacement
+ * is ready. None for one replica or none (no other pod keeps serving, so a budget would protect
+ * nothing); the reconciler prunes the budget when the replicas drop below two.
+ */
+export function buildDisruptionBudget(ctx: RenderContext, app: AppName): DisruptionBudgetObject | undefined {
+  if (appSpecOf(ctx, app).replicas < 2) return undefined;
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: metadata(ctx, names.disruptionBudget(ctx, app), app),
+    spec: {
+      maxUnavailable: 1,
+      selector: { matchLabels: selectorLabels(ctx, app) },
+      // A pod that is running but not ready serves nothing: evicting it costs no availability, and a
+      // crash-looping pod must not hold up a node drain.
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
+    },
+  };
+}
+
+/** An app's Deployment, then its PodDisruptionBudget when it has one. */
+function deploymentAndBudget(ctx: RenderContext, deployment: DeploymentObject, app: AppName): Rendered[] {
+  const budget = buildDisruptionBudget(ctx, app);
+  return budget === undefined ? [deployment] : [deployment, budget];
+}
+
+/** ConfigMap, Deployment and PodDisruptionBudget (two or more replicas) of every service. */
 export function buildServices(ctx: RenderContext): Rendered[] {
   return SERVICES.flatMap((svc) => {
     const config = buildServiceConfigMap(ctx, svc);
-    return [config, buildDeployment(ctx, svc, config)];
+    return [config, ...deploymentAndBudget(ctx, buildDeployment(ctx, svc, config), svc.name)];
   });
 }
 
-/** ConfigMap, Deployment and Service of the public edge. */
+/** ConfigMap, Deployment, PodDisruptionBudget (two or more replicas) and Service of the public edge. */
 export function buildEdge(ctx: RenderContext): Rendered[] {
   const config = buildEdgeConfigMap(ctx);
-  return [config, buildEdgeDeployment(ctx, config), buildEdgeService(ctx)];
+  return [
+    config,
+    ...deploymentAndBudget(ctx, buildEdgeDeployment(ctx, config), EDGE.name),
+    buildEdgeService(ctx),
+  ];
 }

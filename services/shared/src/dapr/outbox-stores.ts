@@ -50,7 +50,11 @@ export function outboxInternalTopic(app: string, topic: string, namespace: strin
  */
 export const OUTBOX_TOPIC_PARTITIONS = 16;
 
-/** Partitions of an event topic and its dead letters. */
+/**
+ * Partitions of an event topic and its dead letters in the local stack. It runs one process per
+ * service, and 3 is more than twice that: the rule the operator sizes its topics by, from the replicas
+ * an EcomStack asks for (eventTopicPartitions, operator/src/render/topics-job.ts).
+ */
 export const EVENT_TOPIC_PARTITIONS = 3;
 
 /** One Kafka topic the stack creates up front (pubsub.kafka never creates topics). */
