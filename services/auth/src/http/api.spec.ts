@@ -1,8 +1,8 @@
 import type { JwtVerifier } from '@ecom/shared';
-import { apiCoverage, edgeReachMismatches } from '@ecom/shared/http/api-coverage';
 import type { AuthService } from '../domain/auth-service';
 import type { SigningKeyRing } from '../keys/signing-key-ring';
 import { authRoutes } from './routes';
+import { describeApiDocument } from '../../../shared/test-support/describe-api-document';
 
 // Mounting routes calls none of their dependencies.
 const verifier = {} as JwtVerifier;
@@ -13,14 +13,4 @@ const routes = authRoutes({
   recordLogin: () => undefined,
 });
 
-describe('auth API document (/openapi.json)', () => {
-  it('lists every route the service serves, and serves every route it lists', async () => {
-    const { served, documented } = await apiCoverage('auth', routes);
-    expect(documented).toEqual(served);
-  });
-
-  it('marks as internal exactly the operations the public edge does not forward', async () => {
-    const { document } = await apiCoverage('auth', routes);
-    expect(edgeReachMismatches('auth', document)).toEqual([]);
-  });
-});
+describeApiDocument('auth', routes);

@@ -135,6 +135,35 @@ describe('Dispatcher', () => {
     expect([...t.store.rows.values()].every((n) => n.status === 'sent')).toBe(true);
   });
 
+  it('scans the queue at most once per poll interval while fresh notifications keep it busy', async () => {
+    const sent: string[] = [];
+    const t = setup({
+      channel: 'email',
+      send: async (n) => {
+        sent.push(n.id);
+        return { providerResponse: '250 OK' };
+      },
+    });
+    const scans = jest.spyOn(t.store, 'dueIds');
+    expect(await t.dispatcher.drain()).toBe(0);
+    expect(scans).toHaveBeenCalledTimes(1);
+
+    // Stored by another replica: only a scan finds it.
+    await t.store.insertIfAbsent(notification('other', t.now()));
+    await t.store.insertIfAbsent(notification('fresh1', t.now()));
+    t.dispatcher.wake(['fresh1']);
+    expect(await t.dispatcher.drain()).toBe(1);
+    expect(scans).toHaveBeenCalledTimes(1);
+    expect(sent).toEqual(['fresh1']);
+
+    t.advance(1_000);
+    await t.store.insertIfAbsent(notification('fresh2', t.now()));
+    t.dispatcher.wake(['fresh2']);
+    expect(await t.dispatcher.drain()).toBe(2);
+    expect(scans).toHaveBeenCalledTimes(2);
+    expect(sent).toEqual(['fresh1', 'fresh2', 'other']);
+  });
+
   it('retries a failing provider with backoff and records the provider answer once it succeeds', async () => {
     let calls = 0;
     const t = setup({

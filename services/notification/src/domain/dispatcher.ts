@@ -54,6 +54,8 @@ export class Dispatcher {
   private wakeRequested = false;
   /** Notifications just stored: attempted first, without waiting for a scan. */
   private readonly fresh = new Set<string>();
+  /** When the queue was last scanned for due notifications. */
+  private lastScanAt: Date | undefined;
 
   constructor(private readonly options: DispatcherOptions) {}
 
@@ -78,16 +80,28 @@ export class Dispatcher {
     else this.schedule(0);
   }
 
-  /** Delivers everything due now; resolves with how many attempts were made. */
+  /**
+   * Delivers the notifications just stored, and everything due when the queue is scanned; resolves
+   * with how many attempts were made. While fresh ones keep coming, the queue is scanned at most once
+   * per poll interval: on the MongoDB-protocol server here a scan by status reads the whole collection.
+   */
   async drain(): Promise<number> {
     let attempts = 0;
     for (;;) {
       const fresh = [...this.fresh];
       this.fresh.clear();
-      const ids = fresh.length > 0 ? fresh : await this.options.store.dueIds(this.options.clock.now(), BATCH);
-      attempts += await this.attemptAll(ids);
-      // A short scan means the backlog is done; deferred ones come back at the next poll.
-      if (fresh.length === 0 && ids.length < BATCH) return attempts;
+      attempts += await this.attemptAll(fresh);
+      const now = this.options.clock.now();
+      const scanned = this.lastScanAt;
+      if (fresh.length > 0 && scanned && now.getTime() - scanned.getTime() < this.options.pollIntervalMs) {
+        if (this.fresh.size === 0) return attempts;
+        continue;
+      }
+      this.lastScanAt = now;
+      const due = await this.options.store.dueIds(now, BATCH);
+      attempts += await this.attemptAll(due);
+      // A short scan means the backlog is done; deferred ones come back at the next scan.
+      if (due.length < BATCH && this.fresh.size === 0) return attempts;
     }
   }
 
