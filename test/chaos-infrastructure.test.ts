@@ -191,7 +191,7 @@ describe('chaos: infrastructure killed under steady load', () => {
         const subjects = new Set(received.map((m) => m.subject));
         return expectedMails.every((s) => subjects.has(s));
       },
-      { timeoutMs: 120_000, intervalMs: 1_000, what: 'every order mail' },
+      { timeoutMs: 300_000, intervalMs: 1_000, what: 'every order mail' },
     ).catch(mailbox);
     const subjectCounts = new Map<string, number>();
     for (const m of mails) subjectCounts.set(m.subject, (subjectCounts.get(m.subject) ?? 0) + 1);
