@@ -61,6 +61,25 @@ export async function deleteNamespace(client: KubeClusterClient, name: string): 
   await client.delete({ apiVersion: 'v1', kind: 'Namespace', name });
 }
 
+/**
+ * The kinds the chart renders for the operator with its default values (`--include-crds`): the CRD, the
+ * ServiceAccount, its RBAC (a Role per watched namespace, the Lease's Role, two cluster-wide grants) and
+ * its Deployment.
+ */
+export const OPERATOR_KINDS = [
+  'ClusterRole',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'Deployment',
+  'Role',
+  'Role',
+  'RoleBinding',
+  'RoleBinding',
+  'ServiceAccount',
+];
+
 /** `helm template` of the chart, parsed. */
 export function helmTemplate(namespace: string, args: string[] = []): KubernetesObject[] {
   const { helm } = ensureBinaries();

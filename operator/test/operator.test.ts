@@ -14,6 +14,7 @@ import { KubeApiError } from '../src/kube/cluster-client';
 import { KubeClusterClient } from '../src/kube/kube-cluster-client';
 import { FIELD_MANAGER, STACK_LABEL, type Rendered } from '../src/render/context';
 import { objectKey, renderStack } from '../src/render/render-stack';
+import { daprInjectorWebhook } from '../src/testing/fixtures';
 import {
   admin,
   adminKubeConfig,
@@ -34,7 +35,51 @@ const client = admin();
 let ns: string;
 let operatorKc: KubeConfig;
 let controller: Controller;
+let clusterWide: KubernetesObject[] = [];
+let madeWebhook = false;
 const STACK = 'shop';
+const TEST_LABEL = 'ecom-micro.io/test';
+
+/**
+ * Dapr's sidecar injector registration as Dapr's chart makes it (its version label, its service), for
+ * the operator to find; its one webhook selects no pod, so the pods of this cluster's other tests are
+ * created as before.
+ */
+const injector = () => {
+  const webhook = daprInjectorWebhook('1.18.1', 'dapr-system');
+  webhook.metadata.labels = { ...webhook.metadata.labels, [TEST_LABEL]: 'true' };
+  webhook.webhooks = webhook.webhooks.map((w) => ({
+    ...w,
+    failurePolicy: 'Ignore',
+    objectSelector: { matchLabels: { 'ecom-micro.io/test-selects-nothing': 'true' } },
+  }));
+  return webhook;
+};
+const injectorRef = {
+  apiVersion: 'admissionregistration.k8s.io/v1',
+  kind: 'MutatingWebhookConfiguration',
+  name: 'dapr-sidecar-injector',
+};
+
+/** An edit of the stack that changes no spec: its watch event makes the operator look again now. */
+async function poke(): Promise<void> {
+  await KubernetesObjectApi.makeApiClient(adminKubeConfig()).patch(
+    {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: {
+        namespace: ns,
+        name: STACK,
+        annotations: { 'ecom-micro.io/test-poke': String(Date.now()) },
+      },
+    },
+    undefined,
+    undefined,
+    'someone-else',
+    undefined,
+    PatchStrategy.MergePatch,
+  );
+}
 
 type Stack = EcomStack & { metadata: { managedFields?: { manager: string }[] } };
 
@@ -121,11 +166,19 @@ async function markReady(only: 'all' | 'infrastructure' = 'all'): Promise<void> 
 
 beforeAll(async () => {
   ns = await createNamespace(client, 'op');
-  // The chart's ServiceAccount and RBAC, as `helm install` would create them.
+  // The chart's ServiceAccount and RBAC, as `helm install` would create them (the cluster-wide part is
+  // named after the release namespace, so it is this test's own).
   const chart = helmTemplate(ns);
   for (const obj of chart) {
-    if (['ServiceAccount', 'Role', 'RoleBinding'].includes(obj.kind ?? '')) await client.apply(obj);
+    const kind = obj.kind ?? '';
+    if (['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'].includes(kind))
+      await client.apply(obj);
   }
+  clusterWide = chart.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding');
+  // This test's own (or one an interrupted run of it left), never a real Dapr's.
+  const existing = await client.get(injectorRef);
+  madeWebhook = existing === undefined || existing.metadata?.labels?.[TEST_LABEL] === 'true';
+  if (madeWebhook) await client.apply(injector());
   const saName = chart.find((o) => o.kind === 'ServiceAccount')?.metadata?.name;
   if (!saName) throw new Error('the chart renders no ServiceAccount');
   operatorKc = await serviceAccountKubeConfig(ns, saName);
@@ -135,6 +188,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await controller.stop();
   await deleteNamespace(client, ns);
+  for (const o of clusterWide)
+    await client.delete({ apiVersion: o.apiVersion ?? '', kind: o.kind ?? '', name: o.metadata?.name ?? '' });
+  if (madeWebhook) await client.delete(injectorRef);
 });
 
 describe('the operator on a real API server', () => {
@@ -199,6 +255,33 @@ describe('the operator on a real API server', () => {
     expect(c.Progressing?.status).toBe('False');
     expect(c.Ready?.observedGeneration).toBe(ready.metadata.generation);
     expect(ready.status?.readyServices).toBe('8/8');
+    // Found through the chart's ClusterRole, which lets it read this one object.
+    expect(c.DaprInstalled).toMatchObject({
+      status: 'True',
+      reason: 'Found',
+      message: expect.stringContaining('Dapr 1.18.1 in namespace dapr-system'),
+    });
+    expect(ready.status?.daprVersion).toBe('1.18.1');
+  });
+
+  it("reports Dapr's control plane gone, holding Ready back, and found again", async () => {
+    if (!madeWebhook) return; // a real Dapr in this cluster: not this test's to remove
+    await client.delete(injectorRef);
+    await poke();
+    const gone = await eventually('DaprNotInstalled', async () => {
+      const conditions = conditionsOf(await getStack());
+      return conditions.DaprInstalled?.status === 'False' ? conditions : undefined;
+    });
+    expect(gone.Degraded).toMatchObject({ status: 'True', reason: 'DaprNotInstalled' });
+    expect(gone.Ready).toMatchObject({ status: 'False', reason: 'DaprNotInstalled' });
+    expect(gone.DaprInstalled?.message).toContain('no MutatingWebhookConfiguration dapr-sidecar-injector');
+    await client.apply(injector());
+    // No watch sees it come back: the operator looks again 15 s after it found none.
+    await eventually(
+      'Ready again',
+      async () => conditionsOf(await getStack()).Ready?.status === 'True',
+      40_000,
+    );
   });
 
   it('turns Ready off when a service loses its pods', async () => {
@@ -407,6 +490,12 @@ describe('the operator on a real API server', () => {
     expect(await can({ verb: 'create', resource: 'clusterroles', group: 'rbac.authorization.k8s.io' })).toBe(
       false,
     );
+    // Cluster-wide it reads Dapr's injector registration by name, and no other.
+    const webhooks = { group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations' };
+    expect(await can({ ...webhooks, verb: 'get', name: 'dapr-sidecar-injector' })).toBe(true);
+    expect(await can({ ...webhooks, verb: 'get', name: 'someone-elses' })).toBe(false);
+    expect(await can({ ...webhooks, verb: 'list' })).toBe(false);
+    expect(await can({ ...webhooks, verb: 'patch', name: 'dapr-sidecar-injector' })).toBe(false);
   });
 
   it('leaves garbage collection to remove every child when the stack is deleted', async () => {

@@ -57,6 +57,10 @@ describe('helm lint', () => {
       'several watched namespaces',
       ['--set', 'operator.watchNamespaces={a,b}', '--set', 'stack.enabled=true'],
     ],
+    [
+      'the namespaces as objects (npm run manifest)',
+      ['--set', 'namespace.create=true', '--set', 'operator.watchNamespaces={a,b}'],
+    ],
   ])('passes with %s', (_name, args) => {
     const r = spawnSync(bins.helm, ['lint', CHART, '--strict', ...args], { encoding: 'utf8' });
     expect(r.stdout).toContain('1 chart(s) linted, 0 chart(s) failed');

@@ -3,11 +3,13 @@
 # module) with the images stack/provision/dapr-images.sh builds here, sized for a small single-node
 # cluster (no HA; the scheduler keeps its etcd in memory, so no volumes are needed).
 #
-#   dapr.sh install   --kubeconfig PATH [--kind-name NAME] [--timeout 5m]
-#   dapr.sh uninstall --kubeconfig PATH
+#   dapr.sh install   --kubeconfig PATH [--kind-name NAME | --registry REGISTRY] [--timeout 5m]
+#   dapr.sh uninstall --kubeconfig PATH [--registry REGISTRY]
 #
 # install builds the images (cached), loads them into kind when --kind-name is given, runs
 # `helm upgrade --install dapr` into dapr-system and waits until every control-plane pod is Ready.
+# With --registry nothing is built: the nodes pull REGISTRY/<daprd|operator|injector|sentry|placement|
+# scheduler>:$DAPR_VERSION, the names Dapr's chart composes (push the images built here there first).
 # Re-running is idempotent. A Dapr that something else installed (another helm release, `dapr init -k`,
 # plain manifests) is left alone: install reports it and exits 0, uninstall refuses to touch it.
 # uninstall removes the release and leaves Dapr's CRDs, as helm does.
@@ -16,25 +18,28 @@ PART=kind-dapr
 
 RELEASE=dapr
 NAMESPACE=dapr-system
-PREFIX="${DAPR_IMAGE_REGISTRY:-ecom-micro/dapr}"
 HELM="$ECOM_CACHE/helm-$HELM_VERSION/bin/helm"
 KIND="$ECOM_CACHE/kind-$KIND_VERSION/bin/kind"
 KUBECTL="$ECOM_CACHE/kube-$KUBERNETES_VERSION/bin/kubectl"
 
-usage() { fail "usage: dapr.sh install|uninstall --kubeconfig PATH [--kind-name NAME] [--timeout 5m]" "see the comment at the top of stack/kind/dapr.sh"; }
+usage() { fail "usage: dapr.sh install|uninstall --kubeconfig PATH [--kind-name NAME | --registry REGISTRY] [--timeout 5m]" "see the comment at the top of stack/kind/dapr.sh"; }
 
 ACTION="${1:-}"; [ $# -gt 0 ] && shift
-KUBECONFIG_PATH="" KIND_NAME="" TIMEOUT=5m
+KUBECONFIG_PATH="" KIND_NAME="" REGISTRY="" TIMEOUT=5m
 while [ $# -gt 0 ]; do
   case "$1" in
     --kubeconfig) KUBECONFIG_PATH="${2:-}"; shift 2 || usage ;;
     --kind-name) KIND_NAME="${2:-}"; shift 2 || usage ;;
+    --registry) REGISTRY="${2:-}"; shift 2 || usage ;;
     --timeout) TIMEOUT="${2:-}"; shift 2 || usage ;;
     *) usage ;;
   esac
 done
 case "$ACTION" in install | uninstall) ;; *) usage ;; esac
 [ -n "$KUBECONFIG_PATH" ] || usage
+[ -z "$KIND_NAME" ] || [ -z "$REGISTRY" ] || fail "--kind-name and --registry exclude each other" "kind loads the images built here; a registry serves them to any other cluster"
+# The images' registry: the one given, else the local build's prefix (stack/versions.env).
+PREFIX="${REGISTRY:-$DAPR_IMAGE_REGISTRY}"
 [ -f "$KUBECONFIG_PATH" ] || fail "no kubeconfig at $KUBECONFIG_PATH" "create the cluster first, or pass the right --kubeconfig"
 
 if [ ! -x "$HELM" ]; then bash "$STACK_DIR/provision/kube.sh" helm; fi
@@ -48,20 +53,24 @@ chart_dir() {
   printf '%s\n' "$dir/charts/dapr"
 }
 
-# Our values: the local images, each by its content tag (an image name with a "/" is taken whole by
-# the chart), so a rebuilt image rolls its pods; no HA and an in-memory scheduler for one small node.
-# $1: the output of `dapr-images.sh list`.
+# Our values: no HA and an in-memory scheduler for one small node; the images from $PREFIX, and the
+# local ones each by its content tag (an image name with a "/" is taken whole by the chart), so a
+# rebuilt image rolls its pods. $1: the output of `dapr-images.sh list`, empty with --registry.
 values() {
   jq -n --arg registry "$PREFIX" --arg tag "$DAPR_VERSION" --arg list "$1" '
     ($list | split("\n") | map(select(. != "") | split(" ") | {key: .[0], value: {name: .[1]}}) | from_entries) as $img
     | {
         global: { registry: $registry, tag: $tag, imagePullPolicy: "IfNotPresent", ha: { enabled: false } },
+        dapr_scheduler: { cluster: { inMemoryStorage: true } },
+        dapr_sidecar_injector: { sidecarImagePullPolicy: "IfNotPresent" }
+      }
+    * (if $list == "" then {} else {
         dapr_operator: { image: $img.operator },
         dapr_placement: { image: $img.placement },
-        dapr_scheduler: { image: $img.scheduler, cluster: { inMemoryStorage: true } },
+        dapr_scheduler: { image: $img.scheduler },
         dapr_sentry: { image: $img.sentry },
-        dapr_sidecar_injector: { image: $img.daprd, injectorImage: $img.injector, sidecarImagePullPolicy: "IfNotPresent" }
-      }'
+        dapr_sidecar_injector: { image: $img.daprd, injectorImage: $img.injector }
+      } end)'
 }
 
 # Every helm release of Dapr's chart in the cluster, as "namespace/name registry" lines.
@@ -84,11 +93,21 @@ unready_pods() {
   [ -z "$pods" ] || printf '; not Ready: %s' "$pods"
 }
 
+# Dapr installed without a helm release (plain manifests, a GitOps tool's own rendering): its sidecar
+# injector's registration, whose name Dapr fixes. Empty when absent, or when no kubectl is at hand.
+unmanaged_dapr() {
+  [ -x "$KUBECTL" ] || return 0
+  "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" --request-timeout=10s get mutatingwebhookconfiguration \
+    dapr-sidecar-injector --ignore-not-found -o json 2>/dev/null | jq -r 'select(.metadata) |
+    "Dapr \(.metadata.labels["app.kubernetes.io/version"] // "of unknown version") in \(.webhooks[0].clientConfig.service.namespace // "an unknown namespace"), not a helm release"' || true
+}
+
 # ours|none|"foreign <description>"
 current_install() {
   local releases
   releases="$(dapr_releases 2>"$ECOM_CACHE/kind-dapr-helm.log")" \
     || fail "the cluster does not answer: $(tail -n1 "$ECOM_CACHE/kind-dapr-helm.log" | cut -c1-160)" "check --kubeconfig $KUBECONFIG_PATH"
+  [ -n "$releases" ] || releases="$(unmanaged_dapr)"
   if [ -z "$releases" ]; then echo none; return; fi
   if [ "$releases" = "$NAMESPACE/$RELEASE $PREFIX" ]; then echo ours; return; fi
   echo "foreign $(tr '\n' ';' <<<"$releases" | sed 's/;$//; s/;/; /g')"
@@ -97,11 +116,14 @@ current_install() {
 install() {
   local state; state="$(current_install)"
   if [ "${state%% *}" = foreign ]; then
-    say "Dapr is already installed by another release (${state#foreign }): leaving it alone"
+    say "Dapr is already installed by something else (${state#foreign }): leaving it alone"
     return
   fi
-  bash "$STACK_DIR/provision/dapr-images.sh"
-  local list; list="$(bash "$STACK_DIR/provision/dapr-images.sh" list)"
+  local list=""
+  if [ -z "$REGISTRY" ]; then
+    bash "$STACK_DIR/provision/dapr-images.sh"
+    list="$(bash "$STACK_DIR/provision/dapr-images.sh" list)"
+  fi
   if [ -n "$KIND_NAME" ]; then
     [ -x "$KIND" ] || fail "kind is not provisioned ($KIND is missing)" "bash stack/provision/kind.sh"
     local images; mapfile -t images < <(cut -d' ' -f2 <<<"$list")
@@ -111,7 +133,7 @@ install() {
   local chart values_file="$ECOM_CACHE/kind-dapr-values.json"
   chart="$(chart_dir)"
   values "$list" >"$values_file"
-  say "helm upgrade --install $RELEASE (Dapr $DAPR_VERSION, images $PREFIX/*:$DAPR_VERSION-*) into $NAMESPACE; waiting up to $TIMEOUT for Ready"
+  say "helm upgrade --install $RELEASE (Dapr $DAPR_VERSION, images $PREFIX/*:$DAPR_VERSION${list:+-*}) into $NAMESPACE; waiting up to $TIMEOUT for Ready"
   local log="$ECOM_CACHE/kind-dapr-helm.log" start=$SECONDS
   if ! helm upgrade --install "$RELEASE" "$chart" -n "$NAMESPACE" --create-namespace -f "$values_file" \
     --history-max 3 --wait --timeout "$TIMEOUT" >"$log" 2>&1; then

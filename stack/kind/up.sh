@@ -6,9 +6,10 @@
 #                              PostgreSQL, Redis, FerretDB, the operator, the seven services and
 #                              the public edge
 #                           3. the kind cluster, with those images loaded into it
-#                           4. Dapr's control plane (its own Helm chart), then this project's chart:
-#                              the CRD, the operator, and one EcomStack whose apps run the images
-#                              just built; waits until the EcomStack reports Ready
+#                           4. stack/kind/install.sh (what `npm run kube:install` runs on any
+#                              cluster): Dapr's control plane (its own Helm chart), then this
+#                              project's chart: the CRD, the operator, and one EcomStack whose apps
+#                              run the images just built; waits until the EcomStack reports Ready
 #   up.sh --down [--name ecom]   deletes the cluster (and stops a dockerd that up.sh started)
 #
 # Idempotent: everything is cached by version ($ECOM_CACHE), a healthy cluster is reused, and a second
@@ -19,7 +20,6 @@ PART=kind-up
 
 NAME=ecom
 NAMESPACE="${ECOM_KIND_NAMESPACE:-ecom}"
-STACK=shop
 DOWN=0
 while (($#)); do
   case "$1" in
@@ -29,8 +29,6 @@ while (($#)); do
   esac
 done
 PROVISION="$STACK_DIR/provision"
-HELM="$ECOM_CACHE/helm-$HELM_VERSION/bin/helm"
-KUBECTL="$ECOM_CACHE/kube-$KUBERNETES_VERSION/bin/kubectl"
 TIMEOUT="${ECOM_KIND_STACK_TIMEOUT:-900}"
 
 if ((DOWN)); then
@@ -73,50 +71,13 @@ mapfile -t infra < <(bash "$PROVISION/infra-images.sh" list)
 bash "$STACK_DIR/kind/cluster.sh" load --name "$NAME" "${app[@]}" "${infra[@]}"
 
 step "4/4 Dapr control plane, the chart and an EcomStack in namespace $NAMESPACE"
-bash "$STACK_DIR/kind/dapr.sh" install --kubeconfig "$kubeconfig" --kind-name "$NAME"
 sets=(--set "operator.image.repository=${app[operator]%:*}" --set "operator.image.tag=${app[operator]##*:}")
 for s in auth user notification order inventory payment saga; do
   sets+=(--set "stack.spec.services.$s.image=${app[$s]}")
 done
 sets+=(--set "stack.spec.edge.image=${app[edge]}")
-log="$ECOM_CACHE/kind/helm-ecom.log"
-# A run killed during `helm upgrade` leaves the release pending, and helm refuses every later upgrade.
-status="$(KUBECONFIG="$kubeconfig" "$HELM" status ecom -n "$NAMESPACE" -o json 2>/dev/null | jq -r '.info.status' || true)"
-case "$status" in
-  pending-upgrade | pending-rollback)
-    say "release ecom was left $status by an interrupted run: rolling it back first"
-    KUBECONFIG="$kubeconfig" "$HELM" rollback ecom -n "$NAMESPACE" --wait >"$log" 2>&1 || fail "helm rollback ecom failed" "see $log" ;;
-  pending-install)
-    say "release ecom was left pending-install by an interrupted run: removing it first"
-    KUBECONFIG="$kubeconfig" "$HELM" uninstall ecom -n "$NAMESPACE" --wait >"$log" 2>&1 || fail "helm uninstall ecom failed" "see $log" ;;
-esac
-if ! KUBECONFIG="$kubeconfig" "$HELM" upgrade --install ecom "$REPO_DIR/charts/ecom-micro" -n "$NAMESPACE" \
-  --create-namespace -f "$REPO_DIR/charts/ecom-micro/examples/kind-values.yaml" "${sets[@]}" \
-  --wait --timeout 5m >"$log" 2>&1; then
-  tail -n 5 "$log" >&2
-  fail "helm upgrade --install ecom failed" "see $log"
-fi
-step "waiting for EcomStack $STACK to report Ready (first start: a few minutes)"
-deadline=$((SECONDS + TIMEOUT))
-last=""
-until [ "$("$KUBECTL" --kubeconfig "$kubeconfig" -n "$NAMESPACE" get ecomstack "$STACK" \
-  -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; do
-  if ((SECONDS > deadline)); then
-    "$KUBECTL" --kubeconfig "$kubeconfig" -n "$NAMESPACE" get pods >&2 || true
-    fail "EcomStack $STACK not Ready after ${TIMEOUT} s: $last" "kubectl --kubeconfig $kubeconfig -n $NAMESPACE describe ecomstack $STACK"
-  fi
-  now="$("$KUBECTL" --kubeconfig "$kubeconfig" -n "$NAMESPACE" get ecomstack "$STACK" \
-    -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}' 2>/dev/null || true)"
-  if [ "$now" != "$last" ]; then say "… ${now:-not observed yet}"; last="$now"; fi
-  sleep 5
-done
+bash "$STACK_DIR/kind/install.sh" --kubeconfig "$kubeconfig" --namespace "$NAMESPACE" --kind-name "$NAME" \
+  --values "$REPO_DIR/charts/ecom-micro/examples/kind-values.yaml" "${sets[@]}" --timeout "$TIMEOUT"
 trap - EXIT
-step "ready: EcomStack $STACK in namespace $NAMESPACE"
-cat >&2 <<MSG
-[kind-up] kubeconfig: $kubeconfig
-[kind-up]   export KUBECONFIG=$kubeconfig
-[kind-up]   kubectl -n $NAMESPACE get ecomstack,pods
-[kind-up]   kubectl -n $NAMESPACE port-forward svc/$STACK-edge 8080:http &   # the shop's public edge
-[kind-up]   curl -s localhost:8080/v1.0/invoke/inventory/method/products
-MSG
+step "ready: kind cluster '$NAME', kubeconfig $kubeconfig"
 printf '%s\n' "$kubeconfig"

@@ -4,10 +4,10 @@
 # skaffold, and a Dockerfile checker on BuildKit's parser. Also locates Dapr's
 # own CRDs in the dapr Go module, so the API server can validate Dapr resources.
 #
-# Usage: kube.sh [all|etcd|kube|node|helm|skaffold|dockerfile-lint|dapr-crds]   (default: all)
+# Usage: kube.sh [all|etcd|kube|kubectl|node|helm|skaffold|dockerfile-lint|dapr-crds]   (default: all)
 # `node` builds every binary of a kind node (kubelet, kubeadm, kubectl, the control plane, kube-proxy)
-# for stack/provision/kind.sh; it is not part of `all`.
-# Cold build times on 2 cores: etcd ~1 min, kube-apiserver ~4.5, kube-controller-manager ~2,
+# for stack/provision/kind.sh; it is not part of `all`. `kubectl` alone is for stack/kind/install.sh.
+# Cold build times on 2 cores: etcd ~1 min, kube-apiserver ~4.5, kube-controller-manager ~2, kubectl (not timed),
 # helm ~2, skaffold ~3.5 (plus module downloads); later runs find them cached.
 # Prints nothing on stdout except for `dapr-crds`, which prints the CRD folder.
 source "$(dirname "$0")/lib.sh"
@@ -47,8 +47,9 @@ build_etcd() {
 }
 
 # Every Kubernetes command built here shares one wrapper module (and so one download of the
-# dependencies): the operator's tests need the first two, a kind node image (kind.sh) all of them.
-KUBE_TEST_CMDS=(kube-apiserver kube-controller-manager)
+# dependencies): the operator's tests need the first three (kubectl applies the rendered manifest of
+# `npm run manifest`), a kind node image (kind.sh) all of them.
+KUBE_TEST_CMDS=(kube-apiserver kube-controller-manager kubectl)
 KUBE_NODE_CMDS=(kubelet kubeadm kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
 
 # kube_wrapper: writes the wrapper module once (k8s.io/kubernetes cannot be `go install`ed).
@@ -209,6 +210,7 @@ dapr_crds() {
 case "${1:-all}" in
   etcd) with_lock etcd build_etcd ;;
   kube) with_lock kube build_kube ;;
+  kubectl) with_lock kube build_kube_cmds kubectl ;;
   node) with_lock kube build_kube_node ;;
   helm) with_lock helm build_helm ;;
   skaffold) with_lock skaffold build_skaffold ;;
@@ -221,5 +223,5 @@ case "${1:-all}" in
     with_lock skaffold build_skaffold
     with_lock dockerfile-lint build_dockerfile_lint
     ;;
-  *) fail "unknown part '$1'" "use one of: all etcd kube node helm skaffold dockerfile-lint dapr-crds" ;;
+  *) fail "unknown part '$1'" "use one of: all etcd kube kubectl node helm skaffold dockerfile-lint dapr-crds" ;;
 esac

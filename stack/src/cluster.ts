@@ -76,6 +76,7 @@ export function ensureBinaries(): {
   etcd: string;
   apiserver: string;
   controllerManager: string;
+  kubectl: string;
   helm: string;
   skaffold: string;
   dockerfileLint: string;
@@ -86,6 +87,7 @@ export function ensureBinaries(): {
     etcd: join(cache, `etcd-${v.ETCD_VERSION ?? ''}`, 'bin', 'etcd'),
     apiserver: join(cache, `kube-${v.KUBERNETES_VERSION ?? ''}`, 'bin', 'kube-apiserver'),
     controllerManager: join(cache, `kube-${v.KUBERNETES_VERSION ?? ''}`, 'bin', 'kube-controller-manager'),
+    kubectl: join(cache, `kube-${v.KUBERNETES_VERSION ?? ''}`, 'bin', 'kubectl'),
     helm: join(cache, `helm-${v.HELM_VERSION ?? ''}`, 'bin', 'helm'),
     skaffold: join(cache, `skaffold-${v.SKAFFOLD_VERSION ?? '2.16.1'}`, 'bin', 'skaffold'),
     dockerfileLint: join(

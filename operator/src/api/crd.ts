@@ -36,6 +36,7 @@ export function buildCrd(): Record<string, unknown> {
             { name: 'Ready', type: 'string', jsonPath: ".status.conditions[?(@.type=='Ready')].status" },
             { name: 'Services', type: 'string', jsonPath: '.status.readyServices' },
             { name: 'Version', type: 'string', jsonPath: '.spec.version' },
+            { name: 'Dapr', type: 'string', jsonPath: '.status.daprVersion', priority: 1 },
             {
               name: 'Reason',
               type: 'string',

@@ -497,7 +497,8 @@ const generation = z.int().min(0);
 const conditionSchema = z
   .object({
     type: z.string().meta({
-      description: 'Ready, Progressing, Degraded, InfrastructureReady, DaprComponentsReady or ServicesReady.',
+      description:
+        'Ready, Progressing, Degraded, InfrastructureReady, DaprInstalled, DaprComponentsReady or ServicesReady.',
     }),
     status: z.enum(CONDITION_STATUSES).meta({ description: 'True, False or Unknown.' }),
     reason: z.string().meta({ description: 'CamelCase reason.' }),
@@ -520,6 +521,9 @@ export const ecomStackStatusSchema = z
       .optional()
       .meta({ description: 'Ready apps (the services and the edge) out of all, e.g. 8/8.' }),
     version: z.string().optional().meta({ description: 'Version the stack runs.' }),
+    daprVersion: z.string().optional().meta({
+      description: "Version of the cluster's Dapr control plane, as its sidecar injector is labelled.",
+    }),
     conditions: z
       .array(conditionSchema)
       .optional()
@@ -548,6 +552,7 @@ export const ConditionType = {
   Progressing: 'Progressing',
   Degraded: 'Degraded',
   InfrastructureReady: 'InfrastructureReady',
+  DaprInstalled: 'DaprInstalled',
   DaprComponentsReady: 'DaprComponentsReady',
   ServicesReady: 'ServicesReady',
 } as const;

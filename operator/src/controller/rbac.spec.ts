@@ -1,23 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
+import { DAPR_INJECTOR_WEBHOOK } from './dapr-control-plane';
 import { OWNED_KINDS } from './reconciler';
 
 interface Rule {
   apiGroups: string[];
   resources: string[];
+  resourceNames?: string[];
   verbs: string[];
 }
 
 /**
- * The rules of the Role the chart gives the operator in each watched namespace. The template's
- * comments and its own lines ({{ ... }}) are dropped: what is left of that document is plain YAML.
+ * The Roles and ClusterRoles of the chart's rbac.yaml. The template's comments and its own lines
+ * ({{ ... }}) are dropped: what is left of each document is plain YAML.
  */
-function namespaceRoleRules(): Rule[] {
+function chartRoles(): { kind?: string; rules?: Rule[] }[] {
   const template = readFileSync(join(__dirname, '../../../charts/ecom-micro/templates/rbac.yaml'), 'utf8')
     // Template comments ({{- /* ... */ -}}) span lines.
     .replace(/\{\{-?\s*\/\*[\s\S]*?\*\/\s*-?\}\}/g, '');
-  const role = template
+  return template
     .split(/^---$/m)
     .map((doc) =>
       doc
@@ -25,8 +27,14 @@ function namespaceRoleRules(): Rule[] {
         .filter((line) => !line.includes('{{'))
         .join('\n'),
     )
-    .map((doc) => load(doc) as { kind?: string; rules?: Rule[] } | undefined)
-    .find((doc) => doc?.kind === 'Role' && doc.rules?.some((r) => r.resources.includes('ecomstacks')));
+    .map((doc) => (load(doc) ?? {}) as { kind?: string; rules?: Rule[] });
+}
+
+/** The rules of the Role the chart gives the operator in each watched namespace. */
+function namespaceRoleRules(): Rule[] {
+  const role = chartRoles().find(
+    (doc) => doc.kind === 'Role' && doc.rules?.some((r) => r.resources.includes('ecomstacks')),
+  );
   if (!role?.rules) throw new Error("no namespace Role in the chart's rbac.yaml");
   return role.rules;
 }
@@ -67,5 +75,25 @@ describe("the chart's RBAC", () => {
 
   it('grants no Secret listing or watching', () => {
     expect([...verbsFor('', 'secrets')].sort()).toEqual(['create', 'get']);
+  });
+
+  it('grants cluster-wide only named objects: its own CRD, and Dapr’s injector registration to read', () => {
+    const clusterRules = chartRoles()
+      .filter((doc) => doc.kind === 'ClusterRole')
+      .flatMap((doc) => doc.rules ?? []);
+    expect(clusterRules).toEqual([
+      {
+        apiGroups: ['apiextensions.k8s.io'],
+        resources: ['customresourcedefinitions'],
+        resourceNames: ['ecomstacks.ecom-micro.io'],
+        verbs: ['get', 'patch'],
+      },
+      {
+        apiGroups: ['admissionregistration.k8s.io'],
+        resources: ['mutatingwebhookconfigurations'],
+        resourceNames: [DAPR_INJECTOR_WEBHOOK.name],
+        verbs: ['get'],
+      },
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { API_VERSION, KIND, type EcomStack } from '../api/ecom-stack';
-import { countingMaterial, externalInfra } from '../testing/fixtures';
+import { KubeApiError } from '../kube/cluster-client';
+import { countingMaterial, daprInjectorWebhook, externalInfra } from '../testing/fixtures';
 import { MemoryCluster } from '../testing/memory-cluster';
 import { Reconciler, type Logger } from './reconciler';
 
@@ -18,6 +19,7 @@ function stack(spec: unknown, name = 'shop', uid = UID, createdAt = '2026-01-01T
 function setup(spec: unknown = {}) {
   const cluster = new MemoryCluster();
   cluster.put(stack(spec));
+  cluster.put(daprInjectorWebhook());
   const material = countingMaterial();
   const reconciler = new Reconciler({
     client: cluster,
@@ -185,6 +187,45 @@ describe('Reconciler', () => {
       status: 'False',
       reason: 'DaprNotInstalled',
     });
+  });
+
+  it("reports Dapr's control plane: its version and namespace, or its absence until it comes", async () => {
+    const { cluster, reconciler, status } = setup();
+    await reconciler.reconcile('prod/shop');
+    expect((await status()).DaprInstalled).toMatchObject({
+      status: 'True',
+      reason: 'Found',
+      message: expect.stringContaining('Dapr 1.18.1 in namespace dapr-system'),
+    });
+    const read = () =>
+      cluster.get<EcomStack>({ apiVersion: API_VERSION, kind: KIND, namespace: 'prod', name: 'shop' });
+    expect((await read())?.status?.daprVersion).toBe('1.18.1');
+
+    await cluster.delete({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      name: 'dapr-sidecar-injector',
+    });
+    const result = await reconciler.reconcile('prod/shop');
+    const c = await status();
+    expect(c.DaprInstalled).toMatchObject({ status: 'False', reason: 'DaprNotInstalled' });
+    expect(c.Degraded).toMatchObject({ status: 'True', reason: 'DaprNotInstalled' });
+    expect(c.Ready).toMatchObject({ status: 'False', reason: 'DaprNotInstalled' });
+    expect((await read())?.status?.daprVersion).toBeUndefined();
+    expect(result.requeueAfterMs).toBe(15_000);
+  });
+
+  it("does not hold Ready back when it may not look for Dapr's control plane, and says why", async () => {
+    const { cluster, reconciler, status } = setup();
+    const get = cluster.get.bind(cluster);
+    cluster.get = (ref) =>
+      ref.kind === 'MutatingWebhookConfiguration'
+        ? Promise.reject(new KubeApiError(403, 'Forbidden', '403 forbidden'))
+        : get(ref);
+    await reconciler.reconcile('prod/shop');
+    const c = await status();
+    expect(c.DaprInstalled).toMatchObject({ status: 'Unknown', reason: 'CannotCheck' });
+    expect(c.Degraded?.status).toBe('False');
   });
 
   it('counts the edge among the apps it reports ready', async () => {

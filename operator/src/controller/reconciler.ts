@@ -9,6 +9,7 @@ import { objectKey, renderStack } from '../render/render-stack';
 import { generatedSecrets, type SecretMaterial } from '../render/secrets';
 import { APP_NAMES } from '../render/service-catalog';
 import { buildTopicsJob } from '../render/topics-job';
+import { findDaprControlPlane } from './dapr-control-plane';
 import { deploymentReadiness, jobReadiness, statefulSetReadiness } from './readiness';
 import { computeStatus, type Observation } from './status';
 import type { ReconcileResult } from './work-queue';
@@ -97,8 +98,11 @@ export class Reconciler {
     await this.observe(ctx, obs);
     await this.writeStatus(stack, obs, previous);
     if (retryable !== undefined) throw retryable;
-    // Missing Dapr CRDs or Secrets are not reported by any watch: look again later.
-    const waiting = obs.daprMissing !== undefined || obs.missingSecrets.length > 0;
+    // Missing Dapr (CRDs or control plane) or Secrets are not reported by any watch: look again later.
+    const waiting =
+      obs.daprMissing !== undefined ||
+      obs.daprControlPlane?.state === 'absent' ||
+      obs.missingSecrets.length > 0;
     return { requeueAfterMs: waiting ? 15_000 : (this.deps.resyncMs ?? 5 * 60_000) };
   }
 
@@ -225,6 +229,7 @@ export class Reconciler {
       ...deploymentReadiness(deployments.get(names.service(ctx, app))),
     }));
     await this.observeInfrastructure(ctx, obs);
+    obs.daprControlPlane = await findDaprControlPlane(client);
   }
 
   /** Readiness of each managed backend and of the topics Job. */

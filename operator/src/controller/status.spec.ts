@@ -9,6 +9,7 @@ const base: Observation = {
   services: ['auth', 'order'].map(ready),
   infrastructure: ['kafka', 'kafka-topics'].map(ready),
   missingSecrets: [],
+  daprControlPlane: { state: 'found', version: '1.18.1', namespace: 'dapr-system' },
 };
 const byType = (conditions: Condition[] | undefined) =>
   Object.fromEntries((conditions ?? []).map((c) => [c.type, c]));
@@ -21,9 +22,15 @@ describe('computeStatus', () => {
     expect(c.Progressing?.status).toBe('False');
     expect(c.Degraded?.status).toBe('False');
     expect(c.InfrastructureReady?.status).toBe('True');
+    expect(c.DaprInstalled).toMatchObject({ status: 'True', reason: 'Found' });
     expect(c.DaprComponentsReady?.status).toBe('True');
     expect(c.ServicesReady?.status).toBe('True');
-    expect(s).toMatchObject({ observedGeneration: 3, readyServices: '2/2', version: '1.0.0' });
+    expect(s).toMatchObject({
+      observedGeneration: 3,
+      readyServices: '2/2',
+      version: '1.0.0',
+      daprVersion: '1.18.1',
+    });
   });
 
   it('is Progressing while a service rolls out, naming it', () => {
@@ -54,7 +61,16 @@ describe('computeStatus', () => {
     );
     expect(c.Degraded?.reason).toBe('DaprNotInstalled');
     expect(c.DaprComponentsReady).toMatchObject({ status: 'False', reason: 'DaprNotInstalled' });
+    expect(c.DaprInstalled).toMatchObject({ status: 'False', reason: 'DaprNotInstalled' });
     expect(c.InfrastructureReady).toMatchObject({ status: 'False', reason: 'MissingSecret' });
+  });
+
+  it("holds Ready back without Dapr's sidecar injector, even when every part is ready", () => {
+    const c = byType(computeStatus({ ...base, daprControlPlane: { state: 'absent' } }, [], now).conditions);
+    expect(c.Ready).toMatchObject({ status: 'False', reason: 'DaprNotInstalled' });
+    expect(c.Degraded).toMatchObject({ status: 'True', reason: 'DaprNotInstalled' });
+    expect(c.DaprInstalled?.message).toMatch(/no MutatingWebhookConfiguration dapr-sidecar-injector/);
+    expect(c.Progressing?.status).toBe('False');
   });
 
   it('keeps lastTransitionTime while a status holds and moves it when it flips', () => {

@@ -1,4 +1,5 @@
 import { ConditionType, type Condition, type ConditionStatus, type EcomStackStatus } from '../api/ecom-stack';
+import { DAPR_INJECTOR_WEBHOOK, type DaprControlPlane } from './dapr-control-plane';
 
 /** What the reconciler observed, reduced to what the conditions need. */
 export interface Observation {
@@ -12,6 +13,8 @@ export interface Observation {
   applyError?: string;
   /** Dapr's CRDs are missing, so the Dapr resources could not be applied. */
   daprMissing?: string;
+  /** Dapr's control plane: its sidecar injector, which gives every app pod its sidecar. */
+  daprControlPlane?: DaprControlPlane;
   /** Secrets the spec references that do not exist. */
   missingSecrets?: string[];
   /** Each app's rollout state: the seven services and the edge. */
@@ -37,11 +40,36 @@ function part(items: { name: string; ready: boolean; detail: string }[] | undefi
   return notOk('NotReady', waiting.map((i) => `${i.name}: ${i.detail}`).join('; '));
 }
 
+const injector = `MutatingWebhookConfiguration ${DAPR_INJECTOR_WEBHOOK.name}`;
+
+/** Whether Dapr's control plane is there: its CRDs (found by applying) and its sidecar injector. */
+function daprInstalled(obs: Observation): Verdict {
+  if (obs.daprMissing) return notOk('DaprNotInstalled', obs.daprMissing);
+  const found = obs.daprControlPlane;
+  switch (found?.state) {
+    case undefined:
+      return unknown('NotObserved', "Dapr's control plane not looked for yet");
+    case 'found':
+      return ok(
+        'Found',
+        `Dapr ${found.version ?? '(version not labelled)'}${found.namespace ? ` in namespace ${found.namespace}` : ''}: its sidecar injector is registered (${injector})`,
+      );
+    case 'absent':
+      return notOk(
+        'DaprNotInstalled',
+        `Dapr's control plane is not installed (no ${injector}), so the apps' pods start without sidecars; install it (npm run kube:install, or dapr init -k), then restart the stack's Deployments`,
+      );
+    case 'unknown':
+      return unknown('CannotCheck', `cannot look for Dapr's sidecar injector (${found.why})`);
+  }
+}
+
 /**
  * Rolls the observation up into the stack's conditions. Pure: the previous
  * conditions keep their lastTransitionTime when their status does not change.
  */
 export function computeStatus(obs: Observation, previous: readonly Condition[], now: Date): EcomStackStatus {
+  let controlPlane = daprInstalled(obs);
   let degraded: Verdict = notOk('AsExpected', 'no problems found');
   if (obs.specProblems && obs.specProblems.length > 0)
     degraded = ok('InvalidSpec', obs.specProblems.join('; '));
@@ -51,7 +79,8 @@ export function computeStatus(obs: Observation, previous: readonly Condition[], 
       `EcomStack ${obs.duplicateOf} already manages this namespace; remove one`,
     );
   else if (obs.applyError) degraded = ok('ApplyFailed', obs.applyError);
-  else if (obs.daprMissing) degraded = ok('DaprNotInstalled', obs.daprMissing);
+  else if (controlPlane.reason === 'DaprNotInstalled')
+    degraded = ok(controlPlane.reason, controlPlane.message);
   else if (obs.missingSecrets && obs.missingSecrets.length > 0)
     degraded = ok('MissingSecret', `referenced Secrets not found: ${obs.missingSecrets.join(', ')}`);
 
@@ -69,6 +98,7 @@ export function computeStatus(obs: Observation, previous: readonly Condition[], 
     infra = why;
     dapr = why;
     services = why;
+    controlPlane = why;
   }
 
   const allReady = !blocked && [infra, dapr, services].every((v) => v.status === 'True');
@@ -89,6 +119,7 @@ export function computeStatus(obs: Observation, previous: readonly Condition[], 
     [ConditionType.Progressing, progressing],
     [ConditionType.Degraded, degraded],
     [ConditionType.InfrastructureReady, infra],
+    [ConditionType.DaprInstalled, controlPlane],
     [ConditionType.DaprComponentsReady, dapr],
     [ConditionType.ServicesReady, services],
   ];
@@ -114,6 +145,9 @@ export function computeStatus(obs: Observation, previous: readonly Condition[], 
     conditions,
     readyServices: `${readyCount}/${total}`,
     version: obs.version,
+    ...(obs.daprControlPlane?.state === 'found' && obs.daprControlPlane.version
+      ? { daprVersion: obs.daprControlPlane.version }
+      : {}),
   };
 }
 

@@ -41,3 +41,28 @@ export const externalInfra = {
     },
   },
 };
+
+/** Dapr's sidecar injector registration, as Dapr's Helm chart creates it (its labels, its service). */
+export function daprInjectorWebhook(version = '1.18.1', namespace = 'dapr-system') {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: {
+      name: 'dapr-sidecar-injector',
+      labels: {
+        app: 'dapr-sidecar-injector',
+        'app.kubernetes.io/part-of': 'dapr',
+        'app.kubernetes.io/version': version,
+      } as Record<string, string>,
+    },
+    webhooks: [
+      {
+        name: 'sidecar-injector.dapr.io',
+        clientConfig: { service: { namespace, name: 'dapr-sidecar-injector', path: '/mutate' } },
+        rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], operations: ['CREATE'] }],
+        sideEffects: 'None',
+        admissionReviewVersions: ['v1'],
+      },
+    ],
+  };
+}
