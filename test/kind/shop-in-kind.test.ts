@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   AppsV1Api,
@@ -21,6 +23,7 @@ import {
   type EcomStack,
   type ServiceName,
 } from '../../operator/src/api/ecom-stack';
+import { deploymentReadiness } from '../../operator/src/controller/readiness';
 import { OWNED_KINDS } from '../../operator/src/controller/reconciler';
 import { CREDENTIAL_KEYS } from '../../operator/src/render/connections';
 import { FIELD_MANAGER, STACK_LABEL } from '../../operator/src/render/context';
@@ -251,6 +254,162 @@ async function rolledOutAt(replicas: Replicas, timeoutMs: number): Promise<void>
     // The topics Job of a new plan runs one Kafka CLI per topic: minutes on the busy node.
     { timeoutMs: 600_000, intervalMs: 2_000, what: 'the EcomStack Ready at its generation' },
   );
+}
+
+/** Runs a command that must succeed; returns its stdout. */
+function run(command: string, args: string[], cwd = repoDir): string {
+  const done = spawnSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (done.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${done.stderr}`);
+  return done.stdout;
+}
+
+/** The image each app's Deployment runs. */
+async function appImages(): Promise<Record<App, string>> {
+  const { items } = await kc.makeApiClient(AppsV1Api).listNamespacedDeployment({
+    namespace,
+    labelSelector: `${STACK_LABEL}=${stackName}`,
+  });
+  return Object.fromEntries(
+    APPS.map((app) => {
+      const d = items.find((x) => x.metadata?.name === `${stackName}-${app}`);
+      const image = d?.spec?.template.spec?.containers.find((c) => c.image?.includes(`/ecom-${app}:`))?.image;
+      return [app, image ?? ''];
+    }),
+  ) as Record<App, string>;
+}
+
+/**
+ * Samples the app Deployments every second until `done`: which apps were seen rolling (in the order
+ * they started) and the most seen rolling at once. A rollout counts from its spec change until it is
+ * ready, the test `kubectl rollout status` makes.
+ */
+async function watchRollouts(done: () => Promise<boolean>): Promise<{ order: string[]; most: number }> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const order: string[] = [];
+  let most = 0;
+  const sample = async () => {
+    const { items } = await apps.listNamespacedDeployment({
+      namespace,
+      labelSelector: `${STACK_LABEL}=${stackName}`,
+    });
+    const rolling = APPS.filter(
+      (app) => !deploymentReadiness(items.find((d) => d.metadata?.name === `${stackName}-${app}`)).ready,
+    );
+    for (const app of rolling) if (!order.includes(app)) order.push(app);
+    most = Math.max(most, rolling.length);
+    return rolling.length === 0 && (await done());
+  };
+  await eventually(sample, (finished) => finished, {
+    timeoutMs: 1_800_000,
+    intervalMs: 1_000,
+    what: 'every app rolled out at the new version',
+  });
+  return { order, most };
+}
+
+/** A NodePort Service of the test's own in front of the edge's pods; returns its URL on the node. */
+async function nodePortToEdge(): Promise<string> {
+  const edge = await core.readNamespacedService({ name: `${stackName}-edge`, namespace });
+  const name = `${stackName}-edge-nodeport-test`;
+  await core.deleteNamespacedService({ name, namespace }).catch(() => undefined);
+  const created = await core.createNamespacedService({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        type: 'NodePort',
+        selector: edge.spec?.selector ?? {},
+        ports: [{ name: 'http', port: 80, targetPort: 'http' }],
+      },
+    },
+  });
+  const nodePort = created.spec?.ports?.[0]?.nodePort;
+  const { items } = await core.listNode();
+  const ip = items[0]?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+  if (!nodePort || !ip) throw new Error(`no NodePort (${nodePort}) or node address (${ip})`);
+  const url = `http://${ip}:${nodePort}`;
+  await eventually(
+    async () => (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) })).status,
+    (status) => status === 200,
+    { timeoutMs: 60_000, intervalMs: 500, what: "the edge answering on the node's port" },
+  );
+  return url;
+}
+
+/**
+ * What of the stack is still there: the EcomStack's children (by its label), the PersistentVolumeClaims
+ * of its StatefulSets and its pods; with `release`, also the chart's objects (the operator's
+ * Deployment and pods, the EcomStack, helm's release record). Polls until none is left or the time is up.
+ */
+async function nothingLeft(timeoutMs: number, release = false): Promise<string[]> {
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const kinds = [
+    ...OWNED_KINDS,
+    { apiVersion: 'v1', kind: 'Secret' },
+    { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+  ];
+  const list = async (apiVersion: string, kind: string, selector?: string) =>
+    (
+      await objects.list<KubernetesObject>(
+        apiVersion,
+        kind,
+        namespace,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        selector,
+      )
+    ).items.map((o) => `${kind}/${o.metadata?.name ?? ''}`);
+  const left = async () => {
+    const found: string[] = [];
+    for (const { apiVersion, kind } of kinds)
+      found.push(...(await list(apiVersion, kind, `${STACK_LABEL}=${stackName}`)));
+    found.push(...(await list('v1', 'Pod', `app.kubernetes.io/instance=${stackName}`)));
+    if (release) {
+      found.push(...(await list('v1', 'Pod')), ...(await list('apps/v1', 'Deployment')));
+      found.push(...(await list(API_VERSION, KIND)), ...(await list('v1', 'Secret', 'owner=helm')));
+    }
+    return [...new Set(found)];
+  };
+  return eventually(left, (found) => found.length === 0, {
+    timeoutMs,
+    intervalMs: 2_000,
+    what: release ? 'the release and every child of the EcomStack gone' : 'every child of the EcomStack gone',
+  }).catch(left);
+}
+
+/**
+ * Starts `npm run skaffold -- <args>` (stack/kind/skaffold.sh) in `cwd`, its output also in a log file
+ * there. `interrupt` is Ctrl-C; `done` resolves with the exit code and the whole output.
+ */
+function skaffold(cwd: string, args: string[]) {
+  const child = spawn('bash', [path.join(cwd, 'stack/kind/skaffold.sh'), ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = path.join(cwd, `skaffold-${args[0] ?? ''}.log`);
+  let out = '';
+  const take = (chunk: Buffer) => {
+    out += chunk.toString();
+    appendFileSync(log, chunk);
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
+  const done = new Promise<{ code: number | null; out: string }>((resolve) => {
+    child.on('close', (code) => {
+      if (code !== 0) {
+        process.stderr.write(`[kind] skaffold ${args.join(' ')} exited ${code}:\n${out.slice(-3000)}\n`);
+      }
+      resolve({ code, out });
+    });
+  });
+  return {
+    done,
+    output: () => out,
+    exited: () => child.exitCode !== null || child.signalCode !== null,
+    interrupt: () => child.kill('SIGINT'),
+  };
 }
 
 /** The stack's PodDisruptionBudgets. */
@@ -646,42 +805,144 @@ describe('the shop in a kind cluster', () => {
     // replacements and the scale-back each take minutes on the 2-core node.
   }, 2_700_000);
 
+  it('upgrades spec.version one app at a time while orders keep being paid', async () => {
+    // The same content under a new tag, loaded into the node: every pod template changes, as a release's would.
+    const version = `0.1.0-up${Date.now().toString(36)}`;
+    const current = await appImages();
+    const refs = APPS.map((app) => `ecom-micro/ecom-${app}:${version}`);
+    APPS.forEach((app, i) => run('docker', ['tag', current[app], refs[i] ?? '']));
+    run('bash', [path.join(repoDir, 'stack/kind/cluster.sh'), 'load', '--name', 'ecom', ...refs]);
+    // The orders reach the edge as a load balancer's would, through a NodePort on the node: the
+    // Service sends each connection to a ready edge pod, where a port-forward stays bound to one pod.
+    const edgeUrl = await nodePortToEdge();
+    const shopUrl = process.env.ECOM_SHOP_URL;
+    process.env.ECOM_SHOP_URL = edgeUrl;
+    try {
+      const customers = await Promise.all(
+        Array.from({ length: 3 }, (_, i) => newCustomer(`Kind Upgrade ${i}`)),
+      );
+      const products = await Promise.all([newProduct(10_000, 300), newProduct(10_000, 500)]);
+      const load = steadyLoad(customers, products, 0.5);
+      // Ready again means: every app's Deployment rolled out at the new version, the status observed.
+      await KubernetesObjectApi.makeApiClient(kc).patch(
+        {
+          apiVersion: API_VERSION,
+          kind: KIND,
+          metadata: { name: stackName, namespace },
+          spec: {
+            version,
+            images: { registry: 'ecom-micro' },
+            services: Object.fromEntries(SERVICE_NAMES.map((s) => [s, { image: null }])),
+            edge: { image: null },
+          },
+        },
+        undefined,
+        undefined,
+        'shop-in-kind-test',
+        undefined,
+        PatchStrategy.MergePatch,
+      );
+      const rolling = await watchRollouts(async () => {
+        const images = await appImages();
+        return APPS.every((app) => images[app] === `ecom-micro/ecom-${app}:${version}`);
+      });
+      await rolledOutAt(everyApp(1), 600_000);
+      const placed = await load.stop();
+      const verdict = await judgeOrders(placed, 600_000);
+      const failed = placed.filter((p, i) => !p.declined && verdict.finals[i]?.status !== 'PAID');
+      process.stderr.write(
+        `[kind] upgrade to ${version}: ${placed.length} orders, ${verdict.paid.length} paid, ` +
+          `${failed.length} failed; rolled ${rolling.order.join(' → ')}, at most ${rolling.most} at once\n`,
+      );
+      expectNothingBroken({ ...verdict.broken, failed: failed.map((p) => p.orderId) });
+      expect(placed.length).toBeGreaterThan(20);
+      // Every app rolled, each on its own.
+      expect([...rolling.order].sort()).toEqual([...APPS].sort());
+      expect(rolling.most).toBe(1);
+    } finally {
+      process.env.ECOM_SHOP_URL = shopUrl;
+      await core.deleteNamespacedService({ name: `${stackName}-edge-nodeport-test`, namespace });
+    }
+  }, 2_400_000);
+
   it('removes every child when the EcomStack is deleted', async () => {
     const objects = KubernetesObjectApi.makeApiClient(kc);
     await objects.delete({ apiVersion: API_VERSION, kind: KIND, metadata: { name: stackName, namespace } });
-    const kinds = [
-      ...OWNED_KINDS,
-      { apiVersion: 'v1', kind: 'Secret' },
-      { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
-    ];
-    const left = async () => {
-      const found: string[] = [];
-      for (const { apiVersion, kind } of kinds) {
-        const list = await objects.list<KubernetesObject>(
-          apiVersion,
-          kind,
-          namespace,
-          undefined,
-          undefined,
-          undefined,
-          undefined,
-          `${STACK_LABEL}=${stackName}`,
-        );
-        found.push(...list.items.map((o) => `${kind}/${o.metadata?.name ?? ''}`));
+    expect(await nothingLeft(300_000)).toEqual([]);
+  });
+
+  describe('with skaffold, from a copy of the sources', () => {
+    const copy = mkdtempSync(path.join(tmpdir(), 'ecom-skaffold-src-'));
+    beforeAll(() => {
+      const files = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
+      for (const file of files.split('\0').filter((f) => f && existsSync(path.join(repoDir, f)))) {
+        mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
+        copyFileSync(path.join(repoDir, file), path.join(copy, file));
       }
-      const pods = await core.listNamespacedPod({
-        namespace,
-        labelSelector: `app.kubernetes.io/instance=${stackName}`,
-      });
-      found.push(...pods.items.map((p) => `Pod/${p.metadata?.name ?? ''}`));
-      return found;
+    });
+    afterAll(() => {
+      rmSync(copy, { recursive: true, force: true });
+    });
+
+    /**
+     * The image each app runs when deployed from the copy as it is now: skaffold tags an image by a
+     * digest of its inputs (inputDigest) and, as it loads rather than pushes it, deploys it under a
+     * second tag, its image id.
+     */
+    const skaffoldImages = (): Record<string, string> => {
+      const out = run('bash', [path.join(copy, 'stack/kind/skaffold.sh'), 'build', '--dry-run', '-q'], copy);
+      const { builds } = JSON.parse(out) as { builds: { imageName: string; tag: string }[] };
+      return Object.fromEntries(
+        builds.map((b) => {
+          const id = run('docker', ['image', 'inspect', '-f', '{{.Id}}', b.tag]).trim();
+          return [b.imageName, `${b.imageName}:${id.replace(/^sha256:/, '')}`];
+        }),
+      );
     };
-    expect(
-      await eventually(left, (found) => found.length === 0, {
-        timeoutMs: 300_000,
-        intervalMs: 2_000,
-        what: 'every child of the EcomStack gone',
-      }),
-    ).toEqual([]);
+
+    it('deploys the shop with `skaffold run -p kind`', async () => {
+      const { code } = await skaffold(copy, ['run']).done;
+      expect(code).toBe(0);
+      const built = skaffoldImages();
+      const images = await appImages();
+      expect(APPS.filter((app) => images[app] !== built[`ecom-micro/ecom-${app}`])).toEqual([]);
+      await rolledOutAt(everyApp(1), 600_000);
+    }, 2_400_000);
+
+    it('rebuilds and rolls only the edited service under `skaffold dev`; Ctrl-C leaves nothing', async () => {
+      const before = await appImages();
+      const watching = (out: string) => out.split('Watching for changes').length - 1;
+      const dev = skaffold(copy, ['dev']);
+      let after: Record<App, string>;
+      let built: (string | undefined)[];
+      let expected: string | undefined;
+      try {
+        await eventually(
+          () => Promise.resolve(dev.output()),
+          (out) => watching(out) >= 1 || dev.exited(),
+          { timeoutMs: 1_200_000, intervalMs: 2_000, what: 'skaffold dev deployed and watching' },
+        );
+        const mark = dev.output().length;
+        appendFileSync(path.join(copy, 'services/order/src/main.ts'), '\n// edited by the kind test\n');
+        const redeploy = await eventually(
+          () => Promise.resolve(dev.output().slice(mark)),
+          (out) => watching(out) >= 1 || dev.exited(),
+          { timeoutMs: 1_200_000, intervalMs: 2_000, what: 'skaffold dev redeployed after the edit' },
+        );
+        built = [...redeploy.matchAll(/Building \[([^\]]+)\]/g)].map((m) => m[1]);
+        after = await appImages();
+        // Before Ctrl-C: skaffold dev removes the images it built when it stops.
+        expected = skaffoldImages()['ecom-micro/ecom-order'];
+      } finally {
+        dev.interrupt();
+      }
+      // Ctrl-C: skaffold uninstalls what it deployed, and exits 0.
+      expect((await dev.done).code).toBe(0);
+      expect(built).toEqual(['ecom-micro/ecom-order']);
+      expect(after.order).toBe(expected);
+      expect(after.order).not.toBe(before.order);
+      expect(APPS.filter((app) => app !== 'order' && after[app] !== before[app])).toEqual([]);
+      expect(await nothingLeft(300_000, true)).toEqual([]);
+    }, 2_400_000);
   });
 });

@@ -11,6 +11,7 @@ import { APP_NAMES } from '../render/service-catalog';
 import { buildTopicsJob } from '../render/topics-job';
 import { findDaprControlPlane } from './dapr-control-plane';
 import { deploymentReadiness, jobReadiness, statefulSetReadiness } from './readiness';
+import { oneRollAtATime } from './rollout';
 import { computeStatus, type Observation } from './status';
 import type { ReconcileResult } from './work-queue';
 
@@ -136,13 +137,13 @@ export class Reconciler {
    * but it gains replicas only once the infrastructure is ready too: more replicas come with more
    * partitions (eventTopicPartitions), and a consumer that joins its group before they exist leaves
    * them unread until the group's next metadata refresh (minutes); joining after, it rebalances the
-   * group over all of them. Fewer replicas never wait.
+   * group over all of them. Fewer replicas never wait. Pod template changes roll one app at a time
+   * (oneRollAtATime).
    * The watched StatefulSets and Job wake this reconcile when they become ready.
    */
   private async startable(ctx: RenderContext, desired: Rendered[]): Promise<Rendered[]> {
     const infra: Observation = { generation: 0, version: '' };
     await this.observeInfrastructure(ctx, infra);
-    if ((infra.infrastructure ?? []).every((part) => part.ready)) return desired;
     const appDeployments = new Set(APP_NAMES.map((app) => names.service(ctx, app)));
     const existing = byName(
       await this.deps.client.list<V1Deployment & KubernetesObject>(
@@ -152,7 +153,9 @@ export class Reconciler {
         `${STACK_LABEL}=${ctx.name}`,
       ),
     );
-    return desired.flatMap((o): Rendered[] => {
+    const gated = oneRollAtATime(desired, existing, appDeployments);
+    if ((infra.infrastructure ?? []).every((part) => part.ready)) return gated;
+    return gated.flatMap((o): Rendered[] => {
       if (o.kind !== 'Deployment' || !appDeployments.has(o.metadata.name)) return [o];
       const live = existing.get(o.metadata.name);
       if (!live) return [];
