@@ -2,12 +2,11 @@ import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { Controller } from './controller/controller';
+import { operatorController } from './controller/controller';
 import { LeaderElector } from './controller/leader-election';
 import { applyOwnCrd } from './controller/own-crd';
-import { Reconciler, type Logger } from './controller/reconciler';
+import type { Logger } from './controller/reconciler';
 import { KubeClusterClient } from './kube/kube-cluster-client';
-import { cryptoSecretMaterial } from './render/secrets';
 
 const USAGE = `Usage: ecom-operator [--kubeconfig PATH] [--namespace NS[,NS...]] [--no-leader-elect]
                     [--lease-namespace NS] [--health-port PORT] [--workers N]
@@ -67,8 +66,7 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const client = new KubeClusterClient(kc);
-  const reconciler = new Reconciler({ client, material: cryptoSecretMaterial, clock: () => new Date(), log });
-  const controller = new Controller(client, reconciler, namespaces, log, workers);
+  const controller = operatorController(client, namespaces, log, { workers });
 
   let ready = false;
   const health = createServer((req, res) => {

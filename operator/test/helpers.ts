@@ -4,10 +4,9 @@ import { join, resolve } from 'node:path';
 import { CoreV1Api, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { clusterDir, ensureBinaries } from '../../stack/src/cluster';
-import { Controller } from '../src/controller/controller';
-import { Reconciler, type Logger } from '../src/controller/reconciler';
+import { operatorController, type Controller } from '../src/controller/controller';
+import type { Logger } from '../src/controller/reconciler';
 import { KubeClusterClient } from '../src/kube/kube-cluster-client';
-import { cryptoSecretMaterial } from '../src/render/secrets';
 
 export const REPO = resolve(__dirname, '../..');
 export const CHART = join(REPO, 'charts', 'ecom-micro');
@@ -129,15 +128,10 @@ export async function startOperator(
   namespaces: string[],
   log: Logger = silent,
 ): Promise<Controller> {
-  const client = new KubeClusterClient(kc);
-  const reconciler = new Reconciler({
-    client,
-    material: cryptoSecretMaterial,
-    clock: () => new Date(),
-    log,
+  const controller = operatorController(new KubeClusterClient(kc), namespaces, log, {
+    workers: 2,
     resyncMs: 60_000,
   });
-  const controller = new Controller(client, reconciler, namespaces, log, 2);
   await controller.start();
   return controller;
 }

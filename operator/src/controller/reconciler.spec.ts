@@ -1,5 +1,6 @@
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type EcomStack } from '../api/ecom-stack';
-import { KubeApiError } from '../kube/cluster-client';
+import { CacheNotSyncedError, KubeApiError } from '../kube/cluster-client';
 import { countingMaterial, daprInjectorWebhook, externalInfra } from '../testing/fixtures';
 import { MemoryCluster } from '../testing/memory-cluster';
 import { Reconciler, type Logger } from './reconciler';
@@ -23,6 +24,7 @@ function setup(spec: unknown = {}) {
   const material = countingMaterial();
   const reconciler = new Reconciler({
     client: cluster,
+    cache: cluster.cache,
     material,
     clock: () => new Date('2026-01-01T00:00:00Z'),
     log: quiet,
@@ -269,6 +271,79 @@ describe('Reconciler', () => {
     cluster.apply = () => Promise.reject(new Error('admission webhook said no'));
     await expect(reconciler.reconcile('prod/shop')).rejects.toThrow('admission webhook said no');
     expect((await status()).Degraded).toMatchObject({ status: 'True', reason: 'ApplyFailed' });
+  });
+
+  it('reads the stack and its children from the cache: live, in the steady state, only Secrets and Dapr’s injector', async () => {
+    const { cluster, reconciler } = setup();
+    await reconciler.reconcile('prod/shop');
+    markInfrastructureReady(cluster);
+    await reconciler.reconcile('prod/shop');
+    cluster.liveReads.length = 0;
+    await reconciler.reconcile('prod/shop');
+    // Neither may be listed or watched (least privilege), so no informer holds them.
+    const kindOf = (key: string) => key.split('/').at(-3);
+    expect(new Set(cluster.liveReads.map((r) => `${r.verb} ${kindOf(r.key) ?? ''}`))).toEqual(
+      new Set(['get Secret', 'get MutatingWebhookConfiguration']),
+    );
+  });
+
+  it('holds a Deployment at the replicas it has, not at a lagging cache’s count', async () => {
+    const { cluster, reconciler } = setup({ services: { saga: { replicas: 2 } } });
+    await reconciler.reconcile('prod/shop');
+    markInfrastructureReady(cluster);
+    await reconciler.reconcile('prod/shop');
+    const saga = () => cluster.objects.get('apps/v1/Deployment/prod/shop-saga') as V1Deployment;
+    expect(saga().spec?.replicas).toBe(2);
+    // The cache has not seen saga grow yet, and a backend stops being ready.
+    const lagging = structuredClone(saga());
+    if (lagging.spec) lagging.spec.replicas = 1;
+    const list = cluster.cache.list.bind(cluster.cache);
+    cluster.cache.list = async <T extends KubernetesObject>(...args: Parameters<typeof list>) =>
+      (await list<T>(...args)).map((o) => (o.metadata?.name === 'shop-saga' ? (lagging as T) : o));
+    for (const o of cluster.objects.values())
+      if (o.kind === 'StatefulSet') delete (o as { status?: unknown }).status;
+    await reconciler.reconcile('prod/shop');
+    expect(saga().spec?.replicas).toBe(2);
+  });
+
+  it('does not call a change Ready while the cache still shows the rolled-out spec before it', async () => {
+    const { cluster, reconciler, status } = setup();
+    await reconciler.reconcile('prod/shop');
+    markInfrastructureReady(cluster);
+    await reconciler.reconcile('prod/shop');
+    for (const o of cluster.objects.values()) {
+      if (o.kind !== 'Deployment') continue;
+      (o as { status?: unknown }).status = {
+        observedGeneration: o.metadata?.generation,
+        replicas: 1,
+        updatedReplicas: 1,
+        readyReplicas: 1,
+        availableReplicas: 1,
+      };
+    }
+    await reconciler.reconcile('prod/shop');
+    expect((await status()).Ready?.status).toBe('True');
+    // A new image: applied, but the cache still holds every Deployment as it was.
+    const before = await cluster.cache.list('apps/v1', 'Deployment', 'prod');
+    const list = cluster.cache.list.bind(cluster.cache);
+    cluster.cache.list = async <T extends KubernetesObject>(...args: Parameters<typeof list>) =>
+      args[1] === 'Deployment' ? (structuredClone(before) as T[]) : list<T>(...args);
+    cluster.put(stack({ services: { order: { image: 'registry.example/order:2' } } }));
+    await reconciler.reconcile('prod/shop');
+    const c = await status();
+    expect(c.Ready?.status).toBe('False');
+    expect(c.ServicesReady?.message).toContain('order: rollout not observed yet');
+  });
+
+  it('waits, without a word in the status, for a cache that has not listed yet', async () => {
+    const { cluster, reconciler } = setup();
+    const list = cluster.cache.list.bind(cluster.cache);
+    cluster.cache.list = async <T extends KubernetesObject>(...args: Parameters<typeof list>) => {
+      if (args[1] === 'NetworkPolicy') throw new CacheNotSyncedError('NetworkPolicy not listed yet');
+      return list<T>(...args);
+    };
+    await expect(reconciler.reconcile('prod/shop')).rejects.toThrow(CacheNotSyncedError);
+    expect(cluster.writes.filter((w) => w.verb === 'status')).toEqual([]);
   });
 
   it('does nothing for a stack that is gone', async () => {

@@ -1,7 +1,12 @@
 import type { KubernetesObject, V1Deployment, V1Job, V1StatefulSet } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type Condition, type EcomStack, type EcomStackSpec } from '../api/ecom-stack';
 import { resolveSpec } from '../api/resolve-spec';
-import { isNotFound, KubeApiError, type ClusterClient } from '../kube/cluster-client';
+import {
+  CacheNotSyncedError,
+  isNotFound,
+  type ClusterClient,
+  type ClusterReader,
+} from '../kube/cluster-client';
 import { names, STACK_LABEL, type RenderContext, type Rendered } from '../render/context';
 import { DAPR_API_VERSION } from '../render/dapr';
 import { BACKENDS } from '../render/infrastructure';
@@ -22,7 +27,10 @@ export interface Logger {
 }
 
 export interface ReconcilerDeps {
+  /** The API server: every write, and the few reads the cache cannot serve (each says why). */
   client: ClusterClient;
+  /** The informers' caches: the EcomStacks and their children, read without an API call. */
+  cache: ClusterReader;
   material: SecretMaterial;
   clock: () => Date;
   log: Logger;
@@ -50,12 +58,20 @@ const byName = <T extends KubernetesObject>(items: T[]) =>
 
 const isDapr = (o: { apiVersion?: string }) => o.apiVersion?.startsWith('dapr.io/') ?? false;
 
+/** The children of one stack: what its informers select, narrowed to this stack. */
+const childrenOf = (ctx: RenderContext) => `${STACK_LABEL}=${ctx.name}`;
+
+/** The server's answers to this reconcile's applies, by objectKey. */
+type Applied = ReadonlyMap<string, KubernetesObject>;
+
 /**
- * Level-triggered reconcile of one EcomStack: reads it fresh, renders the
+ * Level-triggered reconcile of one EcomStack: reads it, renders the
  * desired children, applies them (server-side apply, one field manager, so
  * drift is reverted), prunes what is no longer desired, and writes the
  * conditions rolled up from the children. Never throws for a bad spec: that is
  * reported in status; throws only for failures worth retrying with backoff.
+ * It reads from the informers' caches (see InformerCache for why a moment's lag
+ * is correct) and writes to the API server.
  */
 export class Reconciler {
   constructor(private readonly deps: ReconcilerDeps) {}
@@ -63,8 +79,14 @@ export class Reconciler {
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/');
     if (!namespace || !name) return {};
-    const { client } = this.deps;
-    const stack = await client.get<EcomStack>({ apiVersion: API_VERSION, kind: KIND, namespace, name });
+    // Its status may lag this reconciler's last write: a condition that changed then would count as
+    // changing again, its lastTransitionTime moved by that lag. Its spec cannot lag an earlier reconcile's.
+    const stack = await this.deps.cache.get<EcomStack>({
+      apiVersion: API_VERSION,
+      kind: KIND,
+      namespace,
+      name,
+    });
     // Gone: its children carry owner references, so garbage collection removes them.
     if (!stack || stack.metadata.deletionTimestamp) return {};
     const generation = stack.metadata.generation ?? 0;
@@ -85,18 +107,21 @@ export class Reconciler {
     const obs: Observation = { generation, version: resolved.spec.version };
 
     const desired = renderStack(ctx);
+    const applied = new Map<string, KubernetesObject>();
     let retryable: Error | undefined;
     try {
       await this.ensureGeneratedSecrets(ctx);
-      const daprMissing = await this.applyAll(await this.startable(ctx, desired));
+      const daprMissing = await this.applyAll(await this.startable(ctx, desired), applied);
       if (daprMissing) obs.daprMissing = daprMissing;
       await this.prune(ctx, desired, daprMissing === undefined);
     } catch (e) {
+      // Not a failure to report: the reconcile waits (backs off) until the cache has listed.
+      if (e instanceof CacheNotSyncedError) throw e;
       retryable = e instanceof Error ? e : new Error(String(e));
       obs.applyError = retryable.message;
     }
     obs.missingSecrets = await this.missingSecrets(ctx.namespace, referencedSecrets(resolved.spec));
-    await this.observe(ctx, obs);
+    await this.observe(ctx, obs, applied);
     await this.writeStatus(stack, obs, previous);
     if (retryable !== undefined) throw retryable;
     // Missing Dapr (CRDs or control plane) or Secrets are not reported by any watch: look again later.
@@ -107,9 +132,15 @@ export class Reconciler {
     return { requeueAfterMs: waiting ? 15_000 : (this.deps.resyncMs ?? 5 * 60_000) };
   }
 
-  /** One EcomStack per namespace: Dapr app ids and component names are per namespace. The oldest wins. */
+  /**
+   * One EcomStack per namespace: Dapr app ids and component names are per namespace. The oldest wins.
+   * A stack created just before this one may not be in the cache yet, so both act for a moment, as two
+   * created within the same second (creationTimestamp's grain) did with a live list. It does not last:
+   * this stack's first status write is an event of the same watch, which delivers events in order,
+   * after the older stack's; the reconcile that event brings finds the older stack.
+   */
   private async olderStackIn(stack: EcomStack): Promise<string | undefined> {
-    const all = await this.deps.client.list<EcomStack>(API_VERSION, KIND, stack.metadata.namespace);
+    const all = await this.deps.cache.list<EcomStack>(API_VERSION, KIND, stack.metadata.namespace);
     const rank = (s: EcomStack) =>
       `${new Date(s.metadata.creationTimestamp ?? 0).toISOString()}/${s.metadata.name}`;
     const oldest = all
@@ -118,7 +149,11 @@ export class Reconciler {
     return oldest && oldest.metadata.name !== stack.metadata.name ? oldest.metadata.name : undefined;
   }
 
-  /** Generated Secrets are created once and never re-applied (a regenerated password would lock the data out). */
+  /**
+   * Generated Secrets are created once and never re-applied (a regenerated password would lock the data out).
+   * Secrets are read live, by name: the operator may get and create them but not list or watch them
+   * (least privilege: a watch would hold every Secret of the namespace), so no informer caches them.
+   */
   private async ensureGeneratedSecrets(ctx: RenderContext): Promise<void> {
     const { client, material } = this.deps;
     const generated = generatedSecrets(ctx, material);
@@ -137,24 +172,39 @@ export class Reconciler {
    * but it gains replicas only once the infrastructure is ready too: more replicas come with more
    * partitions (eventTopicPartitions), and a consumer that joins its group before they exist leaves
    * them unread until the group's next metadata refresh (minutes); joining after, it rebalances the
-   * group over all of them. Fewer replicas never wait. Pod template changes roll one app at a time
-   * (oneRollAtATime).
+   * group over all of them. Fewer replicas never wait.
    * The watched StatefulSets and Job wake this reconcile when they become ready.
+   * Their readiness comes from the cache: a new topic plan is a Job of a new name, not ready until the
+   * cache has seen it done, so no Deployment grows early; a backend that stopped being ready a moment
+   * ago is what a running stack lives with anyway. The held Deployments are read live: a hold keeps
+   * the replicas each one has, and a cache a moment behind this reconciler's own last apply (replicas
+   * raised while the infrastructure was ready) would hold at the old count and scale the Deployment
+   * down. Holding is the rare case (the infrastructure not ready), so the steady state reads nothing live.
+   * Pod template changes roll one app at a time (oneRollAtATime).
    */
   private async startable(ctx: RenderContext, desired: Rendered[]): Promise<Rendered[]> {
     const infra: Observation = { generation: 0, version: '' };
-    await this.observeInfrastructure(ctx, infra);
+    await this.observeInfrastructure(ctx, infra, new Map());
     const appDeployments = new Set(APP_NAMES.map((app) => names.service(ctx, app)));
+    // From the cache: one a moment behind this reconciler's last apply re-applies that Deployment (it is
+    // the first changed one in order until the cache shows its new template, and then it is rolling)
+    // and holds the rest, so it never lets two rolls start.
+    const cached = await this.children<V1Deployment & KubernetesObject>(
+      ctx,
+      'apps/v1',
+      'Deployment',
+      new Map(),
+    );
+    const gated = oneRollAtATime(desired, cached, appDeployments);
+    if ((infra.infrastructure ?? []).every((part) => part.ready)) return gated;
     const existing = byName(
       await this.deps.client.list<V1Deployment & KubernetesObject>(
         'apps/v1',
         'Deployment',
         ctx.namespace,
-        `${STACK_LABEL}=${ctx.name}`,
+        childrenOf(ctx),
       ),
     );
-    const gated = oneRollAtATime(desired, existing, appDeployments);
-    if ((infra.infrastructure ?? []).every((part) => part.ready)) return gated;
     return gated.flatMap((o): Rendered[] => {
       if (o.kind !== 'Deployment' || !appDeployments.has(o.metadata.name)) return [o];
       const live = existing.get(o.metadata.name);
@@ -167,13 +217,19 @@ export class Reconciler {
     });
   }
 
-  /** Applies every object; returns why the Dapr resources could not be applied, if their CRDs are missing. */
-  private async applyAll(desired: Rendered[]): Promise<string | undefined> {
+  /**
+   * Applies every object, keeping the server's answers in `applied`; returns why the Dapr resources
+   * could not be applied, if their CRDs are missing.
+   */
+  private async applyAll(
+    desired: Rendered[],
+    applied: Map<string, KubernetesObject>,
+  ): Promise<string | undefined> {
     let daprMissing: string | undefined;
     for (const obj of desired) {
       if (isDapr(obj) && daprMissing) continue;
       try {
-        await this.deps.client.apply(obj);
+        applied.set(objectKey(obj), await this.deps.client.apply(obj));
       } catch (e) {
         if (isDapr(obj) && isNotFound(e)) {
           daprMissing = `Dapr's CRDs are not installed (${obj.kind} ${obj.apiVersion}); install the Dapr control plane`;
@@ -185,16 +241,22 @@ export class Reconciler {
     return daprMissing;
   }
 
-  /** Deletes children of this stack that the current spec no longer renders. */
+  /**
+   * Deletes children of this stack that the current spec no longer renders. From the cache: a child it
+   * has not seen yet is pruned by the reconcile its creation event brings; one it still holds after its
+   * deletion is deleted again, which is no error. And the spec it prunes against is never older than
+   * one an earlier reconcile applied, so nothing a newer spec wants is pruned.
+   */
   private async prune(ctx: RenderContext, desired: Rendered[], daprInstalled: boolean): Promise<void> {
     const wanted = new Set(desired.map(objectKey));
     for (const { apiVersion, kind } of OWNED_KINDS) {
       if (!daprInstalled && isDapr({ apiVersion })) continue;
       let existing: KubernetesObject[];
       try {
-        existing = await this.deps.client.list(apiVersion, kind, ctx.namespace, `${STACK_LABEL}=${ctx.name}`);
+        existing = await this.deps.cache.list(apiVersion, kind, ctx.namespace, childrenOf(ctx));
       } catch (e) {
-        if (e instanceof KubeApiError && e.status === 404) continue;
+        // The kind is not served (a CRD not installed): nothing of it to prune.
+        if (isNotFound(e)) continue;
         throw e;
       }
       for (const obj of existing) {
@@ -212,6 +274,7 @@ export class Reconciler {
     }
   }
 
+  /** The user's Secrets are read live, as the generated ones are (no Secret is listed or watched). */
   private async missingSecrets(namespace: string, secretNames: string[]): Promise<string[]> {
     const missing: string[] = [];
     for (const name of secretNames) {
@@ -221,46 +284,68 @@ export class Reconciler {
     return missing;
   }
 
-  private async observe(ctx: RenderContext, obs: Observation): Promise<void> {
-    const { client } = this.deps;
-    const selector = `${STACK_LABEL}=${ctx.name}`;
-    const deployments = byName(
-      await client.list<V1Deployment & KubernetesObject>('apps/v1', 'Deployment', ctx.namespace, selector),
+  private async observe(ctx: RenderContext, obs: Observation, applied: Applied): Promise<void> {
+    const deployments = await this.children<V1Deployment & KubernetesObject>(
+      ctx,
+      'apps/v1',
+      'Deployment',
+      applied,
     );
     obs.services = APP_NAMES.map((app) => ({
       name: app,
       ...deploymentReadiness(deployments.get(names.service(ctx, app))),
     }));
-    await this.observeInfrastructure(ctx, obs);
-    obs.daprControlPlane = await findDaprControlPlane(client);
+    await this.observeInfrastructure(ctx, obs, applied);
+    // Live: a cluster-scoped object the operator may get by name only, so no informer caches it.
+    obs.daprControlPlane = await findDaprControlPlane(this.deps.client);
   }
 
   /** Readiness of each managed backend and of the topics Job. */
-  private async observeInfrastructure(ctx: RenderContext, obs: Observation): Promise<void> {
-    const { client } = this.deps;
-    const selector = `${STACK_LABEL}=${ctx.name}`;
+  private async observeInfrastructure(ctx: RenderContext, obs: Observation, applied: Applied): Promise<void> {
     const infra: Observation['infrastructure'] = [];
     const managed = BACKENDS.filter((b) => ctx.spec.infrastructure[b].mode === 'managed');
     if (managed.length > 0) {
-      const sets = byName(
-        await client.list<V1StatefulSet & KubernetesObject>(
-          'apps/v1',
-          'StatefulSet',
-          ctx.namespace,
-          selector,
-        ),
+      const sets = await this.children<V1StatefulSet & KubernetesObject>(
+        ctx,
+        'apps/v1',
+        'StatefulSet',
+        applied,
       );
       for (const b of managed)
         infra.push({ name: b, ...statefulSetReadiness(sets.get(names.infra(ctx, b))) });
     }
-    const jobs = await client.list<V1Job & KubernetesObject>('batch/v1', 'Job', ctx.namespace, selector);
+    const jobs = await this.children<V1Job & KubernetesObject>(ctx, 'batch/v1', 'Job', applied);
     // The Job of the current topic plan, not an earlier one (still there until this reconcile prunes it).
     const planned = buildTopicsJob(ctx).metadata.name;
-    const topicsJob = jobs.find(
+    const topicsJob = [...jobs.values()].find(
       (j) => j.metadata?.name === planned && j.metadata.ownerReferences?.some((o) => o.uid === ctx.uid),
     );
     infra.push({ name: 'kafka-topics', ...jobReadiness(topicsJob) });
     obs.infrastructure = infra;
+  }
+
+  /**
+   * This stack's children of one kind, by name, from the cache; each replaced by the server's answer to
+   * this reconcile's own apply when that is of a later generation. The cache may not have seen that
+   * apply yet, and a Deployment or StatefulSet whose new spec it has not seen looks rolled out: the
+   * status would call a change Ready before its rollout began. Generations only grow, so the later one
+   * is the newer spec; on a tie the cache's copy may carry a newer status.
+   */
+  private async children<T extends KubernetesObject>(
+    ctx: RenderContext,
+    apiVersion: string,
+    kind: string,
+    applied: Applied,
+  ): Promise<Map<string, T>> {
+    const found = byName(await this.deps.cache.list<T>(apiVersion, kind, ctx.namespace, childrenOf(ctx)));
+    const generation = (o: KubernetesObject) => o.metadata?.generation ?? 0;
+    for (const answer of applied.values()) {
+      const name = answer.metadata?.name;
+      if (answer.apiVersion !== apiVersion || answer.kind !== kind || !name) continue;
+      const cached = found.get(name);
+      if (!cached || generation(answer) > generation(cached)) found.set(name, answer as T);
+    }
+    return found;
   }
 
   private async writeStatus(

@@ -169,13 +169,17 @@ export class KubeClusterClient implements ClusterClient, ClusterWatcher {
     });
   }
 
-  async informer(kind: WatchedKind): ReturnType<ClusterWatcher['informer']> {
+  async informer(kind: WatchedKind, onListed: () => void): ReturnType<ClusterWatcher['informer']> {
     const { apiVersion, namespace, labelSelector } = kind;
     const path = await this.objects.collectionPath(apiVersion, kind.kind, namespace);
     return makeInformer<KubernetesObject>(
       this.kc,
       path,
-      () => this.listObjects(apiVersion, kind.kind, namespace, labelSelector),
+      async () => {
+        const list = await this.listObjects(apiVersion, kind.kind, namespace, labelSelector);
+        onListed();
+        return list;
+      },
       labelSelector,
     );
   }

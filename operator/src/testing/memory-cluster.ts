@@ -1,14 +1,29 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { KubeApiError, type ApplyOptions, type ClusterClient, type ObjectRef } from '../kube/cluster-client';
+import {
+  KubeApiError,
+  type ApplyOptions,
+  type ClusterClient,
+  type ClusterReader,
+  type ObjectRef,
+} from '../kube/cluster-client';
 
 /**
  * An in-memory ClusterClient for unit specs of the reconciler and the leader
  * elector. It keeps objects by apiVersion/kind/namespace/name and records every
- * write; it does not pretend to be an API server (no defaulting, no GC).
+ * write and every live read; it does not pretend to be an API server (no
+ * defaulting, no GC). `cache` reads the same objects as synced informers would.
  */
 export class MemoryCluster implements ClusterClient {
   readonly objects = new Map<string, KubernetesObject>();
   readonly writes: { verb: string; key: string }[] = [];
+  /** Reads through the client itself (live API calls); a list's key has no name. */
+  readonly liveReads: { verb: 'get' | 'list'; key: string }[] = [];
+  /** The reader of informers that have listed everything: not recorded as live reads. */
+  readonly cache: ClusterReader = {
+    get: (ref) => this.read(ref),
+    list: (apiVersion, kind, namespace, labelSelector) =>
+      this.select(apiVersion, kind, namespace, labelSelector),
+  };
   /** apiVersions the "server" does not know (as if their CRDs were missing). */
   readonly unknownApiVersions = new Set<string>();
   private version = 0;
@@ -47,11 +62,16 @@ export class MemoryCluster implements ClusterClient {
     this.check(ref.apiVersion, ref.kind);
     if (options.dryRun) return Promise.resolve(obj);
     const key = MemoryCluster.key(ref);
-    const existing = this.objects.get(key) as (T & { status?: unknown }) | undefined;
+    const existing = this.objects.get(key) as (T & { spec?: unknown; status?: unknown }) | undefined;
     const next = this.stamp({
       ...structuredClone(obj),
       ...(existing?.status === undefined ? {} : { status: existing.status }),
     });
+    // The API server's generation: 1 at creation, one more at each change of the spec.
+    const generation = existing?.metadata?.generation ?? 0;
+    // As on the wire: an absent field and one set to undefined are the same.
+    const changed = JSON.stringify(existing?.spec) !== JSON.stringify((obj as { spec?: unknown }).spec);
+    if (next.metadata) next.metadata.generation = changed ? generation + 1 : generation;
     this.objects.set(key, next);
     this.writes.push({ verb: 'apply', key });
     return Promise.resolve(next);
@@ -79,12 +99,27 @@ export class MemoryCluster implements ClusterClient {
   }
 
   get<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
+    this.liveReads.push({ verb: 'get', key: MemoryCluster.key(ref) });
+    return this.read(ref);
+  }
+
+  list<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    labelSelector?: string,
+  ): Promise<T[]> {
+    this.liveReads.push({ verb: 'list', key: MemoryCluster.key({ apiVersion, kind, namespace, name: '' }) });
+    return this.select(apiVersion, kind, namespace, labelSelector);
+  }
+
+  private read<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
     this.check(ref.apiVersion, ref.kind);
     const found = this.objects.get(MemoryCluster.key(ref));
     return Promise.resolve(found === undefined ? undefined : (structuredClone(found) as T));
   }
 
-  list<T extends KubernetesObject>(
+  private select<T extends KubernetesObject>(
     apiVersion: string,
     kind: string,
     namespace: string,
