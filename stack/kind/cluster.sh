@@ -2,7 +2,8 @@
 # A kind cluster on the node image built here (stack/provision/kind.sh: ecom-micro/kind-node:v<k8s>).
 #
 #   cluster.sh create [--name ecom] [--api-port 16543] [--workers 0]
-#       creates it (or finds it healthy: a no-op; --workers N adds N worker nodes), waits
+#       creates it (or finds it healthy: a no-op; --workers N adds N worker nodes, and fails on a
+#       running cluster with another number of them), waits
 #       for the node Ready, CoreDNS running and the default StorageClass (local-path) serving; prints the
 #       kubeconfig path on stdout: $ECOM_CACHE/kind/<name>.kubeconfig (~/.kube/config is not touched).
 #       A create that fails deletes what it created.
@@ -17,7 +18,7 @@ PART=kind-cluster
 
 NAME=ecom
 API_PORT="${ECOM_KIND_API_PORT:-16543}"
-WORKERS=0
+WORKERS=""
 TIMEOUT="${ECOM_KIND_TIMEOUT:-300}"
 ACTION="${1:-}"; shift || true
 IMAGES=()
@@ -33,7 +34,7 @@ while (($#)); do
     *) IMAGES+=("$1"); shift ;;
   esac
 done
-[[ "$WORKERS" =~ ^[0-9]$ ]] || fail "invalid --workers '$WORKERS'" "give a number from 0 to 9"
+[[ "${WORKERS:-0}" =~ ^[0-9]$ ]] || fail "invalid --workers '$WORKERS'" "give a number from 0 to 9"
 [[ "$NAME" =~ ^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$ ]] || fail "invalid cluster name '$NAME'" "use lower-case letters, digits and dashes"
 
 KIND="$ECOM_CACHE/kind-$KIND_VERSION/bin/kind"
@@ -93,7 +94,7 @@ render_config() {
     if [ "$line" = "@CONTAINERD_PATCHES@" ]; then
       [ -z "$patches" ] || printf '%s\n' "$patches"
     elif [ "$line" = "@WORKERS@" ]; then
-      local i; for ((i = 0; i < WORKERS; i++)); do printf '  - role: worker\n'; done
+      local i; for ((i = 0; i < ${WORKERS:-0}; i++)); do printf '  - role: worker\n'; done
     else
       line="${line//@NAME@/$NAME}"; printf '%s\n' "${line//@API_PORT@/$API_PORT}"
     fi
@@ -131,6 +132,10 @@ create() {
     # Stopped nodes (a Docker or host restart) come back with `docker start`.
     local stopped; stopped="$(docker ps -a --filter "label=io.x-k8s.kind.cluster=$NAME" --filter status=exited --format '{{.Names}}')"
     if [ -n "$stopped" ]; then say "starting the stopped nodes: $stopped"; docker start $stopped >/dev/null; fi
+    local workers; workers="$(node_containers | grep -c -- '-worker' || true)"
+    if [ -n "$WORKERS" ] && ((workers != WORKERS)); then
+      fail "cluster $NAME has $workers worker node(s), not the $WORKERS asked for" "delete it first: bash stack/kind/cluster.sh delete --name $NAME"
+    fi
     [ -s "$KUBECONFIG_FILE" ] || "$KIND" export kubeconfig --name "$NAME" --kubeconfig "$KUBECONFIG_FILE" >/dev/null 2>&1
     if ! wait_healthy 120; then
       fail "cluster $NAME exists but is not healthy" "look at it (KUBECONFIG=$KUBECONFIG_FILE) or delete it: bash stack/kind/cluster.sh delete --name $NAME"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole system in a local kind cluster, from nothing: `npm run kind:up` (and `npm run kind:down`).
 #
-#   up.sh [--name ecom]     1. a Docker engine (started by hand when none answers) and the base images
+#   up.sh [--name ecom] [--workers N]
+#                           1. a Docker engine (started by hand when none answers) and the base images
 #                           2. every image: kind's node, Dapr's runtime and control plane, Kafka,
 #                              PostgreSQL, Redis, FerretDB, the operator, the seven services and
 #                              the public edge
@@ -10,6 +11,8 @@
 #                              cluster): Dapr's control plane (its own Helm chart), then this
 #                              project's chart: the CRD, the operator, and one EcomStack whose apps
 #                              run the images just built; waits until the EcomStack reports Ready
+#   --workers N (or ECOM_KIND_WORKERS=N) makes the cluster one control-plane node and N workers, the
+#   apps' pods spread over the workers (a new cluster only: delete one of another shape first)
 #   up.sh --down [--name ecom]   deletes the cluster (and stops a dockerd that up.sh started)
 #
 # Idempotent: everything is cached by version ($ECOM_CACHE), a healthy cluster is reused, and a second
@@ -21,11 +24,13 @@ PART=kind-up
 NAME=ecom
 NAMESPACE="${ECOM_KIND_NAMESPACE:-ecom}"
 DOWN=0
+WORKERS="${ECOM_KIND_WORKERS:-}"
 while (($#)); do
   case "$1" in
     --name) NAME="${2:?--name needs a value}"; shift 2 ;;
     --down) DOWN=1; shift ;;
-    *) fail "unknown argument '$1'" "usage: up.sh [--name NAME] [--down]" ;;
+    --workers) WORKERS="${2:?--workers needs a value}"; shift 2 ;;
+    *) fail "unknown argument '$1'" "usage: up.sh [--name NAME] [--workers N] [--down]" ;;
   esac
 done
 PROVISION="$STACK_DIR/provision"
@@ -54,7 +59,7 @@ bash "$PROVISION/app-images.sh" build
 step "3/4 kind cluster '$NAME'"
 created=0
 bash "$STACK_DIR/kind/cluster.sh" status --name "$NAME" >/dev/null 2>&1 || created=1
-kubeconfig="$(bash "$STACK_DIR/kind/cluster.sh" create --name "$NAME")"
+kubeconfig="$(bash "$STACK_DIR/kind/cluster.sh" create --name "$NAME" ${WORKERS:+--workers "$WORKERS"})"
 # From here on a failure removes a cluster this run created.
 undo() {
   local rc=$?
