@@ -727,6 +727,16 @@ describe('the shop in a kind cluster', () => {
       expect(budgets.map((b) => [b.metadata?.name, b.spec?.maxUnavailable]).sort()).toEqual(
         APPS.map((app) => [`${stackName}-${app}`, 1]).sort(),
       );
+      // On several nodes (up.sh --workers N), each app's two pods run on two of them.
+      const { items: nodes } = await core.listNode();
+      if (nodes.length > 1) {
+        const together: string[] = [];
+        for (const app of APPS) {
+          const hosts = new Set(running(await podsOf(app)).map((p) => p.spec?.nodeName));
+          if (hosts.size < 2) together.push(`${app}: ${[...hosts].join(' ')}`);
+        }
+        expect(together).toEqual([]);
+      }
       // The topics grew to two partitions per replica before any order (the stack is Ready only once
       // the topics Job of the new plan has succeeded, and the old Job is pruned).
       const jobs = await kc.makeApiClient(BatchV1Api).listNamespacedJob({
