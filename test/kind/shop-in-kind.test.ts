@@ -381,14 +381,15 @@ async function nothingLeft(timeoutMs: number, release = false): Promise<string[]
 
 /**
  * Starts `npm run skaffold -- <args>` (stack/kind/skaffold.sh) in `cwd`, its output also in a log file
- * there. `interrupt` is Ctrl-C; `done` resolves with the exit code and the whole output.
+ * in the temp dir. `interrupt` is Ctrl-C; `done` resolves with the exit code and the whole output.
  */
 function skaffold(cwd: string, args: string[]) {
   const child = spawn('bash', [path.join(cwd, 'stack/kind/skaffold.sh'), ...args], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const log = path.join(cwd, `skaffold-${args[0] ?? ''}.log`);
+  // Outside the sources skaffold watches.
+  const log = path.join(tmpdir(), `ecom-skaffold-${args[0] ?? ''}-${process.pid}.log`);
   let out = '';
   const take = (chunk: Buffer) => {
     out += chunk.toString();
@@ -399,7 +400,9 @@ function skaffold(cwd: string, args: string[]) {
   const done = new Promise<{ code: number | null; out: string }>((resolve) => {
     child.on('close', (code) => {
       if (code !== 0) {
-        process.stderr.write(`[kind] skaffold ${args.join(' ')} exited ${code}:\n${out.slice(-3000)}\n`);
+        process.stderr.write(
+          `[kind] skaffold ${args.join(' ')} exited ${code} (log: ${log}):\n${out.slice(-3000)}\n`,
+        );
       }
       resolve({ code, out });
     });
@@ -409,6 +412,36 @@ function skaffold(cwd: string, args: string[]) {
     output: () => out,
     exited: () => child.exitCode !== null || child.signalCode !== null,
     interrupt: () => child.kill('SIGINT'),
+  };
+}
+
+/**
+ * Reads `url` back to back on one kept-alive connection at a time, as a client with a connection pool
+ * does, until stopped: how many answers came and which were not 200 (status or error, with the time).
+ */
+function readProbe(url: string) {
+  let running = true;
+  let answers = 0;
+  const failures: string[] = [];
+  const done = (async () => {
+    while (running) {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+        await res.arrayBuffer();
+        answers++;
+        if (res.status !== 200) failures.push(`${new Date().toISOString()} ${res.status}`);
+      } catch (error) {
+        failures.push(`${new Date().toISOString()} ${String((error as Error).cause ?? error)}`);
+      }
+      await pause(100);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return { answers, failures };
+    },
   };
 }
 
@@ -833,6 +866,7 @@ describe('the shop in a kind cluster', () => {
       );
       const products = await Promise.all([newProduct(10_000, 300), newProduct(10_000, 500)]);
       const load = steadyLoad(customers, products, 0.5);
+      const reads = readProbe(`${edgeUrl}/v1.0/invoke/inventory/method/products?limit=1`);
       // Ready again means: every app's Deployment rolled out at the new version, the status observed.
       await KubernetesObjectApi.makeApiClient(kc).patch(
         {
@@ -858,13 +892,19 @@ describe('the shop in a kind cluster', () => {
       });
       await rolledOutAt(everyApp(1), 600_000);
       const placed = await load.stop();
+      const read = await reads.stop();
       const verdict = await judgeOrders(placed, 600_000);
       const failed = placed.filter((p, i) => !p.declined && verdict.finals[i]?.status !== 'PAID');
       process.stderr.write(
         `[kind] upgrade to ${version}: ${placed.length} orders, ${verdict.paid.length} paid, ` +
-          `${failed.length} failed; rolled ${rolling.order.join(' → ')}, at most ${rolling.most} at once\n`,
+          `${failed.length} failed; ${read.answers} reads, ${read.failures.length} failed; ` +
+          `rolled ${rolling.order.join(' → ')}, at most ${rolling.most} at once\n`,
       );
-      expectNothingBroken({ ...verdict.broken, failed: failed.map((p) => p.orderId) });
+      expectNothingBroken({
+        ...verdict.broken,
+        failed: failed.map((p) => p.orderId),
+        readsFailed: read.failures.slice(0, 5),
+      });
       expect(placed.length).toBeGreaterThan(20);
       // Every app rolled, each on its own.
       expect([...rolling.order].sort()).toEqual([...APPS].sort());
@@ -936,8 +976,14 @@ describe('the shop in a kind cluster', () => {
         appendFileSync(path.join(copy, 'services/order/src/main.ts'), '\n// edited by the kind test\n');
         const redeploy = await eventually(
           () => Promise.resolve(dev.output().slice(mark)),
-          (out) => watching(out) >= 1 || dev.exited(),
-          { timeoutMs: 1_200_000, intervalMs: 2_000, what: 'skaffold dev redeployed after the edit' },
+          // A build, then watching again: the redeploy of this edit (skaffold may also run a loop of
+          // its own first, such as the one it starts with in case its watcher missed a change).
+          (out) => /Building \[[\s\S]*Watching for changes/.test(out) || dev.exited(),
+          {
+            timeoutMs: 900_000,
+            intervalMs: 2_000,
+            what: 'skaffold dev rebuilt and redeployed after the edit',
+          },
         );
         built = [...redeploy.matchAll(/Building \[([^\]]+)\]/g)].map((m) => m[1]);
         after = await appImages();

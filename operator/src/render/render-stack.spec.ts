@@ -208,6 +208,22 @@ describe('renderStack', () => {
     }
   });
 
+  it('stops a pod without refusing a request: the app outlasts its sidecar, the kubelet both', () => {
+    const configs = ofKind<{ metadata: { name: string }; data: Record<string, string> }>(objs, 'ConfigMap');
+    for (const d of ofKind<V1Deployment>(objs, 'Deployment')) {
+      const pod = d.spec?.template;
+      const block = parseInt(pod?.metadata?.annotations?.['dapr.io/block-shutdown-duration'] ?? '', 10);
+      const drain = Number(pod?.metadata?.annotations?.['dapr.io/graceful-shutdown-seconds']);
+      const config = configs.find((c) => c.metadata.name === `${d.metadata.name}-config`);
+      const linger = Number(config?.data.SHUTDOWN_LINGER_MS) / 1000;
+      expect(block).toBeGreaterThan(0);
+      expect(linger).toBeGreaterThan(block);
+      expect(pod?.spec?.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(
+        Math.max(block + drain, linger + 10),
+      );
+    }
+  });
+
   it("spreads each app's pods over the nodes, as a preference a single node still satisfies", () => {
     const deployments = ofKind<V1Deployment>(objs, 'Deployment');
     for (const d of deployments) {

@@ -88,6 +88,31 @@ export function buildServiceConfigMap(ctx: RenderContext, svc: ServiceNeeds): Co
   return appConfigMap(ctx, svc.name, data);
 }
 
+/**
+ * How an app pod stops without failing a request (both containers get SIGTERM at once):
+ * - the sidecar keeps its API and its inbound invocations up for `sidecarBlockSeconds` (it would stop
+ *   at once: an edge on its way out then answered 503 for 10 s of a roll), then stops taking calls
+ *   (callers' sidecars reconnect, to a pod that stays) and drains for up to `sidecarDrainSeconds`;
+ * - the app keeps accepting for `appLingerSeconds`, longer than the block, each answer closing its
+ *   connection (a client's keep-alive connection outlives the endpoint it was opened to); so what
+ *   the sidecar still delivers, and what kube-proxy sends before it drops the endpoint, is answered.
+ *   Then it drains (10 s at most, SHUTDOWN_TIMEOUT_MS) and exits;
+ * - the kubelet waits for the longer of the two before it kills.
+ */
+const STOPPING = (() => {
+  const sidecarBlockSeconds = 20;
+  const sidecarDrainSeconds = 20;
+  const appLingerSeconds = sidecarBlockSeconds + 2;
+  const appDrainSeconds = 10;
+  return {
+    sidecarBlockSeconds,
+    sidecarDrainSeconds,
+    appLingerSeconds,
+    gracePeriodSeconds:
+      Math.max(appLingerSeconds + appDrainSeconds, sidecarBlockSeconds + sidecarDrainSeconds) + 5,
+  };
+})();
+
 /** What every app reads, the edge included: who it is, where it listens, where its sidecar is. */
 function baseAppConfig(ctx: RenderContext, app: AppName, port: number): Record<string, string> {
   return {
@@ -102,6 +127,7 @@ function baseAppConfig(ctx: RenderContext, app: AppName, port: number): Record<s
     DAPR_GRPC_PORT: String(DAPR_GRPC_PORT),
     // The apps' log level follows the stack's (the same names: debug, info, warn, error).
     LOG_LEVEL: ctx.spec.dapr.logLevel,
+    SHUTDOWN_LINGER_MS: String(STOPPING.appLingerSeconds * 1000),
   };
 }
 
@@ -173,7 +199,8 @@ function daprAnnotations(ctx: RenderContext, app: AppPod): Record<string, string
     'dapr.io/enable-metrics': 'true',
     'dapr.io/app-health-check-path': '/healthz',
     'dapr.io/enable-app-health-check': 'true',
-    'dapr.io/graceful-shutdown-seconds': '20',
+    'dapr.io/graceful-shutdown-seconds': String(STOPPING.sidecarDrainSeconds),
+    'dapr.io/block-shutdown-duration': `${STOPPING.sidecarBlockSeconds}s`,
     // The pods mount no ServiceAccount token, which the sidecar's built-in Kubernetes secret store
     // needs; the components' secrets are resolved by Dapr's operator instead.
     'dapr.io/disable-builtin-k8s-secret-store': 'true',
@@ -298,7 +325,7 @@ function appDeployment(ctx: RenderContext, app: AppPod, config: ConfigMapObject)
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          terminationGracePeriodSeconds: 30,
+          terminationGracePeriodSeconds: STOPPING.gracePeriodSeconds,
           topologySpreadConstraints: spreadOverNodes(selector),
           securityContext: {
             runAsNonRoot: true,

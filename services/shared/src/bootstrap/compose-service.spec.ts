@@ -20,6 +20,7 @@ const base: BaseConfig = {
   DAPR_HOST: '127.0.0.1',
   LOG_LEVEL: 'silent',
   SHUTDOWN_TIMEOUT_MS: 1_000,
+  SHUTDOWN_LINGER_MS: 0,
   BODY_LIMIT: '100kb',
 };
 const withAuth = {

@@ -108,6 +108,7 @@ export async function assembleService<C extends BaseConfig, X>(
     rawBody: http.rawBody ?? false,
     bodyLimit: config.BODY_LIMIT,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    shutdownLingerMs: config.SHUTDOWN_LINGER_MS,
     ...((http.checkAppToken ?? true) ? { appApiToken: config.APP_API_TOKEN } : {}),
     readiness: [
       ...store.readiness,

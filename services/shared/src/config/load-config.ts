@@ -47,6 +47,13 @@ export const baseConfigSchema = z.object({
   DAPR_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: millis().default(10_000),
+  /**
+   * How long a stopping app keeps accepting connections, each answer closing its own, before it closes
+   * its listener and drains: 0 on one host. In a pod it outlasts the sidecar's shutdown block, so
+   * whatever still reaches the pod (through a Service endpoint being dropped, or through the sidecar)
+   * is answered; the operator sets it.
+   */
+  SHUTDOWN_LINGER_MS: millis().default(0),
   BODY_LIMIT: z.string().default('100kb'),
   /**
    * Dapr's app API token, given to the app and its sidecar alike: the sidecar sends it with every

@@ -181,4 +181,35 @@ describe('createServiceApp', () => {
     expect(boom.status).toBe(500);
     expect(await boom.text()).not.toContain('internal detail');
   });
+
+  it('lingers when stopping, closing each connection after its answer, so keep-alive clients move on', async () => {
+    const draining = createServiceApp({
+      name: 'draining',
+      port: 0,
+      logger: createLogger('draining', 'silent'),
+      shutdownTimeoutMs: 5_000,
+      shutdownLingerMs: 500,
+      routes: (app) => {
+        app.get('/slow', (_req, res) => {
+          setTimeout(() => res.json({ done: true }), 300);
+        });
+      },
+    });
+    const at = `http://127.0.0.1:${((await draining.start()).address() as AddressInfo).port}`;
+    const before = await fetch(`${at}/healthz`);
+    expect(before.headers.get('connection')).toBe('keep-alive');
+    const inFlight = fetch(`${at}/slow`);
+    // A request under way when the stop begins still gets its answer, with the connection closed after it.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stopping = draining.stop('test');
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('connection')).toBe('close');
+    // Lingering: a new connection is still accepted and answered, and closed after its answer too.
+    const late = await fetch(`${at}/healthz`);
+    expect(late.status).toBe(200);
+    expect(late.headers.get('connection')).toBe('close');
+    await stopping;
+    await expect(fetch(`${at}/healthz`)).rejects.toThrow();
+  });
 });

@@ -35,6 +35,8 @@ export interface ServiceAppOptions {
   rawBody?: boolean;
   bodyLimit?: string;
   shutdownTimeoutMs?: number;
+  /** How long a stop keeps accepting (draining: every answer closes its connection) before closing. */
+  shutdownLingerMs?: number;
   readiness?: ReadinessCheck[];
   /** Mounts the service's routes; called after the common middleware and before the error handler. */
   routes: (app: Express) => void;
@@ -97,6 +99,20 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
 
+  // Draining: every answer closes its connection, so a client that kept one open (its keep-alive
+  // outlives the Service's endpoint, which a connection already made does not consult) makes its next
+  // request on a new connection, which goes to a pod that is not stopping.
+  // (Node writes `Connection: close` and ends the socket for a response whose shouldKeepAlive is false
+  // when its headers go out: set on each answer not yet begun at the stop, and on every later one.)
+  const answering = new Set<Response>();
+  app.use((_req, res, next) => {
+    if (shuttingDown) res.shouldKeepAlive = false;
+    else {
+      answering.add(res);
+      res.once('close', () => answering.delete(res));
+    }
+    next();
+  });
   app.use((req, _res, next) => {
     runWithContext(
       {
@@ -194,7 +210,10 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   async function stop(reason = 'stop requested'): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
+    for (const res of answering) if (!res.headersSent) res.shouldKeepAlive = false;
     logger.info({ reason }, 'shutting down');
+    const lingerMs = options.shutdownLingerMs ?? 0;
+    if (lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, lingerMs));
     const timeoutMs = options.shutdownTimeoutMs ?? 10_000;
     const force = setTimeout(() => {
       logger.warn({ timeoutMs }, 'graceful shutdown timed out; closing open connections');
