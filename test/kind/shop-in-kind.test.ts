@@ -973,7 +973,12 @@ describe('the shop in a kind cluster', () => {
           { timeoutMs: 1_200_000, intervalMs: 2_000, what: 'skaffold dev deployed and watching' },
         );
         const mark = dev.output().length;
-        appendFileSync(path.join(copy, 'services/order/src/main.ts'), '\n// edited by the kind test\n');
+        // A new edit each run: an image skaffold built for the same inputs before is found in its cache
+        // and deployed without a build.
+        appendFileSync(
+          path.join(copy, 'services/order/src/main.ts'),
+          `\n// edited by the kind test at ${new Date().toISOString()}\n`,
+        );
         const redeploy = await eventually(
           () => Promise.resolve(dev.output().slice(mark)),
           // A build, then watching again: the redeploy of this edit (skaffold may also run a loop of
