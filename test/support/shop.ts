@@ -175,6 +175,10 @@ export async function stockCounters(
     connectionString: `postgres://${settings.ECOM_PG_USER}@127.0.0.1:${settings.ECOM_PORT_POSTGRES}/inventory`,
     max: 1,
   });
+  // The chaos test kills PostgreSQL while this runs: an idle connection it drops is emitted as
+  // 'error' on the pool, and without a listener that would be an unhandled error. The query
+  // itself rejects when it is the one that fails.
+  pool.on('error', () => undefined);
   try {
     const result = await pool.query<{ available: number; reserved: number; sold: number }>(
       'SELECT available, reserved, sold FROM products WHERE sku = $1',
