@@ -216,10 +216,12 @@ describe('renderStack', () => {
       const drain = Number(pod?.metadata?.annotations?.['dapr.io/graceful-shutdown-seconds']);
       const config = configs.find((c) => c.metadata.name === `${d.metadata.name}-config`);
       const linger = Number(config?.data.SHUTDOWN_LINGER_MS) / 1000;
+      const appDrain = Number(config?.data.SHUTDOWN_TIMEOUT_MS) / 1000;
       expect(block).toBeGreaterThan(0);
       expect(linger).toBeGreaterThan(block);
+      expect(appDrain).toBeGreaterThan(0);
       expect(pod?.spec?.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(
-        Math.max(block + drain, linger + 10),
+        Math.max(block + drain, linger + appDrain),
       );
     }
   });

@@ -96,7 +96,7 @@ export function buildServiceConfigMap(ctx: RenderContext, svc: ServiceNeeds): Co
  * - the app keeps accepting for `appLingerSeconds`, longer than the block, each answer closing its
  *   connection (a client's keep-alive connection outlives the endpoint it was opened to); so what
  *   the sidecar still delivers, and what kube-proxy sends before it drops the endpoint, is answered.
- *   Then it drains (10 s at most, SHUTDOWN_TIMEOUT_MS) and exits;
+ *   Then it drains (`appDrainSeconds` at most, its SHUTDOWN_TIMEOUT_MS) and exits;
  * - the kubelet waits for the longer of the two before it kills.
  */
 const STOPPING = (() => {
@@ -108,6 +108,7 @@ const STOPPING = (() => {
     sidecarBlockSeconds,
     sidecarDrainSeconds,
     appLingerSeconds,
+    appDrainSeconds,
     gracePeriodSeconds:
       Math.max(appLingerSeconds + appDrainSeconds, sidecarBlockSeconds + sidecarDrainSeconds) + 5,
   };
@@ -128,6 +129,7 @@ function baseAppConfig(ctx: RenderContext, app: AppName, port: number): Record<s
     // The apps' log level follows the stack's (the same names: debug, info, warn, error).
     LOG_LEVEL: ctx.spec.dapr.logLevel,
     SHUTDOWN_LINGER_MS: String(STOPPING.appLingerSeconds * 1000),
+    SHUTDOWN_TIMEOUT_MS: String(STOPPING.appDrainSeconds * 1000),
   };
 }
 
