@@ -53,7 +53,7 @@ NETPOL_IMAGE="ecom-micro/kube-network-policies:v$KUBE_NETWORK_POLICIES_VERSION"
 BUSYBOX_OUT="$ECOM_CACHE/busybox-static-$DEBIAN_SUITE"
 PROVISIONER_IMAGE="ecom-micro/local-path-provisioner:v$LOCAL_PATH_PROVISIONER_VERSION"
 # Routes between nodes' pod ranges (multi-node clusters): a script on Debian, versioned by its recipe.
-POD_ROUTES_IMAGE="ecom-micro/kind-pod-routes:v1"
+POD_ROUTES_IMAGE="ecom-micro/kind-pod-routes:v2"
 helper_image() { printf 'ecom-micro/local-path-helper:%s\n' "$(cat "$BUSYBOX_OUT/version")"; }
 
 need_go() { need go "install Go 1.24+ (apt-get install golang or https://go.dev/dl)"; }
@@ -216,7 +216,7 @@ build_images() {
     build_image "$name" "kube/$dir" "$bin"
   done
   build_image "$(helper_image)" kube/local-path-helper "$BUSYBOX_OUT/busybox"
-  build_image "$POD_ROUTES_IMAGE" kube/pod-routes
+  build_image "$POD_ROUTES_IMAGE" kube/pod-routes "$IMAGES_DIR/kube/kube-proxy/iptables-wrapper"
 }
 
 node_base_image() { printf 'ecom-micro/kind-node-base:%s\n' "$(node_base_recipe)"; }

@@ -816,9 +816,10 @@ describe('the shop in a kind cluster', () => {
       const sagaMismatch = await sagaMismatches(placed, verdict.finals);
       const counters = stockInCluster(product.sku);
       const cancelled = verdict.finals.filter((o) => o.status === 'CANCELLED');
+      const late = cancelled.filter((o) => o.cancellationReason === 'deadline_exceeded').length;
       process.stderr.write(
-        `[kind] two replicas: ${placed.length} orders, ${verdict.paid.length} paid, ${cancelled.length} cancelled, ` +
-          `deleted ${deleted.join(' ')}, stock ${JSON.stringify(counters)}\n`,
+        `[kind] two replicas: ${placed.length} orders, ${verdict.paid.length} paid, ${cancelled.length} cancelled ` +
+          `(${late} at their deadline), deleted ${deleted.join(' ')}, stock ${JSON.stringify(counters)}\n`,
       );
       expectNothingBroken({
         ...verdict.broken,
@@ -828,7 +829,11 @@ describe('the shop in a kind cluster', () => {
       });
       expect(verdict.paid).toHaveLength(10);
       expect(cancelled).toHaveLength(40);
-      expect(new Set(cancelled.map((o) => o.cancellationReason))).toEqual(new Set(['insufficient_stock']));
+      // Short stock, or the order's deadline: a saga whose pod was killed may wait for placement to move
+      // its workflow past the order's 60 s (seen once in 40, on three nodes). Never anything else.
+      for (const order of cancelled) {
+        expect(['insufficient_stock', 'deadline_exceeded']).toContain(order.cancellationReason);
+      }
       expect(await availableOf(product.sku)).toBe(0);
       // Each Deployment put a new pod in the deleted one's place.
       await rolledOutAt(everyApp(2), 600_000);
