@@ -132,10 +132,15 @@ function statefulSet(
   };
 }
 
-/** A KRaft cluster id is 16 bytes, base64url: derived from the stack's uid so it is stable. */
+/**
+ * A KRaft cluster id is 16 bytes, base64url: derived from the stack's uid so it is stable. One that
+ * starts with '-' is read by `kafka-storage format --cluster-id` as an option, and the broker never
+ * starts (Kafka's own random ids never start with it): such a uid gets its first bit cleared.
+ */
 export function kafkaClusterId(uid: string): string {
-  const hex = uid.replace(/-/g, '').padEnd(32, '0').slice(0, 32);
-  return Buffer.from(hex, 'hex').toString('base64url');
+  const bytes = Buffer.from(uid.replace(/-/g, '').padEnd(32, '0').slice(0, 32), 'hex');
+  if (bytes.toString('base64url').startsWith('-')) bytes[0] = (bytes[0] ?? 0) & 0x7f;
+  return bytes.toString('base64url');
 }
 
 export function buildKafka(ctx: RenderContext): Rendered[] {

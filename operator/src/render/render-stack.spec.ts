@@ -344,6 +344,19 @@ describe('renderStack', () => {
     expect(kafkaClusterId(ctx.uid)).toHaveLength(22);
   });
 
+  it("derives a Kafka cluster id that Kafka's tools take as a value, never as an option", () => {
+    // The uid of a stack whose broker never started: its id began with '-'.
+    const uid = 'fbd46970-2964-4da4-8ba2-e7f3945e3254';
+    expect(Buffer.from(uid.replace(/-/g, ''), 'hex').toString('base64url')).toMatch(/^-/);
+    const id = kafkaClusterId(uid);
+    expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    expect(Buffer.from(id, 'base64url')).toHaveLength(16);
+    expect(kafkaClusterId(uid)).toBe(id);
+    // Every other uid keeps the id it had.
+    const other = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+    expect(kafkaClusterId(other)).toBe(Buffer.from(other.replace(/-/g, ''), 'hex').toString('base64url'));
+  });
+
   it('points the MongoDB services at whichever engine runs', () => {
     const mongoUrl = (spec: unknown) =>
       ofKind<V1Deployment>(renderStack(contextFor(spec)), 'Deployment')
