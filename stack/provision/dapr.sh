@@ -81,6 +81,7 @@ prepare_wrapper() {
   sed -i -f "$OUTBOX_PATCH" "$outbox"
   [ "$(grep -c 'Stop: *backoff.Stop,' "$outbox")" = 1 ] \
     && [ "$(grep -c 'outboxDiscardWhenMissingState && ctx.Err() == nil && strings.HasSuffix' "$outbox")" = 1 ] \
+    && [ "$(grep -cE 'defaultStateScanDelay +=  *time.Millisecond \* 100$' "$outbox")" = 1 ] \
     || fail "the outbox fixes no longer apply to dapr v$DAPR_VERSION" "review $OUTBOX_PATCH against $outbox"
   if [ "$FLAVOUR" = slim ]; then cp "$REGISTRY" "$src/dapr/cmd/daprd/components/zz_notag.go"; fi
   printf '\nreplace github.com/dapr/dapr => ./dapr\n' >>"$src/go.mod"
