@@ -29,6 +29,7 @@ const USAGE = `usage: npm run bench -- [options]
   --poll-ms MS          the polling interval, and the pause after a failed long-poll (default 100)
   --no-floor            skip the bare-workflow floor (a throwaway sidecar, about 10-20 s)
   --floor-workflows N   floor workflows timed, at concurrency 20 (default 100)
+  --idle-seconds S      first, the idle stack's CPU per second over S s (default 10; 0 skips)
 `;
 
 const options = z.object({
@@ -45,6 +46,8 @@ const options = z.object({
   /** An order not final after this long counts as failed. */
   timeoutMs: z.coerce.number().int().min(1_000).default(120_000),
   customers: z.coerce.number().int().min(1).default(10),
+  /** How long the idle stack's CPU is read for before anything else (0: not at all). */
+  idleSeconds: z.coerce.number().int().min(0).max(600).default(10),
 });
 type BenchOptions = z.infer<typeof options>;
 
@@ -232,10 +235,45 @@ function percentile(sorted: number[], p: number): number {
   return sorted[index] ?? 0;
 }
 
+/**
+ * CPU ms per second of each stack process while nothing is asked of it: what every order pays a
+ * share of, the more the fewer orders a second. Work left by an earlier run counts in it.
+ */
+async function idleBurn(s: StackSettings, seconds: number): Promise<ReturnType<typeof cpuMsPerOrder>> {
+  const processes = stackProcesses(s);
+  const before = readTreeCpu(processes);
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1_000));
+  const elapsedS = (performance.now() - started) / 1_000;
+  // The same arithmetic as per order, per second of the window instead.
+  return cpuMsPerOrder(before, readTreeCpu(processes), elapsedS, clockTicksPerSecond());
+}
+
+/** Process name and ms, one line each, largest first, then the sum. */
+function cpuLines(cpu: ReturnType<typeof cpuMsPerOrder>): string[] {
+  return [
+    ...Object.entries(cpu.perProcess)
+      .sort(([, a], [, b]) => b - a)
+      .map(([name, ms]) => `  ${name.padEnd(20)} ${ms.toFixed(2).padStart(9)}`),
+    `  ${'sum'.padEnd(20)} ${cpu.total.toFixed(2).padStart(9)}`,
+  ];
+}
+
+const roundedCpu = (cpu: ReturnType<typeof cpuMsPerOrder>) => ({
+  ...Object.fromEntries(Object.entries(cpu.perProcess).map(([name, ms]) => [name, round2(ms)])),
+  total: round2(cpu.total),
+});
+
 async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
   // Clients reach the shop through the public edge only.
   const client = new Client(s.ECOM_PORT_EDGE);
   const out = (line: string) => process.stdout.write(`${line}\n`);
+
+  const idle = o.idleSeconds > 0 ? await idleBurn(s, o.idleSeconds) : undefined;
+  if (idle) {
+    out(`idle: CPU ms per second of each stack process over ${o.idleSeconds} s, nothing asked of it:`);
+    for (const line of cpuLines(idle)) out(line);
+  }
 
   const adminToken = await login(client, s.ADMIN_EMAIL, s.ADMIN_PASSWORD);
   const sku = `bench-${randomUUID().slice(0, 13)}`;
@@ -325,17 +363,16 @@ async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
     pollMs: o.poll ? o.pollMs : null,
     /** Messages through Dapr's internal outbox topics per second of the run (events, and rolled-back writes). */
     outboxEventsPerSecond: Number((outboxMessages / wallS).toFixed(2)),
-    /** The same for the busiest single partition: Dapr handles about 1 message/s on one. */
+    /** The same for the busiest single partition: daprd's outbox handles about 10 messages/s on one. */
     outboxBusiestPartitionPerSecond: Number((Math.max(0, ...perPartition) / wallS).toFixed(2)),
     outboxPartitions: perPartition.length,
     /** Order's commit → the saga starting on order_created (the outbox hop of the critical path). */
     outboxHopP50Ms: Math.round(percentile(hops, 50)),
     outboxHopP95Ms: Math.round(percentile(hops, 95)),
     /** CPU ms per completed order of each stack process (with its children) over the run, and their sum. */
-    cpuMsPerOrder: {
-      ...Object.fromEntries(Object.entries(cpu.perProcess).map(([name, ms]) => [name, round2(ms)])),
-      total: round2(cpu.total),
-    },
+    cpuMsPerOrder: roundedCpu(cpu),
+    /** CPU ms per second of each stack process while idle, before the run (null: --idle-seconds 0). */
+    idleCpuMsPerSecond: idle ? roundedCpu(idle) : null,
     /** The bench client's own CPU per order, kept out of the total. */
     benchClientCpuMsPerOrder: round2(clientCpuMs),
     floorWfPerSecond,
@@ -352,14 +389,11 @@ async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
   out(
     `Dapr outbox: ${outboxMessages} messages through ${perPartition.length} internal partitions, ` +
       `${summary.outboxEventsPerSecond}/s; busiest partition ${summary.outboxBusiestPartitionPerSecond}/s ` +
-      `(Dapr 1.18 handles about 1/s per partition); order commit → saga start p50 ${summary.outboxHopP50Ms} ms, ` +
+      `(about 10/s per partition: 100 ms each); order commit → saga start p50 ${summary.outboxHopP50Ms} ms, ` +
       `p95 ${summary.outboxHopP95Ms} ms (of ${hops.length} orders)`,
   );
   out(`CPU per completed order, from /proc (each process with its children), ms:`);
-  for (const [name, ms] of Object.entries(cpu.perProcess).sort(([, a], [, b]) => b - a)) {
-    out(`  ${name.padEnd(20)} ${ms.toFixed(2).padStart(9)}`);
-  }
-  out(`  ${'sum'.padEnd(20)} ${cpu.total.toFixed(2).padStart(9)}`);
+  for (const line of cpuLines(cpu)) out(line);
   if (cpu.unmeasured.length > 0)
     out(`  not measured (restarted or stopped during the run): ${cpu.unmeasured.join(', ')}`);
   out(`  ${'bench client'.padEnd(20)} ${clientCpuMs.toFixed(2).padStart(9)}  (apart, not in the sum)`);
@@ -382,6 +416,7 @@ const { values } = parseArgs({
     'floor-workflows': { type: 'string' },
     'timeout-ms': { type: 'string' },
     customers: { type: 'string' },
+    'idle-seconds': { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -399,6 +434,7 @@ const parsed = options.safeParse({
   floorWorkflows: values['floor-workflows'],
   timeoutMs: values['timeout-ms'],
   customers: values.customers,
+  idleSeconds: values['idle-seconds'],
 });
 if (!parsed.success) {
   process.stderr.write(
