@@ -36,7 +36,8 @@ export function createLogger(service: string, level: pino.LevelWithSilent = 'inf
  */
 export function routeConsoleTo(logger: Logger): void {
   const chatter = (...args: unknown[]) => {
-    logger.debug({ source: 'console' }, format(...args));
+    // Formatted only when kept: the workflow SDK prints several lines per work item.
+    if (logger.isLevelEnabled('debug')) logger.debug({ source: 'console' }, format(...args));
   };
   console.log = chatter;
   console.info = chatter;
