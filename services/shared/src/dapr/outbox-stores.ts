@@ -43,19 +43,23 @@ export function outboxInternalTopic(app: string, topic: string, namespace: strin
 }
 
 /**
- * Partitions of each internal outbox topic. Dapr 1.18's outbox handler sleeps 1 s per message before
- * it looks for the state, and its Kafka consumer handles one partition's messages one at a time: one
- * partition carries at most about 1 event/s. 16 keep a topic's partitions under half busy at the
- * 6-8 orders/s this machine drives (measured by `npm run bench`, which prints the outbox rate).
+ * Partitions of each internal outbox topic. Dapr's outbox handler waits before it looks for the state
+ * (1 s in Dapr 1.18, 100 ms in the daprd built here: stack/dapr-build/outbox-fixes.sed), and its Kafka
+ * consumer handles one partition's messages one at a time. 16 were sized for the 1 s: they keep a
+ * topic's partitions far from busy at the ~10 orders/s this machine drives (`npm run bench` prints the
+ * outbox rate and the busiest partition's).
  */
 export const OUTBOX_TOPIC_PARTITIONS = 16;
 
 /**
- * Partitions of an event topic and its dead letters in the local stack. It runs one process per
- * service, and 3 is more than twice that: the rule the operator sizes its topics by, from the replicas
- * an EcomStack asks for (eventTopicPartitions, operator/src/render/topics-job.ts).
+ * Partitions of an event topic and its dead letters in the local stack. A sidecar hands a partition's
+ * messages to its app one at a time, so the partitions bound how many events of a topic one consumer
+ * works on at once. With 3, order_created queued behind the saga's handler at concurrency 20 (order's
+ * commit -> the saga starting: p50 510-860 ms, p99 POST -> final 3.2-4.0 s); with 8, p50 ~230 ms and p99
+ * ~3.0 s, at the same CPU per order (measured with `npm run bench`). The operator sizes its topics from
+ * the replicas an EcomStack asks for (eventTopicPartitions, operator/src/render/topics-job.ts).
  */
-export const EVENT_TOPIC_PARTITIONS = 3;
+export const EVENT_TOPIC_PARTITIONS = 8;
 
 /** One Kafka topic the stack creates up front (pubsub.kafka never creates topics). */
 export interface TopicPlan {
