@@ -52,14 +52,20 @@ export function outboxInternalTopic(app: string, topic: string, namespace: strin
 export const OUTBOX_TOPIC_PARTITIONS = 16;
 
 /**
- * Partitions of an event topic and its dead letters in the local stack. A sidecar hands a partition's
- * messages to its app one at a time, so the partitions bound how many events of a topic one consumer
- * works on at once. With 3, order_created queued behind the saga's handler at concurrency 20 (order's
- * commit -> the saga starting: p50 510-860 ms, p99 POST -> final 3.2-4.0 s); with 8, p50 ~230 ms and p99
- * ~3.0 s, at the same CPU per order (measured with `npm run bench`). The operator sizes its topics from
- * the replicas an EcomStack asks for (eventTopicPartitions, operator/src/render/topics-job.ts).
+ * Partitions of an event topic and its dead letters in the local stack. It runs one process per
+ * service, and 3 is more than twice that: the rule the operator sizes its topics by, from the replicas
+ * an EcomStack asks for (eventTopicPartitions, operator/src/render/topics-job.ts).
  */
-export const EVENT_TOPIC_PARTITIONS = 8;
+export const EVENT_TOPIC_PARTITIONS = 3;
+
+/**
+ * order_created is the one event on every order's critical path (order's commit -> the saga starting),
+ * and a sidecar hands a partition's messages to its app one at a time: with 3 partitions it queued
+ * behind the saga's handler at concurrency 20 (that hop p50 510-860 ms), with 8 it took ~230 ms
+ * (measured with `npm run bench`). Every topic at 8 cost Kafka about 8 ms more CPU per order (each
+ * consumer's fetches cover every partition it owns), so only this one gets them.
+ */
+export const CRITICAL_PATH_TOPIC_PARTITIONS: Partial<Record<EventName, number>> = { order_created: 8 };
 
 /** One Kafka topic the stack creates up front (pubsub.kafka never creates topics). */
 export interface TopicPlan {
@@ -72,7 +78,11 @@ export interface TopicPlan {
 /** Every topic of the stack: each event, its dead letters, and each outbox's internal topic. */
 export function topicPlan(namespace: string): TopicPlan[] {
   const events = eventNames.flatMap((name) => [
-    { topic: name, partitions: EVENT_TOPIC_PARTITIONS, kind: 'event' as const },
+    {
+      topic: name,
+      partitions: CRITICAL_PATH_TOPIC_PARTITIONS[name] ?? EVENT_TOPIC_PARTITIONS,
+      kind: 'event' as const,
+    },
     { topic: deadLetterTopic(name), partitions: EVENT_TOPIC_PARTITIONS, kind: 'event' as const },
   ]);
   const outboxes = DAPR_STATE_APPS.flatMap((app) =>
