@@ -12,7 +12,7 @@ import { topicPlan } from '@ecom/shared';
 import { z } from 'zod';
 import { kafkaClient } from './health';
 import { infrastructure } from './infrastructure';
-import { clockTicksPerSecond, cpuMsPerOrder, readTreeCpu } from './process-cpu';
+import { clockTicksPerSecond, cpuMsPer, readTreeCpu, type CpuShare } from './process-cpu';
 import { presentServices } from './services';
 import { loadStackSettings, type StackSettings } from './settings';
 import { LOCAL_DAPR_NAMESPACE } from './stack';
@@ -239,18 +239,17 @@ function percentile(sorted: number[], p: number): number {
  * CPU ms per second of each stack process while nothing is asked of it: what every order pays a
  * share of, the more the fewer orders a second. Work left by an earlier run counts in it.
  */
-async function idleBurn(s: StackSettings, seconds: number): Promise<ReturnType<typeof cpuMsPerOrder>> {
+async function idleBurn(s: StackSettings, seconds: number): Promise<CpuShare> {
   const processes = stackProcesses(s);
   const before = readTreeCpu(processes);
   const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1_000));
   const elapsedS = (performance.now() - started) / 1_000;
-  // The same arithmetic as per order, per second of the window instead.
-  return cpuMsPerOrder(before, readTreeCpu(processes), elapsedS, clockTicksPerSecond());
+  return cpuMsPer(before, readTreeCpu(processes), elapsedS, clockTicksPerSecond());
 }
 
 /** Process name and ms, one line each, largest first, then the sum. */
-function cpuLines(cpu: ReturnType<typeof cpuMsPerOrder>): string[] {
+function cpuLines(cpu: CpuShare): string[] {
   return [
     ...Object.entries(cpu.perProcess)
       .sort(([, a], [, b]) => b - a)
@@ -259,7 +258,7 @@ function cpuLines(cpu: ReturnType<typeof cpuMsPerOrder>): string[] {
   ];
 }
 
-const roundedCpu = (cpu: ReturnType<typeof cpuMsPerOrder>) => ({
+const roundedCpu = (cpu: CpuShare) => ({
   ...Object.fromEntries(Object.entries(cpu.perProcess).map(([name, ms]) => [name, round2(ms)])),
   total: round2(cpu.total),
 });
@@ -339,7 +338,7 @@ async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
     const key = r.detail && r.status !== 'ERROR' ? `${r.status} (${r.detail})` : r.status;
     byStatus.set(key, (byStatus.get(key) ?? 0) + 1);
   }
-  const cpu = cpuMsPerOrder(cpuBefore, cpuAfter, completed.length, ticksPerSecond);
+  const cpu = cpuMsPer(cpuBefore, cpuAfter, completed.length, ticksPerSecond);
   const clientCpuMs =
     completed.length > 0 ? (clientCpu.user + clientCpu.system) / 1000 / completed.length : 0;
   const ordersPerSecond = completed.length / wallS;

@@ -1,4 +1,4 @@
-import { cpuMsPerOrder, parseProcStat, treeTicks, type CpuReading, type ProcStat } from './process-cpu';
+import { cpuMsPer, parseProcStat, treeTicks, type CpuReading, type ProcStat } from './process-cpu';
 
 /** A stat line as the kernel writes it, with the fields the bench reads set and the rest zero. */
 function statLine(pid: number, comm: string, ppid: number, [ut, st, cut, cst]: number[]): string {
@@ -60,7 +60,7 @@ describe('treeTicks', () => {
   });
 });
 
-describe('cpuMsPerOrder', () => {
+describe('cpuMsPer', () => {
   const at = (entries: [string, CpuReading][]) => new Map(entries);
 
   it('divides each process tree’s CPU over the window by the completed orders, in ms', () => {
@@ -73,7 +73,7 @@ describe('cpuMsPerOrder', () => {
       ['order', { pid: 20, ticks: 600 }],
     ]);
     // 400 ticks at 100/s = 4,000 ms over 200 orders; 100 ticks = 1,000 ms.
-    expect(cpuMsPerOrder(before, after, 200, 100)).toEqual({
+    expect(cpuMsPer(before, after, 200, 100)).toEqual({
       perProcess: { postgres: 20, order: 5 },
       total: 25,
       unmeasured: [],
@@ -89,7 +89,7 @@ describe('cpuMsPerOrder', () => {
       ['kafka', { pid: 31, ticks: 20 }],
       ['saga', { pid: 50, ticks: 20 }],
     ]);
-    const result = cpuMsPerOrder(before, after, 10, 100);
+    const result = cpuMsPer(before, after, 10, 100);
     expect(result.perProcess).toEqual({});
     expect(result.total).toBe(0);
     expect(result.unmeasured.sort()).toEqual(['kafka', 'redis', 'saga']);
@@ -97,6 +97,6 @@ describe('cpuMsPerOrder', () => {
 
   it('has no per-order figure when no order completed', () => {
     const reading = at([['order', { pid: 1, ticks: 1 }]]);
-    expect(cpuMsPerOrder(reading, reading, 0, 100).unmeasured).toEqual(['order']);
+    expect(cpuMsPer(reading, reading, 0, 100).unmeasured).toEqual(['order']);
   });
 });

@@ -59,27 +59,34 @@ export interface CpuReading {
   ticks: number;
 }
 
+/** CPU ms of each named process per unit of work (an order, a second), and their sum. */
+export interface CpuShare {
+  perProcess: Record<string, number>;
+  total: number;
+  unmeasured: string[];
+}
+
 /**
- * CPU milliseconds per completed order of each named process between two readings, and their
- * sum. A process missing from either reading, or restarted in between (another pid), has no
- * figure: its delta would mix two processes.
+ * CPU milliseconds per unit (a completed order, or a second of an idle window) of each named process
+ * between two readings, and their sum. A process missing from either reading, or restarted in between
+ * (another pid), has no figure: its delta would mix two processes.
  */
-export function cpuMsPerOrder(
+export function cpuMsPer(
   before: ReadonlyMap<string, CpuReading>,
   after: ReadonlyMap<string, CpuReading>,
-  orders: number,
+  units: number,
   ticksPerSecond: number,
-): { perProcess: Record<string, number>; total: number; unmeasured: string[] } {
+): CpuShare {
   const perProcess: Record<string, number> = {};
   const unmeasured: string[] = [];
   for (const name of new Set([...before.keys(), ...after.keys()])) {
     const then = before.get(name);
     const now = after.get(name);
-    if (!then || !now || then.pid !== now.pid || orders <= 0) {
+    if (!then || !now || then.pid !== now.pid || units <= 0) {
       unmeasured.push(name);
       continue;
     }
-    perProcess[name] = ((now.ticks - then.ticks) * 1000) / ticksPerSecond / orders;
+    perProcess[name] = ((now.ticks - then.ticks) * 1000) / ticksPerSecond / units;
   }
   const total = Object.values(perProcess).reduce((sum, ms) => sum + ms, 0);
   return { perProcess, total, unmeasured };
