@@ -88,7 +88,8 @@ wait_healthy() {
 
 render_config() {
   local patches=""
-  if lacks_sys_resource; then patches="$(cat "$STACK_DIR/kind/containerd-restrict-oom.yaml")"; fi
+  # One more item of containerdConfigPatches: the TOML file as a YAML block scalar.
+  if lacks_sys_resource; then patches="$(printf '  - |-\n'; sed 's/^/    /' "$STACK_DIR/kind/containerd-restrict-oom.toml")"; fi
   local line
   while IFS= read -r line; do
     if [ "$line" = "@CONTAINERD_PATCHES@" ]; then

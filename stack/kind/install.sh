@@ -111,6 +111,21 @@ if [ "$enabled" != true ]; then
 fi
 [[ ",$watched," == *",$stack_ns,"* ]] \
   || fail "EcomStack $stack is in namespace $stack_ns, which the operator does not watch ($watched)" "add $stack_ns to operator.watchNamespaces (--set 'operator.watchNamespaces={$watched,$stack_ns}') and run this again"
+# Why pods are not ready, on stderr, for a run whose output is all a reader gets (CI): for every
+# container not ready, its state, its last termination and the tail of its previous and current logs.
+explain_unready_pods() {
+  local ns="$1" pod container
+  kubectl -n "$ns" get pods -o json 2>/dev/null | jq -r '.items[] | .metadata.name as $p
+    | .status.containerStatuses[]? | select(.ready | not)
+    | "\($p) \(.name) restarts=\(.restartCount) state=\(.state | keys[0]) \(.state[]?.reason // "")"
+      + " last=\(.lastState.terminated | if . then "\(.reason) exit \(.exitCode)" else "none" end)"' |
+    while read -r pod container rest; do
+      say "not ready: pod $pod container $container $rest"
+      kubectl -n "$ns" logs "$pod" -c "$container" --previous --tail 40 2>/dev/null | sed "s/^/[$container previous] /" >&2 || true
+      kubectl -n "$ns" logs "$pod" -c "$container" --tail 40 2>/dev/null | sed "s/^/[$container] /" >&2 || true
+    done
+  kubectl -n "$ns" get events --field-selector type=Warning --sort-by=.lastTimestamp 2>/dev/null | tail -n 15 >&2 || true
+}
 step "waiting for EcomStack $stack in namespace $stack_ns to report Ready (first start: a few minutes)"
 # Ready for the current spec: its Ready condition True and written for the stack's latest generation
 # (a re-run that changed the spec waits for the operator's new rollout, not the last one's verdict).
@@ -124,6 +139,7 @@ until
 do
   if ((SECONDS > deadline)); then
     kubectl -n "$stack_ns" get pods >&2 || true
+    explain_unready_pods "$stack_ns"
     [ -n "$last" ] || fail "EcomStack $stack has no status after $TIMEOUT s: the operator has not reconciled it" \
       "kubectl --kubeconfig $KUBECONFIG_PATH -n $NAMESPACE logs deploy/$RELEASE-operator"
     fail "EcomStack $stack not Ready after $TIMEOUT s: $last" "kubectl --kubeconfig $KUBECONFIG_PATH -n $stack_ns describe ecomstack $stack"

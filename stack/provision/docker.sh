@@ -70,29 +70,17 @@ start_engine() {
   say "starting dockerd (log: $DOCKER_STATE/dockerd.log)"
   local pid
   pid="$(daemonize "$DOCKER_STATE/dockerd.log" dockerd --pidfile "$DOCKER_STATE/dockerd.pid" "${extra[@]}")"
-  local deadline=$((SECONDS + 60))
-  until engine_answers; do
-    if ((SECONDS > deadline)) || ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 5 "$DOCKER_STATE/dockerd.log" >&2
-      stop_engine
-      fail "dockerd did not start" "see $DOCKER_STATE/dockerd.log"
-    fi
-    sleep 0.5
-  done
+  if ! wait_started "$pid" 60 "$DOCKER_STATE/dockerd.log" engine_answers; then
+    stop_engine
+    fail "dockerd did not start" "see $DOCKER_STATE/dockerd.log"
+  fi
   touch "$DOCKER_STATE/started-here"
   say "engine ready ($(docker version --format '{{.Server.Version}}'))"
 }
 
 stop_engine() {
-  [ -f "$DOCKER_STATE/dockerd.pid" ] || return 0
-  local pid; pid="$(cat "$DOCKER_STATE/dockerd.pid")"
-  if kill -0 "$pid" 2>/dev/null; then
-    say "stopping dockerd ($pid)"
-    kill "$pid"
-    local deadline=$((SECONDS + 30))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
-  fi
-  rm -f "$DOCKER_STATE/dockerd.pid" "$DOCKER_STATE/started-here"
+  stop_pidfile "$DOCKER_STATE/dockerd.pid" dockerd
+  rm -f "$DOCKER_STATE/started-here"
 }
 
 build_debian_base() {

@@ -67,6 +67,33 @@ daemonize() {
   printf '%s\n' "$!"
 }
 
+# wait_started PID SECONDS LOG CHECK...: waits until CHECK succeeds; fails (after printing LOG's last
+# lines) when the process PID died first or SECONDS passed.
+wait_started() {
+  local pid="$1" deadline=$((SECONDS + $2)) log="$3"; shift 3
+  until "$@"; do
+    if ((SECONDS > deadline)) || ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 5 "$log" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+# stop_pidfile FILE WHAT: stops the process FILE names (SIGTERM, then waits up to 30 s for it to go)
+# and removes FILE; nothing to do without FILE.
+stop_pidfile() {
+  [ -f "$1" ] || return 0
+  local pid; pid="$(cat "$1")"
+  if kill -0 "$pid" 2>/dev/null; then
+    say "stopping $2 ($pid)"
+    kill "$pid"
+    local deadline=$((SECONDS + 30))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
+  fi
+  rm -f "$1"
+}
+
 apt_install() {
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
     fail "missing Debian packages: $*" "install them with: apt-get install -y $*"

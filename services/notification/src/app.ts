@@ -78,7 +78,7 @@ export async function composeNotification({
     baseBackoffMs: config.NOTIFY_BACKOFF_BASE_MS,
     maxBackoffMs: config.NOTIFY_BACKOFF_MAX_MS,
     leaseMs: config.NOTIFY_LEASE_MS,
-    pollIntervalMs: config.NOTIFY_POLL_MS,
+    scanIntervalMs: config.NOTIFY_SCAN_MS,
     concurrency: config.NOTIFY_CONCURRENCY,
   });
   subscribeNotifications(subscriber, notifications);

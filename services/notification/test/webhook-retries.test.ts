@@ -72,7 +72,6 @@ describe('notification: webhook providers, retries with backoff', () => {
       SMS_WEBHOOK_URL: `http://127.0.0.1:${providerPort}/sms`,
       PUSH_WEBHOOK_URL: `http://127.0.0.1:${providerPort}/push`,
       NOTIFY_BACKOFF_BASE_MS: '200',
-      NOTIFY_POLL_MS: '100',
     });
     connection = await mongoose
       .createConnection(`mongodb://127.0.0.1:${s.ECOM_PORT_MONGO}/${database}`)

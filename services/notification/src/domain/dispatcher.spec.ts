@@ -88,7 +88,7 @@ function setup(
     baseBackoffMs: 1_000,
     maxBackoffMs: 10_000,
     leaseMs: 60_000,
-    pollIntervalMs: 1_000,
+    scanIntervalMs: 1_000,
     concurrency,
     sleep: async () => undefined,
   });
@@ -135,7 +135,7 @@ describe('Dispatcher', () => {
     expect([...t.store.rows.values()].every((n) => n.status === 'sent')).toBe(true);
   });
 
-  it('scans the queue at most once per poll interval while fresh notifications keep it busy', async () => {
+  it('scans the queue at most once per scan interval while fresh notifications keep it busy', async () => {
     const sent: string[] = [];
     const t = setup({
       channel: 'email',
@@ -191,6 +191,62 @@ describe('Dispatcher', () => {
     await t.dispatcher.drain();
     expect(t.store.rows.get('n1')).toMatchObject({ status: 'sent', attempts: 3, providerResponse: '250 OK' });
     expect(calls).toBe(3);
+  });
+
+  it('wakes its own retries and deferrals on timers, without scanning the queue', async () => {
+    let calls = 0;
+    const store = new MemoryStore();
+    const scans = jest.spyOn(store, 'dueIds');
+    let known = false;
+    const dispatcher = new Dispatcher({
+      store,
+      resolve: async () =>
+        known
+          ? {
+              outcome: 'resolved',
+              fields: { userId: 'u1', recipient: 'a@example.com', subject: 's', body: 'b' },
+            }
+          : { outcome: 'wait' },
+      providers: {
+        email: {
+          channel: 'email',
+          send: async () => {
+            calls += 1;
+            if (calls < 3) throw new Error(`smtp down (${calls})`);
+            return { providerResponse: '250 OK' };
+          },
+        },
+      },
+      clock: { now: () => new Date() },
+      logger: pino({ level: 'silent' }),
+      maxAttempts: 5,
+      baseBackoffMs: 5,
+      maxBackoffMs: 20,
+      leaseMs: 60_000,
+      scanIntervalMs: 3_600_000,
+      concurrency: 1,
+    });
+    const waiting = { ...notification('n2', new Date()), awaitingContext: true };
+    await store.insertIfAbsent(notification('n1', new Date()));
+    await store.insertIfAbsent(waiting);
+    dispatcher.start();
+    try {
+      const until = async (done: () => boolean) => {
+        const deadline = Date.now() + 5_000;
+        while (!done()) {
+          if (Date.now() > deadline) throw new Error('deadline passed');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      };
+      await until(() => store.rows.get('n1')?.status === 'sent');
+      expect(calls).toBe(3);
+      known = true;
+      await until(() => store.rows.get('n2')?.status === 'sent');
+      // The first pass scanned the queue once; every later pass came from a timer of its own.
+      expect(scans).toHaveBeenCalledTimes(1);
+    } finally {
+      await dispatcher.stop();
+    }
   });
 
   it('does not send again when the store fails to record a delivery that happened', async () => {

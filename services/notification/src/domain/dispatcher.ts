@@ -22,7 +22,13 @@ export interface DispatcherOptions {
   maxBackoffMs: number;
   /** How long an attempt may take before another dispatcher may retry it (a crashed attempt). */
   leaseMs: number;
-  pollIntervalMs: number;
+  /**
+   * How often the whole queue is scanned for due notifications. A retry this process schedules wakes
+   * it on its own timer, so the scan only finds what no timer here knows of: a crashed attempt's
+   * lease ended, another replica's retries, what was queued before a restart. On the MongoDB-protocol
+   * server here a scan reads the whole collection (it cannot use an index on status), so it is rare.
+   */
+  scanIntervalMs: number;
   /**
    * How many notifications are attempted at once. Each attempt waits on the store and the provider
    * in turn, so one at a time drained about 5 mails/s here, less than the 11 mails/s that 3.8
@@ -57,6 +63,8 @@ export class Dispatcher {
   private readonly fresh = new Set<string>();
   /** When the queue was last scanned for due notifications. */
   private lastScanAt: Date | undefined;
+  /** The retries and deferrals this process scheduled: each wakes a pass for its notification. */
+  private readonly retries = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: DispatcherOptions) {}
 
@@ -70,6 +78,8 @@ export class Dispatcher {
     this.stopped = true;
     this.shuttingDown = true;
     clearTimeout(this.timer);
+    for (const timer of this.retries.values()) clearTimeout(timer);
+    this.retries.clear();
     await this.running;
   }
 
@@ -84,7 +94,7 @@ export class Dispatcher {
   /**
    * Delivers the notifications just stored, and everything due when the queue is scanned; resolves
    * with how many attempts were made. While fresh ones keep coming, the queue is scanned at most once
-   * per poll interval: on the MongoDB-protocol server here a scan by status reads the whole collection.
+   * per scan interval.
    */
   async drain(): Promise<number> {
     let attempts = 0;
@@ -94,7 +104,7 @@ export class Dispatcher {
       attempts += await this.attemptAll(fresh);
       const now = this.options.clock.now();
       const scanned = this.lastScanAt;
-      if (fresh.length > 0 && scanned && now.getTime() - scanned.getTime() < this.options.pollIntervalMs) {
+      if (fresh.length > 0 && scanned && now.getTime() - scanned.getTime() < this.options.scanIntervalMs) {
         if (this.fresh.size === 0) return attempts;
         continue;
       }
@@ -135,20 +145,17 @@ export class Dispatcher {
       const message = error instanceof Error ? error.message : String(error);
       const giveUp = error instanceof PermanentDeliveryError || claimed.attempts >= this.options.maxAttempts;
       const at = this.options.clock.now();
+      const nextAttemptAt = new Date(
+        at.getTime() + backoffMs(claimed.attempts, this.options.baseBackoffMs, this.options.maxBackoffMs),
+      );
       await this.options.store.complete(
         claimed.id,
         claimed.attempts,
         giveUp
           ? { status: 'failed', at, error: message }
-          : {
-              status: 'queued',
-              error: message,
-              nextAttemptAt: new Date(
-                at.getTime() +
-                  backoffMs(claimed.attempts, this.options.baseBackoffMs, this.options.maxBackoffMs),
-              ),
-            },
+          : { status: 'queued', error: message, nextAttemptAt },
       );
+      if (!giveUp) this.retryAt(claimed.id, nextAttemptAt);
       this.options.logger.warn(
         {
           notificationId: claimed.id,
@@ -203,12 +210,15 @@ export class Dispatcher {
     if (!claimed.awaitingContext) return claimed;
     const resolution = await this.options.resolve(claimed);
     switch (resolution.outcome) {
-      case 'wait':
+      case 'wait': {
+        const nextAttemptAt = new Date(now.getTime() + this.options.baseBackoffMs);
         await this.options.store.complete(claimed.id, claimed.attempts, {
           status: 'deferred',
-          nextAttemptAt: new Date(now.getTime() + this.options.baseBackoffMs),
+          nextAttemptAt,
         });
+        this.retryAt(claimed.id, nextAttemptAt);
         return undefined;
+      }
       case 'failed':
         await this.options.store.complete(claimed.id, claimed.attempts, {
           status: 'failed',
@@ -226,6 +236,21 @@ export class Dispatcher {
     }
   }
 
+  /** Wakes a pass for `id` when it is due again (unless stopped: then the next start's scan finds it). */
+  private retryAt(id: string, at: Date): void {
+    if (this.stopped) return;
+    clearTimeout(this.retries.get(id));
+    const timer = setTimeout(
+      () => {
+        this.retries.delete(id);
+        this.wake([id]);
+      },
+      Math.max(0, at.getTime() - this.options.clock.now().getTime()),
+    );
+    timer.unref();
+    this.retries.set(id, timer);
+  }
+
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
@@ -238,7 +263,7 @@ export class Dispatcher {
           this.running = undefined;
           const again = this.wakeRequested;
           this.wakeRequested = false;
-          if (!this.stopped) this.schedule(again ? 0 : this.options.pollIntervalMs);
+          if (!this.stopped) this.schedule(again ? 0 : this.options.scanIntervalMs);
         });
     }, delayMs);
     this.timer.unref();

@@ -22,6 +22,7 @@ const base: BaseConfig = {
   SHUTDOWN_TIMEOUT_MS: 1_000,
   SHUTDOWN_LINGER_MS: 0,
   BODY_LIMIT: '100kb',
+  STORE_CONNECT_TIMEOUT_MS: 0,
 };
 const withAuth = {
   ...base,
@@ -69,6 +70,36 @@ describe('assembleService: the one composition every bootstrap shares', () => {
       }),
     );
   }
+
+  it('tries the store again while it fails, within STORE_CONNECT_TIMEOUT_MS, then gives up with its error', async () => {
+    let tries = 0;
+    const flaky = () => {
+      tries += 1;
+      return tries < 3
+        ? Promise.reject(new Error(`refused (${tries})`))
+        : Promise.resolve(journaledStore([]));
+    };
+    const assembly = {
+      name: 'probe',
+      logger: createLogger('probe', 'silent'),
+      compose: () => ({ routes: () => undefined }),
+    };
+    // Third time lucky: 0.5 s then 1 s of pause fit in 5 s.
+    await started(
+      await assembleService({
+        ...assembly,
+        config: { ...base, STORE_CONNECT_TIMEOUT_MS: 5_000 },
+        openStore: flaky,
+      }),
+    );
+    expect(tries).toBe(3);
+    // Without time to retry, the first error stands.
+    tries = 0;
+    await expect(assembleService({ ...assembly, config: base, openStore: flaky })).rejects.toThrow(
+      'refused (1)',
+    );
+    expect(tries).toBe(1);
+  });
 
   it('starts the parts before listening and the store after; stops HTTP, then the parts, then the store', async () => {
     const journal: string[] = [];

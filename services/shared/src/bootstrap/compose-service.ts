@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Express } from 'express';
 import type { Metric, Registry } from 'prom-client';
 import type { z } from 'zod';
@@ -89,7 +90,9 @@ export async function assembleService<C extends BaseConfig, X>(
 ): Promise<ServiceApp> {
   const { name, config, logger } = assembly;
   const sidecar = DaprSidecar.of(config);
-  const store = await assembly.openStore({ config, logger, sidecar });
+  const store = await openStoreWithin(config.STORE_CONNECT_TIMEOUT_MS, logger, () =>
+    assembly.openStore({ config, logger, sidecar }),
+  );
   const subscriber = new EventSubscriber(logger);
   const parts = await assembly.compose({
     config,
@@ -138,6 +141,28 @@ export async function assembleService<C extends BaseConfig, X>(
       return server;
     },
   };
+}
+
+/**
+ * Opens the store, trying again with a growing pause (0.5 s doubling to 5 s) while it fails, until
+ * `withinMs` have passed; then the last error stands. An openStore that fails closes what it opened.
+ */
+async function openStoreWithin<X>(
+  withinMs: number,
+  logger: Logger,
+  open: () => Promise<OpenedStore<X>>,
+): Promise<OpenedStore<X>> {
+  const deadline = Date.now() + withinMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await open();
+    } catch (error) {
+      const pause = Math.min(5_000, 500 * 2 ** (attempt - 1));
+      if (Date.now() + pause > deadline) throw error;
+      logger.warn({ err: error, attempt, retryInMs: pause }, 'store not reachable yet; trying again');
+      await sleep(pause);
+    }
+  }
 }
 
 /**

@@ -37,9 +37,16 @@ export type MongoServiceContext<C> = ServiceContext<C, MongoStore>;
 
 type Compose<C> = (context: MongoServiceContext<C>) => ServiceParts | Promise<ServiceParts>;
 
-/** Opens a service's own database; a server that is away fails the start after 5 s, not never. */
-export function connectMongo(url: string): Promise<Connection> {
-  return mongoose.createConnection(url, { serverSelectionTimeoutMS: 5_000 }).asPromise();
+/** Opens a service's own database; a server that is away fails this attempt after 5 s, not never. */
+export async function connectMongo(url: string): Promise<Connection> {
+  const connection = mongoose.createConnection(url, { serverSelectionTimeoutMS: 5_000 });
+  try {
+    return await connection.asPromise();
+  } catch (error) {
+    // Nothing left open behind a failed attempt: the start may try again.
+    await connection.close().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** The store over an open connection: the server asked what it is, its probe, and its close. */

@@ -56,6 +56,12 @@ export const baseConfigSchema = z.object({
   SHUTDOWN_LINGER_MS: millis().default(0),
   BODY_LIMIT: z.string().default('100kb'),
   /**
+   * How long the start keeps retrying a store it cannot reach before it gives up (exit 1). When a
+   * cluster starts, every pod connects at once and a database's first answers can take longer than
+   * one connection timeout; retrying here spares a restart and its growing back-off.
+   */
+  STORE_CONNECT_TIMEOUT_MS: millis().default(60_000),
+  /**
    * Dapr's app API token, given to the app and its sidecar alike: the sidecar sends it with every
    * request it delivers, which tells those from direct calls to the app port.
    */
