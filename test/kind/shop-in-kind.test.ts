@@ -427,9 +427,11 @@ function readProbe(url: string) {
     while (running) {
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-        await res.arrayBuffer();
+        const body = await res.text();
         answers++;
-        if (res.status !== 200) failures.push(`${new Date().toISOString()} ${res.status}`);
+        // The answer's start too: which hop failed (the edge, a sidecar, the app) is in its problem+json.
+        if (res.status !== 200)
+          failures.push(`${new Date().toISOString()} ${res.status} ${body.slice(0, 300)}`);
       } catch (error) {
         failures.push(`${new Date().toISOString()} ${String((error as Error).cause ?? error)}`);
       }

@@ -18,6 +18,8 @@ describe('the edge', () => {
     type: 'application/json',
     body: '{}',
   };
+  /** How many of the next forwarded requests the sidecar drops without an answer (closing the socket). */
+  let dropNext = 0;
   let sidecar: Server;
   let edge: Server;
   let edgeUrl = '';
@@ -33,6 +35,11 @@ describe('the edge', () => {
           headers: req.headers,
           body: Buffer.concat(chunks).toString(),
         });
+        if (dropNext > 0) {
+          dropNext -= 1;
+          req.socket.destroy();
+          return;
+        }
         res.writeHead(answer.status, { 'content-type': answer.type, 'x-internal': 'secret' });
         res.end(answer.body);
       });
@@ -189,6 +196,28 @@ describe('the edge', () => {
     await expect(
       sidecar.forward('order', 'GET', 'orders/../../../metadata', { headers: {}, timeoutMs: 100 }),
     ).rejects.toMatchObject({ kind: 'INVALID_DATA' });
+  });
+
+  it('sends a read once more when the sidecar dropped it unanswered, never a write; then answers 503', async () => {
+    answer = { status: 200, type: 'application/json', body: '{"items":[]}' };
+    forwarded.length = 0;
+    dropNext = 1;
+    const read = await fetch(`${edgeUrl}/v1.0/invoke/inventory/method/products`);
+    expect(read.status).toBe(200);
+    expect(forwarded).toHaveLength(2);
+
+    forwarded.length = 0;
+    dropNext = 2;
+    const twice = await fetch(`${edgeUrl}/v1.0/invoke/inventory/method/products`);
+    expect(twice.status).toBe(503);
+    expect(forwarded).toHaveLength(2);
+
+    forwarded.length = 0;
+    dropNext = 1;
+    const write = await fetch(`${edgeUrl}/v1.0/invoke/order/method/orders`, { method: 'POST', body: '{}' });
+    expect(write.status).toBe(503);
+    expect(forwarded).toHaveLength(1);
+    dropNext = 0;
   });
 
   it("relays a service's problem as it is, and hides the sidecar's own failures behind one problem", async () => {
