@@ -139,7 +139,7 @@ until
 do
   if ((SECONDS > deadline)); then
     kubectl -n "$stack_ns" get pods >&2 || true
-    explain_unready_pods "$stack_ns"
+    explain_unready_pods "$stack_ns" || true
     [ -n "$last" ] || fail "EcomStack $stack has no status after $TIMEOUT s: the operator has not reconciled it" \
       "kubectl --kubeconfig $KUBECONFIG_PATH -n $NAMESPACE logs deploy/$RELEASE-operator"
     fail "EcomStack $stack not Ready after $TIMEOUT s: $last" "kubectl --kubeconfig $KUBECONFIG_PATH -n $stack_ns describe ecomstack $stack"
