@@ -94,17 +94,6 @@ function forwardedHeaders(req: Request): Record<string, string> {
   return headers;
 }
 
-/**
- * True when the call to the edge's own sidecar got no HTTP answer at all (refused, reset, closed): the
- * sidecar adapter's UNAVAILABLE over fetch's network TypeError (a timeout is a DOMException instead).
- */
-function noAnswer(error: unknown): boolean {
-  if (!(error instanceof AppError) || error.kind !== 'UNAVAILABLE') return false;
-  // By name: fetch's TypeError may come from another realm (a test runner's), where instanceof fails.
-  const cause: unknown = error.cause;
-  return typeof cause === 'object' && cause !== null && (cause as { name?: unknown }).name === 'TypeError';
-}
-
 async function relay(answer: globalThis.Response, res: Response): Promise<void> {
   const body = Buffer.from(await answer.arrayBuffer());
   const contentType = answer.headers.get('content-type') ?? '';
@@ -163,21 +152,12 @@ export function edgeRoutes(deps: EdgeDeps): (app: Express) => void {
           : undefined;
       try {
         const headers = forwardedHeaders(req);
-        const call = () =>
-          deps.sidecar.forward(appId, req.method, `${rest}${query}`, {
-            headers,
-            body,
-            timeoutMs: deps.timeoutMs,
-          });
-        let answer: globalThis.Response;
-        try {
-          answer = await call();
-        } catch (error) {
-          // A pooled connection the sidecar closed just as it was reused, or a sidecar restarting: a
-          // read is sent once more; a write is not (the callee may have acted on it).
-          if (!noAnswer(error) || carriesBody) throw error;
-          answer = await call();
-        }
+        // A read the sidecar left unanswered goes once more (DaprSidecar.forward); a write does not.
+        const answer = await deps.sidecar.forward(appId, req.method, `${rest}${query}`, {
+          headers,
+          body,
+          timeoutMs: deps.timeoutMs,
+        });
         await relay(answer, res);
       } catch (error) {
         if (error instanceof Error && error.name === 'TimeoutError') {

@@ -87,7 +87,9 @@ export class DaprSidecar {
 
   /**
    * Invokes a method as a proxy does (the edge): the path with its query and the body go as given,
-   * and the answer comes back as it is, whatever its status.
+   * and the answer comes back as it is, whatever its status. A read (GET, HEAD) the sidecar left
+   * without any answer (a pooled connection it closed just as it was reused, a sidecar restarting)
+   * is sent once more within the same timeout; a write never is, as the callee may have acted on it.
    */
   async forward(
     appId: string,
@@ -107,13 +109,18 @@ export class DaprSidecar {
         { field: 'path', message: 'leaves the invoked method' },
       ]);
     }
-    return this.fetch(url.href, {
-      method,
-      headers: init.headers,
-      body: init.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(init.timeoutMs),
-    });
+    const read = method === 'GET' || method === 'HEAD';
+    return this.fetch(
+      url.href,
+      {
+        method,
+        headers: init.headers,
+        body: init.body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(init.timeoutMs),
+      },
+      read ? 2 : 1,
+    );
   }
 
   /** Publishes JSON data; Dapr wraps it in a CloudEvent carrying the current trace context. */
@@ -173,14 +180,20 @@ export class DaprSidecar {
     }
   }
 
-  private async fetch(url: string, init: RequestInit): Promise<Response> {
-    try {
-      return await fetch(url, {
-        ...init,
-        headers: { ...(init.headers as Record<string, string>), ...this.tokenHeader },
-      });
-    } catch (error) {
-      throw new AppError('UNAVAILABLE', `dapr sidecar unreachable at ${this.baseUrl}`, { cause: error });
+  /** One call to the sidecar, tried up to `tries` times while no answer at all came back. */
+  private async fetch(url: string, init: RequestInit, tries = 1): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(url, {
+          ...init,
+          headers: { ...(init.headers as Record<string, string>), ...this.tokenHeader },
+        });
+      } catch (error) {
+        // fetch's TypeError: refused, reset or closed. A timeout or an abort ends the call.
+        const unanswered = (error as { name?: unknown } | null)?.name === 'TypeError';
+        if (unanswered && attempt < tries) continue;
+        throw new AppError('UNAVAILABLE', `dapr sidecar unreachable at ${this.baseUrl}`, { cause: error });
+      }
     }
   }
 }
