@@ -279,23 +279,29 @@ async function appImages(): Promise<Record<App, string>> {
 }
 
 /**
- * Samples the app Deployments every second until `done`: which apps were seen rolling (in the order
- * they started) and the most seen rolling at once. A rollout counts from its spec change until it is
- * ready, the test `kubectl rollout status` makes.
+ * Samples the app Deployments every second until `done`: which apps rolled (in the order they were
+ * seen to start) and the most seen rolling at once. A rollout counts from its spec change until it is
+ * ready, the test `kubectl rollout status` makes. A Deployment whose generation grew rolled too, even
+ * when its whole rollout fell between two samples (a quick app, the edge, can be ready within one).
  */
 async function watchRollouts(done: () => Promise<boolean>): Promise<{ order: string[]; most: number }> {
   const apps = kc.makeApiClient(AppsV1Api);
   const order: string[] = [];
+  const firstGeneration = new Map<string, number>();
   let most = 0;
   const sample = async () => {
     const { items } = await apps.listNamespacedDeployment({
       namespace,
       labelSelector: `${STACK_LABEL}=${stackName}`,
     });
-    const rolling = APPS.filter(
-      (app) => !deploymentReadiness(items.find((d) => d.metadata?.name === `${stackName}-${app}`)).ready,
-    );
-    for (const app of rolling) if (!order.includes(app)) order.push(app);
+    const deployment = (app: string) => items.find((d) => d.metadata?.name === `${stackName}-${app}`);
+    const rolling = APPS.filter((app) => !deploymentReadiness(deployment(app)).ready);
+    for (const app of APPS) {
+      const generation = deployment(app)?.metadata?.generation ?? 0;
+      if (!firstGeneration.has(app)) firstGeneration.set(app, generation);
+      const changed = generation > (firstGeneration.get(app) ?? generation);
+      if ((changed || rolling.includes(app)) && !order.includes(app)) order.push(app);
+    }
     most = Math.max(most, rolling.length);
     return rolling.length === 0 && (await done());
   };
