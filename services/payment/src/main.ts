@@ -3,7 +3,6 @@ import { runPostgresService } from '@ecom/shared';
 import { paymentConfigSchema } from './config';
 import { PaymentService } from './domain/payment-service';
 import type { IdGenerator } from './domain/ports';
-import { subscribeOrderOwners } from './events/order-owner-subscriber';
 import { paymentRoutes } from './http/routes';
 import { TestTokenProvider } from './provider/test-token-provider';
 import { DaprPaymentStore } from './store/dapr-payment-store';
@@ -14,7 +13,7 @@ runPostgresService({
   // Ledgers live in payment's Dapr state store (its own database); Dapr's outbox publishes their events.
   entities: [],
   sqlOutbox: false,
-  compose: ({ verifier, subscriber, daprState }) => {
+  compose: ({ verifier, daprState }) => {
     const ids: IdGenerator = { newId: () => randomUUID() };
     const payments = new PaymentService({
       store: new DaprPaymentStore(daprState('payment')),
@@ -22,7 +21,6 @@ runPostgresService({
       clock: { now: () => new Date() },
       ids,
     });
-    subscribeOrderOwners(subscriber, payments);
     return { routes: paymentRoutes({ payments, verifier }) };
   },
 });

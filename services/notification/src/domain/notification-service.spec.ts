@@ -62,14 +62,9 @@ describe('NotificationService', () => {
     const t = setup({ pushEnabled: true });
     await t.service.onUserRegistered(registered);
     const orderId = '6f1c7f4e-6d0e-4d53-9d59-3e5b0b2f1a11';
-    const payment = buildEvent('payment_success', {
-      orderId,
-      paymentId: '7f1c7f4e-6d0e-4d53-9d59-3e5b0b2f1a11',
-      amount: 1999,
-      currency: 'EUR',
-    });
+    const payment = buildEvent('payment_failed', { orderId, code: 'declined', reason: 'card declined' });
     // The payment event overtook order_created: stored, awaiting its recipient, not refused.
-    await t.service.onPaymentSuccess(payment);
+    await t.service.onPaymentFailed(payment);
     const early = t.rows.get(`${payment.eventId}:email`)!;
     expect(early).toMatchObject({ status: 'queued', awaitingContext: true, userId: '', orderId });
     await expect(t.service.resolve(early)).resolves.toEqual({ outcome: 'wait' });
@@ -89,12 +84,12 @@ describe('NotificationService', () => {
       fields: {
         userId,
         recipient: 'ada@example.com',
-        subject: `Payment received for order ${orderId}`,
-        body: expect.stringContaining('€19.99'),
+        subject: `Payment failed for order ${orderId}`,
+        body: expect.stringContaining('card declined'),
       },
     });
     // A redelivery of the payment event changes nothing.
-    await t.service.onPaymentSuccess(payment);
+    await t.service.onPaymentFailed(payment);
     expect(t.rows.get(`${payment.eventId}:email`)).toBe(early);
     const paid = buildEvent('order_paid', { orderId, customerId: userId, total: 1999, currency: 'EUR' });
     await t.service.onOrderPaid(paid);

@@ -63,14 +63,6 @@ export class NotificationService {
     ]);
   }
 
-  async onPaymentSuccess(event: EventPayload<'payment_success'>): Promise<void> {
-    const data = { orderId: event.orderId, total: formatMoney(event.amount, event.currency) };
-    const customerId = await this.deps.directory.findOrderCustomer(event.orderId);
-    await this.enqueue('payment_success', event.eventId, [
-      this.order(customerId, event.orderId, 'email', 'payment_success', data),
-    ]);
-  }
-
   async onPaymentFailed(event: EventPayload<'payment_failed'>): Promise<void> {
     const data = { orderId: event.orderId, reason: event.reason };
     const customerId = await this.deps.directory.findOrderCustomer(event.orderId);

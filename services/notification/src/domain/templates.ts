@@ -17,17 +17,13 @@ export const templates: Readonly<Record<string, Template>> = {
     subject: 'We received your order {{orderId}}',
     body: 'Hello {{name}},\n\nthanks for your order {{orderId}} of {{total}}. We are reserving your items and charging your payment method now.\n\n— ecom-micro',
   },
-  payment_success: {
-    subject: 'Payment received for order {{orderId}}',
-    body: 'Hello {{name}},\n\nwe received your payment of {{total}} for order {{orderId}}.\n\n— ecom-micro',
-  },
   payment_failed: {
     subject: 'Payment failed for order {{orderId}}',
     body: 'Hello {{name}},\n\nwe could not charge your payment method for order {{orderId}}: {{reason}}.\n\n— ecom-micro',
   },
   order_paid: {
     subject: 'Your order {{orderId}} is confirmed',
-    body: 'Hello {{name}},\n\nyour order {{orderId}} of {{total}} is paid and confirmed. We will let you know when it ships.\n\n— ecom-micro',
+    body: 'Hello {{name}},\n\nwe received your payment of {{total}}: your order {{orderId}} is paid and confirmed. We will let you know when it ships.\n\n— ecom-micro',
   },
   order_cancelled: {
     subject: 'Your order {{orderId}} was cancelled',

@@ -15,7 +15,7 @@ export interface ChargeCommand {
   amount: number;
   currency: string;
   paymentToken: string;
-  /** The order's customer, when the caller knows it (otherwise learnt from order_created). */
+  /** The order's customer (the saga always sends it): who may see the charge besides admins. */
   customerId?: string;
 }
 

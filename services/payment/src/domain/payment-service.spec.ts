@@ -194,8 +194,7 @@ describe('PaymentService', () => {
 
   it('shows payments to the order owner and admins only', async () => {
     const { service } = setup();
-    await service.rememberOwner('o1', 'alice');
-    await service.charge(charge('o1', 'tok_visa'));
+    await service.charge({ ...charge('o1', 'tok_visa'), customerId: 'alice' });
     await expect(service.paymentsOf('o1', { userId: 'alice', admin: false })).resolves.toHaveLength(1);
     await expect(service.paymentsOf('o1', { userId: 'root', admin: true })).resolves.toHaveLength(1);
     // Another customer's order looks exactly like an unknown one: no existence oracle.

@@ -229,20 +229,6 @@ export class PaymentService {
     });
   }
 
-  /** Remembers who placed an order (from order_created); the first owner stays. */
-  async rememberOwner(orderId: string, customerId: string): Promise<void> {
-    const { store } = this.deps;
-    return this.decide(orderId, 'owner', async ({ ledger, version }) => {
-      if (ledger.customerId !== null) return undefined;
-      const charge = ledger.charge && {
-        ...ledger.charge,
-        customerId: ledger.charge.customerId ?? customerId,
-      };
-      if (await store.save({ ...ledger, customerId, charge }, version)) return undefined;
-      return LOST;
-    });
-  }
-
   /**
    * The order's payments, for its customer or an admin. Another customer's
    * order answers like an unknown one, so the answer never tells whether an

@@ -1,7 +1,7 @@
 import { AppError, currentContext } from '@ecom/shared';
 import type { SagaEngine } from './saga-engine';
 import type { SagaLog } from './saga-log';
-import { finalSagaStatuses, type OrderSagaInput, type SagaPolicy } from './saga';
+import { CURRENT_SAGA_VERSION, finalSagaStatuses, type OrderSagaInput, type SagaPolicy } from './saga';
 
 export interface OrderCreated {
   orderId: string;
@@ -30,19 +30,19 @@ export class SagaService {
     // The log outlives the workflow's own state (which a retention policy may purge): an ended saga never restarts.
     const status = await this.log.statusOf(event.orderId);
     if (status && finalSagaStatuses.includes(status)) return;
-    if (!(await this.engine.exists(event.orderId))) {
-      await this.engine.start({
-        orderId: event.orderId,
-        customerId: event.customerId,
-        items: event.items,
-        total: event.total,
-        currency: event.currency,
-        paymentToken: event.paymentToken,
-        deadline: event.deadline,
-        policy: this.policy,
-        ...traceOfDelivery(),
-      });
-    }
+    // No "does it exist?" round trip first: Dapr refuses a running instance, and start() takes that as done.
+    await this.engine.start({
+      orderId: event.orderId,
+      customerId: event.customerId,
+      items: event.items,
+      total: event.total,
+      currency: event.currency,
+      paymentToken: event.paymentToken,
+      deadline: event.deadline,
+      policy: this.policy,
+      version: CURRENT_SAGA_VERSION,
+      ...traceOfDelivery(),
+    });
     if (await this.log.isCancelRequested(event.orderId)) await this.engine.cancel(event.orderId);
   }
 

@@ -73,6 +73,75 @@ describe('saga activities', () => {
     expect(events).toEqual(['start commit_stock', 'end commit_stock FAILED']);
   });
 
+  describe('confirm_order (commit, then mark paid, in one activity)', () => {
+    const committing: InventoryPort = { ...inventory, commit: () => Promise.resolve() };
+
+    it('commits and marks paid, logging both steps under their own names', async () => {
+      const { log, events } = recordingLog();
+      const activities = createActivities({ inventory: committing, payment, order, sagaLog: log });
+      expect(await activities.confirm_order(undefined, { orderId })).toEqual({
+        status: 'ok',
+        value: { outcome: 'paid' },
+      });
+      expect(events).toEqual([
+        'start commit_stock',
+        'end commit_stock COMPLETED',
+        'start mark_paid',
+        'saga COMPLETED',
+        'end mark_paid COMPLETED',
+      ]);
+    });
+
+    it('never marks paid when the commit is refused, and says so', async () => {
+      const { log, events } = recordingLog();
+      const markPaid = jest.fn(() => Promise.resolve());
+      const activities = createActivities({
+        inventory,
+        payment,
+        order: { ...order, markPaid },
+        sagaLog: log,
+      });
+      expect(await activities.confirm_order(undefined, { orderId })).toEqual({
+        status: 'ok',
+        value: { outcome: 'commit_refused', error: 'reservation expired', kind: 'CONFLICT' },
+      });
+      expect(markPaid).not.toHaveBeenCalled();
+      expect(events).toEqual(['start commit_stock', 'end commit_stock FAILED']);
+    });
+
+    it('says the order refused to be marked paid after the stock was committed', async () => {
+      const { log } = recordingLog();
+      const refusing: OrderPort = {
+        ...order,
+        markPaid: () => Promise.reject(AppError.conflict('order is CANCELLED')),
+      };
+      const activities = createActivities({ inventory: committing, payment, order: refusing, sagaLog: log });
+      expect(await activities.confirm_order(undefined, { orderId })).toMatchObject({
+        status: 'ok',
+        value: { outcome: 'paid_refused', error: 'order is CANCELLED' },
+      });
+    });
+
+    it('answers "retry" when either participant is down, so the workflow sends both again', async () => {
+      const { log } = recordingLog();
+      const down = () => Promise.reject(new AppError('UNAVAILABLE', 'ERR_DIRECT_INVOKE'));
+      const unreachable = createActivities({
+        inventory: { ...inventory, commit: down },
+        payment,
+        order,
+        sagaLog: log,
+      });
+      expect(await unreachable.confirm_order(undefined, { orderId })).toMatchObject({ status: 'retry' });
+      const orderDown = createActivities({
+        inventory: committing,
+        payment,
+        order: { ...order, markPaid: down },
+        sagaLog: log,
+      });
+      expect(await orderDown.confirm_order(undefined, { orderId })).toMatchObject({ status: 'retry' });
+    });
+  });
+
   it('passes a negative outcome through and marks the step FAILED', async () => {
     const { log, events } = recordingLog();
     const activities = createActivities({ inventory, payment, order, sagaLog: log });

@@ -44,6 +44,13 @@ export interface RecordSagaCommand {
   reason?: CancellationReason;
 }
 
+/**
+ * What confirm_order found: the order paid, or which participant refused (a 4xx). A participant
+ * that could not be reached makes the whole activity a `retry`; both commands are idempotent.
+ */
+export type ConfirmOutcome =
+  { outcome: 'paid' } | { outcome: 'commit_refused' | 'paid_refused'; error: string; kind?: string };
+
 /** Whether a participant's answer completes the step; `mismatch` says why an answer does not fit the order. */
 interface StepCheck {
   ok: boolean;
@@ -62,6 +69,16 @@ export type Activity<I, O> = (context: unknown, input: I) => Promise<O>;
 function isRetryable(error: unknown): boolean {
   if (!(error instanceof AppError)) return true;
   return error.kind === 'UNAVAILABLE' || error.kind === 'INTERNAL' || error.kind === 'RATE_LIMITED';
+}
+
+function refused(
+  outcome: 'commit_refused' | 'paid_refused',
+  answer: { error: string; kind?: string | undefined },
+): ActivityResult<ConfirmOutcome> {
+  return {
+    status: 'ok',
+    value: { outcome, error: answer.error, ...(answer.kind ? { kind: answer.kind } : {}) },
+  };
 }
 
 function messageOf(error: unknown): string {
@@ -116,6 +133,12 @@ export function createActivities(clients: SagaClients) {
     }
   }
 
+  const commitStock = logged(stepNames.commitStock, (c: OrderCommand) => inventory.commit(c.orderId));
+  const markPaid = logged(stepNames.markPaid, async (c: OrderCommand) => {
+    await order.markPaid(c.orderId);
+    await sagaLog.setStatus(c.orderId, 'COMPLETED');
+  });
+
   const activities = {
     [activityNames.reserveStock]: logged(
       stepNames.reserveStock,
@@ -133,13 +156,20 @@ export function createActivities(clients: SagaClients) {
         return { ok: outcome.outcome === 'succeeded' && !mismatch, mismatch };
       },
     ),
-    [activityNames.commitStock]: logged(stepNames.commitStock, (c: OrderCommand) =>
-      inventory.commit(c.orderId),
-    ),
-    [activityNames.markPaid]: logged(stepNames.markPaid, async (c: OrderCommand) => {
-      await order.markPaid(c.orderId);
-      await sagaLog.setStatus(c.orderId, 'COMPLETED');
-    }),
+    [activityNames.commitStock]: commitStock,
+    [activityNames.markPaid]: markPaid,
+    [activityNames.confirmOrder]: async (
+      context: unknown,
+      c: OrderCommand & Traced,
+    ): Promise<ActivityResult<ConfirmOutcome>> => {
+      const committed = await commitStock(context, c);
+      if (committed.status === 'retry') return committed;
+      if (committed.status === 'rejected') return refused('commit_refused', committed);
+      const paid = await markPaid(context, c);
+      if (paid.status === 'retry') return paid;
+      if (paid.status === 'rejected') return refused('paid_refused', paid);
+      return { status: 'ok', value: { outcome: 'paid' } };
+    },
     [activityNames.refundPayment]: logged(stepNames.refundPayment, async (c: CompensationCommand) => {
       await sagaLog.setStatus(c.orderId, 'COMPENSATING', c.reason);
       return payment.refund(c.orderId, c.reason);

@@ -22,21 +22,11 @@ function unavailable(what: string, error: unknown): AppError {
 export class DaprSagaEngine implements SagaEngine {
   constructor(private readonly client: DaprWorkflowClient) {}
 
-  async exists(orderId: string): Promise<boolean> {
-    try {
-      return (await this.client.getWorkflowState(orderId, false)) !== undefined;
-    } catch (error) {
-      if (grpcCode(error) === GRPC_NOT_FOUND || mentions(error, 'not found', 'no such instance'))
-        return false;
-      throw unavailable('get state', error);
-    }
-  }
-
   async start(input: OrderSagaInput): Promise<void> {
     try {
       await this.client.scheduleNewWorkflow(ORDER_SAGA_WORKFLOW, input, input.orderId);
     } catch (error) {
-      // A concurrent duplicate delivery won the race: the saga runs, nothing to do.
+      // A duplicate delivery of order_created: "an active workflow with ID '…' already exists".
       if (mentions(error, 'already exists')) return;
       throw unavailable('schedule', error);
     }

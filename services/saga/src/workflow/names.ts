@@ -12,6 +12,11 @@ export const activityNames = {
   recordStep: 'record_step',
   /** Notes a saga's final status when no participant call did (a failed saga). */
   recordSaga: 'record_saga',
+  /**
+   * Version 2's confirmation: commits the stock, then marks the order paid, in one activity (one
+   * workflow round trip fewer per order). Both steps stay in the saga log under their own names.
+   */
+  confirmOrder: 'confirm_order',
 } as const;
 export type ActivityName = (typeof activityNames)[keyof typeof activityNames];
 

@@ -91,10 +91,12 @@ function participants(overrides: Partial<Record<string, Script>> = {}): Script {
     charge_payment: ok({ outcome: 'succeeded', paymentId: 'p-1', amount: 1_000, currency: 'USD' }),
     refund_payment: ok({ outcome: 'nothing_to_refund' }),
     release_stock: ok({ outcome: 'released' }),
+    confirm_order: ok({ outcome: 'paid' }),
   };
   return (name, input, attempt) => overrides[name]?.(name, input, attempt) ?? defaults[name] ?? ok(null);
 }
 
+/** A version 1 instance: started before confirm_order existed, it replays commit_stock then mark_paid. */
 function sagaInput(deadlineInMs = 60_000): OrderSagaInput {
   return {
     orderId: '6f1c1d2e-0000-4000-8000-000000000001',
@@ -390,6 +392,52 @@ describe('orderSagaWorkflow', () => {
         }),
       );
       await expect(runtime.run(sagaInput())).resolves.toEqual({ status: 'COMPLETED' });
+    });
+  });
+  describe('version 2: one confirm_order activity commits and marks paid', () => {
+    const v2 = (deadlineInMs?: number): OrderSagaInput => ({ ...sagaInput(deadlineInMs), version: 2 });
+
+    it('reserves, charges and confirms in three activities', async () => {
+      const runtime = new FakeRuntime(participants());
+      await expect(runtime.run(v2())).resolves.toEqual({ status: 'COMPLETED' });
+      expect(runtime.names()).toEqual(['reserve_stock', 'charge_payment', 'confirm_order']);
+      expect(runtime.calls[2]?.input).toEqual({ orderId: sagaInput().orderId });
+    });
+
+    it('refunds, releases and cancels when the commit is refused (the reservation expired)', async () => {
+      const runtime = new FakeRuntime(
+        participants({
+          confirm_order: () => ok({ outcome: 'commit_refused', error: 'reservation expired' }),
+        }),
+      );
+      await expect(runtime.run(v2())).resolves.toEqual({
+        status: 'COMPENSATED',
+        reason: 'reservation_expired',
+      });
+      expect(runtime.names().slice(2)).toEqual([
+        'confirm_order',
+        'refund_payment',
+        'release_stock',
+        'mark_cancelled',
+      ]);
+    });
+
+    it('ends FAILED and refunds when the order refuses to be marked paid', async () => {
+      const runtime = new FakeRuntime(
+        participants({ confirm_order: () => ok({ outcome: 'paid_refused', error: 'order is CANCELLED' }) }),
+      );
+      await expect(runtime.run(v2())).resolves.toEqual({ status: 'FAILED', reason: 'saga_error' });
+      expect(runtime.names().slice(-2)).toEqual(['refund_payment', 'record_saga']);
+    });
+
+    it('sends confirm_order again until both participants answer, past any deadline', async () => {
+      const runtime = new FakeRuntime(
+        participants({
+          confirm_order: (_n, _i, attempt) => (attempt < 30 ? retry : ok({ outcome: 'paid' })),
+        }),
+      );
+      await expect(runtime.run(v2(4_000))).resolves.toEqual({ status: 'COMPLETED' });
+      expect(runtime.names().filter((n) => n === 'confirm_order')).toHaveLength(30);
     });
   });
 });

@@ -14,6 +14,7 @@ import {
 import type {
   ChargeCommand,
   CompensationCommand,
+  ConfirmOutcome,
   OrderCommand,
   RecordSagaCommand,
   RecordStepCommand,
@@ -139,6 +140,28 @@ async function* mustRun<T>(
 }
 
 /**
+ * Commits the stock, then marks the order paid, each retried until its participant answers; says
+ * which one refused, if any. Version 1 instances (started before version 2 shipped) replay their
+ * two activities; later ones run both commands in one activity.
+ */
+async function* confirm(
+  ctx: WorkflowContext,
+  input: OrderSagaInput,
+  run: SagaRun,
+): Step<ConfirmOutcome['outcome']> {
+  const command: OrderCommand = { orderId: input.orderId };
+  if ((input.version ?? 1) >= 2) {
+    const answer = yield* mustRun<ConfirmOutcome>(ctx, activityNames.confirmOrder, command, run);
+    // The activity turns a refusal into an outcome; any other answer is a refused commit.
+    return answer.status === 'ok' ? answer.value.outcome : 'commit_refused';
+  }
+  const committed = yield* mustRun(ctx, activityNames.commitStock, command, run);
+  if (committed.status !== 'ok') return 'commit_refused';
+  const paid = yield* mustRun(ctx, activityNames.markPaid, command, run);
+  return paid.status === 'ok' ? 'paid' : 'paid_refused';
+}
+
+/**
  * The order saga: reserve → charge → confirm (commit, mark paid). A failure,
  * the deadline or a customer cancel compensates in reverse (refund, release)
  * and cancels the order with a reason. Once the stock is committed the sale
@@ -189,11 +212,9 @@ export async function* orderSagaWorkflow(ctx: WorkflowContext, input: OrderSagaI
 
   if (!reason && cancel.isComplete) reason = 'customer_cancelled';
   if (!reason) {
-    const commit: OrderCommand = { orderId };
-    const committed = yield* mustRun(ctx, activityNames.commitStock, commit, run);
-    if (committed.status === 'ok') {
-      const paid = yield* mustRun(ctx, activityNames.markPaid, commit, run);
-      if (paid.status === 'ok') return { status: 'COMPLETED' };
+    const confirmed = yield* confirm(ctx, input, run);
+    if (confirmed === 'paid') return { status: 'COMPLETED' };
+    if (confirmed === 'paid_refused') {
       // The order was cancelled behind the saga's back: the sale cannot stand, give the money back.
       const refund: CompensationCommand = { orderId, reason: 'saga_error' };
       yield* mustRun(ctx, activityNames.refundPayment, refund, run);

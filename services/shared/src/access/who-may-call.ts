@@ -159,14 +159,14 @@ export const eventPublishers: Readonly<Record<EventName, readonly ServiceAppId[]
 
 /** The services that subscribe to each event (their sidecars publish its dead letters). */
 export const eventSubscribers: Readonly<Record<EventName, readonly ServiceAppId[]>> = {
-  order_created: ['saga', 'payment', 'notification'],
+  order_created: ['saga', 'notification'],
   order_paid: ['notification'],
   order_cancelled: ['notification'],
   inventory_reserved: [],
   inventory_failed: [],
   inventory_released: [],
   inventory_committed: [],
-  payment_success: ['notification'],
+  payment_success: [],
   payment_failed: ['notification'],
   payment_refunded: [],
   user_registered: ['user', 'notification'],
