@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import YAML from 'yaml';
 import { renderDaprResources, writeResource } from './components';
 
 describe('rendering Dapr resources for running sidecars', () => {
@@ -17,6 +18,21 @@ describe('rendering Dapr resources for running sidecars', () => {
     // Replaced by a rename, never truncated in place; no temporary file is left behind.
     expect(statSync(file).ino).not.toBe(before.ino);
     expect(readdirSync(dir)).toEqual(['a.yaml']);
+  });
+
+  it("turns Dapr's HotReload off in every sidecar's Configuration, test sidecars' included", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ecom-dapr-'));
+    const values = { KAFKA_BROKERS: 'k:1', ACTOR_STATE_CONNECTION_STRING: 'x', PUBLISHING_SCOPES: 'a=' };
+    const rendered = renderDaprResources(dir, values);
+    for (const file of [
+      rendered.configFile,
+      rendered.appConfigFile('order'),
+      rendered.appConfigFile('edge'),
+    ]) {
+      const doc = YAML.parse(readFileSync(file, 'utf8')) as { spec: { features?: unknown } };
+      // A reloaded pub/sub component would end Dapr's outbox subscription for good.
+      expect(doc.spec.features).toEqual([{ name: 'HotReload', enabled: false }]);
+    }
   });
 
   it('removes extra resources an earlier render wrote and the current one no longer has', () => {

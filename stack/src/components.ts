@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { accessControlFor, EDGE_APP_ID } from '@ecom/shared';
+import { accessControlFor, daprFeatures, EDGE_APP_ID } from '@ecom/shared';
 import { repoDir, StackError, type ServiceId } from './settings';
 
 export const componentsSourceDir = path.join(repoDir, 'dapr-components');
@@ -76,6 +76,7 @@ export function renderDaprResources(
     if (doc.kind === 'Configuration') {
       doc.spec = {
         ...doc.spec,
+        features: daprFeatures,
         nameResolution: {
           component: 'sqlite',
           configuration: {

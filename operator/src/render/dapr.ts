@@ -1,4 +1,5 @@
 import { accessControlFor, EDGE_APP_ID, publishingScopes } from '@ecom/shared/access/who-may-call';
+import { daprFeatures } from '@ecom/shared/dapr/components';
 import {
   DAPR_STATE_APPS,
   outboxEventsOf,
@@ -142,6 +143,7 @@ export function buildDaprConfiguration(
           : { otel: { endpointAddress: tracing.otlpEndpoint, isSecure: false, protocol: 'grpc' } }),
       },
       metric: { enabled: true },
+      features: daprFeatures,
       // mTLS itself is a control-plane setting (the dapr-system Configuration, on by
       // default); spec.dapr.mtls only asserts it. Access control relies on it.
       accessControl: accessControlOf(ctx, app),

@@ -286,6 +286,23 @@ describe('renderStack', () => {
     expect(hashOf({ auth: { accessTokenTtl: '5m' } })).not.toBe(hashOf({}));
   });
 
+  it("rolls an app's pods when a Dapr resource its sidecar loads changes (sidecars do not hot-reload)", () => {
+    const hashesOf = (spec: unknown) =>
+      new Map(
+        ofKind<V1Deployment>(renderStack(contextFor(spec)), 'Deployment').map((d) => [
+          d.metadata.name,
+          d.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION],
+        ]),
+      );
+    const before = hashesOf({});
+    // Every app's own Configuration carries the sampling rate.
+    const sampled = hashesOf({ dapr: { tracing: { samplingRate: '0.5' } } });
+    for (const [name, hash] of before) expect(sampled.get(name)).not.toBe(hash);
+    for (const config of ofKind<{ spec: { features: unknown } }>(objs, 'Configuration')) {
+      expect(config.spec.features).toEqual([{ name: 'HotReload', enabled: false }]);
+    }
+  });
+
   it('runs managed Kafka (KRaft), PostgreSQL, FerretDB and Redis with volumes, as non-root', () => {
     const sets = ofKind<V1StatefulSet>(objs, 'StatefulSet');
     expect(sets.map((s) => s.metadata.name)).toEqual([

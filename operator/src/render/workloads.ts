@@ -13,6 +13,7 @@ import { EDGE_SERVICE_PORT } from '../api/defaults';
 import type { ServiceSpec } from '../api/ecom-stack';
 import { durationSeconds } from '../api/duration';
 import { CREDENTIAL_KEYS, databaseUrl, redisUrlEnv, toEnv } from './connections';
+import { buildDaprResources } from './dapr';
 import { metadata, names, selectorLabels, type AppName, type RenderContext, type Rendered } from './context';
 import { APP_TOKEN_KEY, DAPR_API_TOKEN_KEY } from './secrets';
 import { EDGE, SERVICES, type ServiceNeeds } from './service-catalog';
@@ -219,6 +220,24 @@ function daprAnnotations(ctx: RenderContext, app: AppPod): Record<string, string
   return annotations;
 }
 
+/**
+ * The Dapr resources an app's sidecar loads when it starts: its own Configuration and whatever is
+ * scoped to it (or to every app). Their content goes into the pod template's hash: sidecars run with
+ * HotReload off (see `daprFeatures`), so a changed Component reaches them by a roll, one pod at a time.
+ */
+function daprResourcesOf(ctx: RenderContext, app: AppName): unknown[] {
+  return buildDaprResources(ctx)
+    .filter((r) => {
+      if (r.kind === 'Configuration') return r.metadata.name === names.daprConfig(ctx, app);
+      const { scopes } = r as { scopes?: string[] };
+      return scopes === undefined || scopes.length === 0 || scopes.includes(app);
+    })
+    .map((r) => {
+      const { kind, metadata: meta, ...content } = r as Rendered & Record<string, unknown>;
+      return { kind, name: meta.name, ...content };
+    });
+}
+
 /** A short, stable hash of what the pods read at start, so changing it rolls them out. */
 export function configHash(...parts: unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
@@ -321,7 +340,7 @@ function appDeployment(ctx: RenderContext, app: AppPod, config: ConfigMapObject)
           labels: podLabels,
           annotations: {
             ...daprAnnotations(ctx, app),
-            [CONFIG_HASH_ANNOTATION]: configHash(config.data, env),
+            [CONFIG_HASH_ANNOTATION]: configHash(config.data, env, daprResourcesOf(ctx, app.name)),
           },
         },
         spec: {
