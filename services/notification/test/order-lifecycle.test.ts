@@ -182,7 +182,8 @@ describe('notification: an order lifecycle leaves its history and its emails, on
 
     const admin = (await loginAdmin()).accessToken;
     const sent = await historyOf(admin, `&userId=${user.userId}&status=sent`);
-    expect(sent.length).toBeGreaterThanOrEqual(7);
+    // The six of the lifecycle test above: welcome, two order_created, order_paid, payment_failed, order_cancelled.
+    expect(sent.length).toBeGreaterThanOrEqual(6);
     expect(sent.every((n) => n.status === 'sent' && n.recipient === user.email)).toBe(true);
 
     const bad = await call('notification', 'GET', '/notifications?status=lost&limit=1000', { token: admin });
