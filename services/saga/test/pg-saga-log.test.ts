@@ -93,9 +93,10 @@ describe('the saga log on PostgreSQL', () => {
     const orderIds = Array.from({ length: 3 }, () => randomUUID());
     for (const orderId of orderIds) await log.open({ orderId, customerId: 'c', deadline });
     await log.requestCancel(randomUUID());
-    // The cursor's tie-breaker: one creation time for all three, later than every other saga's.
+    // The cursor's tie-breaker: one creation time for all three, later than every other saga's
+    // (statement_timestamp(), not clock_timestamp(), which moves between rows of one UPDATE).
     await dataSource.query(
-      `UPDATE saga SET created_at = date_trunc('milliseconds', clock_timestamp()) + interval '1 day'
+      `UPDATE saga SET created_at = date_trunc('milliseconds', statement_timestamp()) + interval '1 day'
        WHERE order_id = ANY($1::uuid[])`,
       [orderIds],
     );
