@@ -63,9 +63,10 @@ export async function composeNotification({
     clock,
     pushEnabled: providers.push !== undefined,
     waitForContextMs: config.NOTIFY_CONTEXT_WAIT_MS,
+    leaseMs: config.NOTIFY_LEASE_MS,
     // Called on events only, after the dispatcher below exists.
-    wake: (ids) => {
-      dispatcher.wake(ids);
+    deliver: (leased) => {
+      dispatcher.deliver(leased);
     },
   });
   const dispatcher = new Dispatcher({

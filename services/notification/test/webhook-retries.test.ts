@@ -186,7 +186,19 @@ describe('notification: webhook providers, retries with backoff', () => {
       to: userId,
       subject: `Your order ${orderId} is confirmed`,
     });
-    // Now the order is known: the early payment notification is addressed, rendered and sent.
+    // order_paid names its customer, and a paid order never has a payment_failed: it teaches nothing.
+    expect(await new MongoNotificationStore(connection).findById(`${early.eventId}:email`)).toMatchObject({
+      status: 'queued',
+      awaitingContext: true,
+    });
+    // The order's cancellation (what follows a failed payment) introduces it: the early payment
+    // notification is addressed, rendered and sent.
+    const cancelled = buildEvent('order_cancelled', {
+      orderId,
+      customerId: userId,
+      reason: 'payment_failed',
+    });
+    expect(await deliver('order_cancelled', cancelled)).toBe('SUCCESS');
     const resolved = await eventually(
       () => store.findById(`${early.eventId}:email`),
       (n) => n?.status === 'sent',

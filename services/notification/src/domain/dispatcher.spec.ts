@@ -164,6 +164,44 @@ describe('Dispatcher', () => {
     expect(sent).toEqual(['fresh1', 'fresh2', 'other']);
   });
 
+  it('sends a notification stored leased to it without claiming it, and claims one whose lease is half over', async () => {
+    const sent: string[] = [];
+    const t = setup({
+      channel: 'email',
+      send: async (n) => {
+        sent.push(`${n.id}#${n.attempts}`);
+        return { providerResponse: '250 OK' };
+      },
+    });
+    const claims = jest.spyOn(t.store, 'claim');
+    const leased = (id: string) => ({
+      ...notification(id, t.now()),
+      attempts: 1,
+      nextAttemptAt: new Date(t.now().getTime() + 60_000),
+    });
+    const fresh = leased('fresh');
+    await t.store.insertIfAbsent(fresh);
+    t.dispatcher.deliver([fresh]);
+    expect(await t.dispatcher.drain()).toBe(1);
+    expect(claims).not.toHaveBeenCalled();
+    expect(t.store.rows.get('fresh')).toMatchObject({ status: 'sent', attempts: 1 });
+
+    // Queued here for 40 s of a 60 s lease: a scan elsewhere may take it soon, so it is claimed
+    // first, and not claimable until its lease has ended.
+    const late = leased('late');
+    await t.store.insertIfAbsent(late);
+    t.advance(40_000);
+    t.dispatcher.deliver([late]);
+    expect(await t.dispatcher.drain()).toBe(0);
+    expect(claims).toHaveBeenCalledTimes(1);
+    expect(t.store.rows.get('late')).toMatchObject({ status: 'queued', attempts: 1 });
+    t.advance(20_000);
+    t.dispatcher.deliver([late]);
+    expect(await t.dispatcher.drain()).toBe(1);
+    expect(t.store.rows.get('late')).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(sent).toEqual(['fresh#1', 'late#2']);
+  });
+
   it('retries a failing provider with backoff and records the provider answer once it succeeds', async () => {
     let calls = 0;
     const t = setup({

@@ -59,7 +59,11 @@ export class Dispatcher {
   /** Set by stop(): a write still being retried gives up and leaves the rest to the lease. */
   private shuttingDown = false;
   private wakeRequested = false;
-  /** Notifications just stored: attempted first, without waiting for a scan. */
+  /**
+   * Notifications this process just stored already leased to itself (`leased`): attempted first, with
+   * no claim, one write fewer per mail. Then ids to claim before attempting (its retries and deferrals).
+   */
+  private readonly leased = new Map<string, Notification>();
   private readonly fresh = new Set<string>();
   /** When the queue was last scanned for due notifications. */
   private lastScanAt: Date | undefined;
@@ -83,12 +87,29 @@ export class Dispatcher {
     await this.running;
   }
 
-  /** Asks for a pass now, attempting the given (just stored) notifications first. */
+  /**
+   * Hands over notifications stored already leased to this process (`attempts` counts this attempt,
+   * `nextAttemptAt` ends the lease): the next pass attempts them first, without claiming them.
+   */
+  deliver(leased: Notification[]): void {
+    leased.forEach((n) => this.leased.set(n.id, n));
+    this.requestPass();
+  }
+
+  /** Asks for a pass now, claiming and attempting the given notifications first. */
   wake(ids: string[] = []): void {
     ids.forEach((id) => this.fresh.add(id));
+    this.requestPass();
+  }
+
+  private requestPass(): void {
     if (this.stopped) return;
     if (this.running) this.wakeRequested = true;
     else this.schedule(0);
+  }
+
+  private nothingPending(): boolean {
+    return this.leased.size === 0 && this.fresh.size === 0;
   }
 
   /**
@@ -99,41 +120,62 @@ export class Dispatcher {
   async drain(): Promise<number> {
     let attempts = 0;
     for (;;) {
-      const fresh = [...this.fresh];
+      const fresh: (() => Promise<boolean>)[] = [
+        ...[...this.leased.values()].map((n) => () => this.attemptLeased(n)),
+        ...[...this.fresh].map((id) => () => this.claimAndAttempt(id)),
+      ];
+      this.leased.clear();
       this.fresh.clear();
       attempts += await this.attemptAll(fresh);
       const now = this.options.clock.now();
       const scanned = this.lastScanAt;
       if (fresh.length > 0 && scanned && now.getTime() - scanned.getTime() < this.options.scanIntervalMs) {
-        if (this.fresh.size === 0) return attempts;
+        if (this.nothingPending()) return attempts;
         continue;
       }
       this.lastScanAt = now;
       const due = await this.options.store.dueIds(now, BATCH);
-      attempts += await this.attemptAll(due);
+      attempts += await this.attemptAll(due.map((id) => () => this.claimAndAttempt(id)));
       // A short scan means the backlog is done; deferred ones come back at the next scan.
-      if (due.length < BATCH && this.fresh.size === 0) return attempts;
+      if (due.length < BATCH && this.nothingPending()) return attempts;
     }
   }
 
-  /** Attempts `ids`, at most `concurrency` at once; resolves with how many were attempted. */
-  private async attemptAll(ids: string[]): Promise<number> {
+  /** Runs `attempts`, at most `concurrency` at once; resolves with how many were made. */
+  private async attemptAll(attempts: (() => Promise<boolean>)[]): Promise<number> {
     let next = 0;
     let made = 0;
     const lane = async () => {
-      for (let id = ids[next++]; id !== undefined; id = ids[next++]) {
-        if (await this.attempt(id)) made += 1;
+      for (let attempt = attempts[next++]; attempt !== undefined; attempt = attempts[next++]) {
+        if (await attempt()) made += 1;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, ids.length) }, lane));
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, attempts.length) }, lane));
     return made;
   }
 
-  /** One delivery attempt of one notification; false when it was not due (someone else has it). */
-  private async attempt(id: string): Promise<boolean> {
+  /**
+   * A notification stored already leased to this process. Past half its lease (a long queue here), it
+   * is claimed like any other: by the lease's end a scan, here or elsewhere, may take it, and only a
+   * claim keeps two attempts from both sending.
+   */
+  private async attemptLeased(leased: Notification): Promise<boolean> {
+    const now = this.options.clock.now();
+    if (leased.nextAttemptAt.getTime() - now.getTime() < this.options.leaseMs / 2)
+      return this.claimAndAttempt(leased.id);
+    return this.attempt(leased, now);
+  }
+
+  /** Claims a due notification, then attempts it; false when it was not due (someone else has it). */
+  private async claimAndAttempt(id: string): Promise<boolean> {
     const now = this.options.clock.now();
     const claimed = await this.options.store.claim(id, now, this.options.leaseMs);
     if (!claimed) return false;
+    return this.attempt(claimed, now);
+  }
+
+  /** One delivery attempt of a notification this process holds the lease of. */
+  private async attempt(claimed: Notification, now: Date): Promise<boolean> {
     const ready = await this.prepare(claimed, now);
     if (!ready) return true;
     const provider = this.options.providers[claimed.channel];

@@ -9,7 +9,7 @@ function setup(options: { pushEnabled?: boolean } = {}) {
   const recipients = new Map<string, Recipient>();
   const orders = new Map<string, string>();
   const rows = new Map<string, Notification>();
-  let wakes = 0;
+  const delivered: Notification[] = [];
   const directory: Directory = {
     saveRecipient: async (r) => void recipients.set(r.userId, r),
     findRecipient: async (id) => recipients.get(id),
@@ -29,9 +29,16 @@ function setup(options: { pushEnabled?: boolean } = {}) {
     clock: { now: () => now },
     waitForContextMs: 60_000,
     pushEnabled: options.pushEnabled ?? false,
-    wake: () => (wakes += 1),
+    leaseMs: 60_000,
+    deliver: (leased) => delivered.push(...leased),
   });
-  return { service, rows, wakes: () => wakes, advance: (ms: number) => (now = new Date(now.getTime() + ms)) };
+  return {
+    service,
+    rows,
+    delivered,
+    now: () => now,
+    advance: (ms: number) => (now = new Date(now.getTime() + ms)),
+  };
 }
 
 const userId = 'user-1';
@@ -55,7 +62,10 @@ describe('NotificationService', () => {
         subject: 'Welcome to ecom-micro, Ada',
       }),
     ]);
-    expect(t.wakes()).toBe(1);
+    // Stored leased to this process for its first attempt, and handed to the dispatcher once.
+    expect(t.delivered).toEqual([t.rows.get(`${registered.eventId}:email`)]);
+    expect(t.delivered[0]).toMatchObject({ attempts: 1 });
+    expect(t.delivered[0]!.nextAttemptAt.getTime() - t.now().getTime()).toBe(60_000);
   });
 
   it('learns the customer from order_created for payment events, and adds push for order_paid when enabled', async () => {

@@ -16,8 +16,13 @@ export interface NotificationServiceDeps {
   waitForContextMs: number;
   /** Push goes out only where a push provider is configured. */
   pushEnabled: boolean;
-  /** Asks the dispatcher to attempt these just-stored notifications now. */
-  wake: (ids: string[]) => void;
+  /**
+   * How long an attempt holds a notification (the dispatcher's lease). A notification is stored
+   * already leased to this process for its first attempt, so the dispatcher need not claim it.
+   */
+  leaseMs: number;
+  /** Hands the just-stored, leased notifications to the dispatcher, to attempt now. */
+  deliver: (leased: Notification[]) => void;
 }
 
 interface Planned {
@@ -72,7 +77,8 @@ export class NotificationService {
   }
 
   async onOrderPaid(event: EventPayload<'order_paid'>): Promise<void> {
-    await this.deps.directory.saveOrderCustomer(event.orderId, event.customerId);
+    // The customer is not remembered here: the order is over, and no later event asks who it was
+    // (payment_failed, the one event without it, never comes for a paid order).
     const data = { orderId: event.orderId, total: formatMoney(event.total, event.currency) };
     const planned = [this.order(event.customerId, event.orderId, 'email', 'order_paid', data)];
     if (this.deps.pushEnabled)
@@ -130,7 +136,7 @@ export class NotificationService {
   }
 
   private async enqueue(eventType: EventName, eventId: string, planned: Planned[]): Promise<void> {
-    const created: string[] = [];
+    const created: Notification[] = [];
     for (const plan of planned) {
       const recipient =
         plan.userId === undefined ? undefined : await this.deps.directory.findRecipient(plan.userId);
@@ -153,16 +159,18 @@ export class NotificationService {
         // A message that can never be delivered is recorded as failed right away, not retried.
         status: failure ? 'failed' : 'queued',
         awaitingContext: !recipient,
-        attempts: 0,
-        nextAttemptAt: now,
+        // Queued: leased to this process for its first attempt, as a claim would (one write fewer).
+        ...(failure
+          ? { attempts: 0, nextAttemptAt: now }
+          : { attempts: 1, nextAttemptAt: new Date(now.getTime() + this.deps.leaseMs) }),
         ...(failure ? { lastError: failure } : {}),
         createdAt: now,
         updatedAt: now,
       };
       if ((await this.deps.store.insertIfAbsent(notification)) === 'created' && !failure)
-        created.push(notification.id);
+        created.push(notification);
     }
-    if (created.length > 0) this.deps.wake(created);
+    if (created.length > 0) this.deps.deliver(created);
   }
 }
 

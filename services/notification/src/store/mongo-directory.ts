@@ -28,10 +28,19 @@ const orderCustomerSchema = new Schema<OrderCustomerDocument>(
   { versionKey: false, collection: 'order_customers' },
 );
 
+/** How many recipients one process keeps in memory (a few hundred bytes each). */
+const KNOWN_RECIPIENTS = 10_000;
+
 /** Who to reach for a user or an order, learnt from events; upserts keyed by the natural id are idempotent. */
 export class MongoDirectory implements Directory {
   readonly recipients: Model<RecipientDocument>;
   readonly orders: Model<OrderCustomerDocument>;
+  /**
+   * Recipients already read or saved, oldest first. A recipient is written once, from its
+   * user_registered event (no event changes one), so a copy never goes stale: every mail to a known
+   * customer skips a read.
+   */
+  private readonly known = new Map<string, Recipient>();
 
   constructor(connection: Connection) {
     this.recipients = connection.model<RecipientDocument>('Recipient', recipientSchema);
@@ -50,13 +59,29 @@ export class MongoDirectory implements Directory {
       },
       { upsert: true },
     );
+    this.remember(recipient);
   }
 
   async findRecipient(userId: string): Promise<Recipient | undefined> {
+    const known = this.known.get(userId);
+    if (known) return known;
     const doc = await this.recipients.findById(userId).lean<RecipientDocument>();
-    return doc
-      ? { userId: doc._id, email: doc.email, name: doc.name, ...(doc.phone ? { phone: doc.phone } : {}) }
-      : undefined;
+    if (!doc) return undefined;
+    const recipient = {
+      userId: doc._id,
+      email: doc.email,
+      name: doc.name,
+      ...(doc.phone ? { phone: doc.phone } : {}),
+    };
+    this.remember(recipient);
+    return recipient;
+  }
+
+  private remember(recipient: Recipient): void {
+    this.known.delete(recipient.userId);
+    this.known.set(recipient.userId, recipient);
+    const oldest = this.known.keys().next();
+    if (this.known.size > KNOWN_RECIPIENTS && !oldest.done) this.known.delete(oldest.value);
   }
 
   async saveOrderCustomer(orderId: string, customerId: string): Promise<void> {
