@@ -57,21 +57,10 @@ export async function composeNotification({
     });
   }
 
-  const notifications = new NotificationService({
-    directory,
-    store,
-    clock,
-    pushEnabled: providers.push !== undefined,
-    waitForContextMs: config.NOTIFY_CONTEXT_WAIT_MS,
-    leaseMs: config.NOTIFY_LEASE_MS,
-    // Called on events only, after the dispatcher below exists.
-    deliver: (leased) => {
-      dispatcher.deliver(leased);
-    },
-  });
-  const dispatcher = new Dispatcher({
+  const dispatcher: Dispatcher = new Dispatcher({
     store,
     providers,
+    // Called during passes only, which start after the service below exists.
     resolve: (n) => notifications.resolve(n),
     clock,
     logger,
@@ -81,6 +70,14 @@ export async function composeNotification({
     leaseMs: config.NOTIFY_LEASE_MS,
     scanIntervalMs: config.NOTIFY_SCAN_MS,
     concurrency: config.NOTIFY_CONCURRENCY,
+  });
+  const notifications = new NotificationService({
+    directory,
+    store,
+    clock,
+    pushEnabled: providers.push !== undefined,
+    waitForContextMs: config.NOTIFY_CONTEXT_WAIT_MS,
+    queue: dispatcher,
   });
   subscribeNotifications(subscriber, notifications);
 

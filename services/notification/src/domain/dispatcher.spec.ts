@@ -174,11 +174,7 @@ describe('Dispatcher', () => {
       },
     });
     const claims = jest.spyOn(t.store, 'claim');
-    const leased = (id: string) => ({
-      ...notification(id, t.now()),
-      attempts: 1,
-      nextAttemptAt: new Date(t.now().getTime() + 60_000),
-    });
+    const leased = (id: string) => ({ ...notification(id, t.now()), ...t.dispatcher.firstLease(t.now()) });
     const fresh = leased('fresh');
     await t.store.insertIfAbsent(fresh);
     t.dispatcher.deliver([fresh]);

@@ -87,9 +87,14 @@ export class Dispatcher {
     await this.running;
   }
 
+  /** What a notification stored for this process's first attempt carries: that attempt, and its lease. */
+  firstLease(now: Date): Pick<Notification, 'attempts' | 'nextAttemptAt'> {
+    return { attempts: 1, nextAttemptAt: new Date(now.getTime() + this.options.leaseMs) };
+  }
+
   /**
-   * Hands over notifications stored already leased to this process (`attempts` counts this attempt,
-   * `nextAttemptAt` ends the lease): the next pass attempts them first, without claiming them.
+   * Hands over notifications stored with `firstLease`: the next pass attempts them first, without
+   * claiming them.
    */
   deliver(leased: Notification[]): void {
     leased.forEach((n) => this.leased.set(n.id, n));

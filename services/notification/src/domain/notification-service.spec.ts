@@ -29,8 +29,10 @@ function setup(options: { pushEnabled?: boolean } = {}) {
     clock: { now: () => now },
     waitForContextMs: 60_000,
     pushEnabled: options.pushEnabled ?? false,
-    leaseMs: 60_000,
-    deliver: (leased) => delivered.push(...leased),
+    queue: {
+      firstLease: (at) => ({ attempts: 1, nextAttemptAt: new Date(at.getTime() + 60_000) }),
+      deliver: (leased) => delivered.push(...leased),
+    },
   });
   return {
     service,

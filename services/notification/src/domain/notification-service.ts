@@ -1,5 +1,6 @@
 import type { EventName, EventPayload } from '@ecom/shared';
 import { PermanentDeliveryError, type Channel, type Notification } from './notification';
+import type { Dispatcher } from './dispatcher';
 import type { Clock, Directory, NotificationStore, Recipient } from './ports';
 import { formatMoney, render } from './templates';
 
@@ -17,12 +18,10 @@ export interface NotificationServiceDeps {
   /** Push goes out only where a push provider is configured. */
   pushEnabled: boolean;
   /**
-   * How long an attempt holds a notification (the dispatcher's lease). A notification is stored
-   * already leased to this process for its first attempt, so the dispatcher need not claim it.
+   * The dispatcher: a notification is stored already leased to this process for its first attempt
+   * (`firstLease`), then handed over (`deliver`) to be attempted now, with no claim.
    */
-  leaseMs: number;
-  /** Hands the just-stored, leased notifications to the dispatcher, to attempt now. */
-  deliver: (leased: Notification[]) => void;
+  queue: Pick<Dispatcher, 'firstLease' | 'deliver'>;
 }
 
 interface Planned {
@@ -160,9 +159,7 @@ export class NotificationService {
         status: failure ? 'failed' : 'queued',
         awaitingContext: !recipient,
         // Queued: leased to this process for its first attempt, as a claim would (one write fewer).
-        ...(failure
-          ? { attempts: 0, nextAttemptAt: now }
-          : { attempts: 1, nextAttemptAt: new Date(now.getTime() + this.deps.leaseMs) }),
+        ...(failure ? { attempts: 0, nextAttemptAt: now } : this.deps.queue.firstLease(now)),
         ...(failure ? { lastError: failure } : {}),
         createdAt: now,
         updatedAt: now,
@@ -170,7 +167,7 @@ export class NotificationService {
       if ((await this.deps.store.insertIfAbsent(notification)) === 'created' && !failure)
         created.push(notification);
     }
-    if (created.length > 0) this.deps.deliver(created);
+    if (created.length > 0) this.deps.queue.deliver(created);
   }
 }
 
