@@ -187,10 +187,14 @@ describe('notification: webhook providers, retries with backoff', () => {
       subject: `Your order ${orderId} is confirmed`,
     });
     // order_paid names its customer, and a paid order never has a payment_failed: it teaches nothing.
-    expect(await new MongoNotificationStore(connection).findById(`${early.eventId}:email`)).toMatchObject({
-      status: 'queued',
-      awaitingContext: true,
-    });
+    // Asked again after order_paid was handled (a deferral moves updatedAt), the early one still waits.
+    const paidHandledAt = new Date();
+    const stillWaiting = await eventually(
+      () => store.findById(`${early.eventId}:email`),
+      (n) => n !== undefined && n.updatedAt > paidHandledAt,
+      { what: 'early notification deferred again after order_paid' },
+    );
+    expect(stillWaiting).toMatchObject({ status: 'queued', awaitingContext: true });
     // The order's cancellation (what follows a failed payment) introduces it: the early payment
     // notification is addressed, rendered and sent.
     const cancelled = buildEvent('order_cancelled', {
