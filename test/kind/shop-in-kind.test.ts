@@ -422,24 +422,53 @@ function skaffold(cwd: string, args: string[]) {
 }
 
 /**
+ * The error lines (pino level 50 and up) each pod of `apps` logged in the last minute, from every
+ * container, read at once: a pod that answered wrongly during a roll is gone by the time the test ends.
+ */
+async function recentErrors(apps: readonly string[]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const app of apps) {
+    for (const pod of await podsOf(app)) {
+      for (const container of pod.spec?.containers ?? []) {
+        const name = pod.metadata?.name ?? '';
+        const log = await core
+          .readNamespacedPodLog({ name, namespace, container: container.name, sinceSeconds: 60 })
+          .catch((error: unknown) => `{"level":60,"msg":"no log: ${String(error).slice(0, 120)}"}`);
+        for (const line of log.split('\n')) {
+          if (/"level":(5|6)0/.test(line) || /level=(error|fatal)/.test(line))
+            lines.push(`${name}/${container.name}: ${line.slice(0, 600)}`);
+        }
+      }
+    }
+  }
+  return lines.slice(-20);
+}
+
+/**
  * Reads `url` back to back on one kept-alive connection at a time, as a client with a connection pool
  * does, until stopped: how many answers came and which were not 200 (status or error, with the time).
+ * After the first failures, the error lines of `suspects`' pods at that moment come with them.
  */
-function readProbe(url: string) {
+function readProbe(url: string, suspects: readonly string[]) {
   let running = true;
   let answers = 0;
   const failures: string[] = [];
+  const explained: Promise<string[]>[] = [];
   const done = (async () => {
     while (running) {
+      let failure: string | undefined;
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
         const body = await res.text();
         answers++;
         // The answer's start too: which hop failed (the edge, a sidecar, the app) is in its problem+json.
-        if (res.status !== 200)
-          failures.push(`${new Date().toISOString()} ${res.status} ${body.slice(0, 300)}`);
+        if (res.status !== 200) failure = `${new Date().toISOString()} ${res.status} ${body.slice(0, 300)}`;
       } catch (error) {
-        failures.push(`${new Date().toISOString()} ${String((error as Error).cause ?? error)}`);
+        failure = `${new Date().toISOString()} ${String((error as Error).cause ?? error)}`;
+      }
+      if (failure !== undefined) {
+        failures.push(failure);
+        if (explained.length < 3) explained.push(recentErrors(suspects).catch((e: unknown) => [String(e)]));
       }
       await pause(100);
     }
@@ -448,12 +477,12 @@ function readProbe(url: string) {
     stop: async () => {
       running = false;
       await done;
-      return { answers, failures };
+      const logged = (await Promise.all(explained)).flat();
+      return { answers, failures, logged: [...new Set(logged)] };
     },
   };
 }
 
-/** The stack's PodDisruptionBudgets. */
 async function disruptionBudgets() {
   const { items } = await kc.makeApiClient(PolicyV1Api).listNamespacedPodDisruptionBudget({
     namespace,
@@ -879,7 +908,10 @@ describe('the shop in a kind cluster', () => {
       );
       const products = await Promise.all([newProduct(10_000, 300), newProduct(10_000, 500)]);
       const load = steadyLoad(customers, products, 0.5);
-      const reads = readProbe(`${edgeUrl}/v1.0/invoke/inventory/method/products?limit=1`);
+      const reads = readProbe(`${edgeUrl}/v1.0/invoke/inventory/method/products?limit=1`, [
+        'edge',
+        'inventory',
+      ]);
       // Ready again means: every app's Deployment rolled out at the new version, the status observed.
       await KubernetesObjectApi.makeApiClient(kc).patch(
         {
@@ -916,7 +948,7 @@ describe('the shop in a kind cluster', () => {
       expectNothingBroken({
         ...verdict.broken,
         failed: failed.map((p) => p.orderId),
-        readsFailed: read.failures.slice(0, 5),
+        readsFailed: [...read.failures.slice(0, 5), ...read.logged],
       });
       expect(placed.length).toBeGreaterThan(20);
       // Every app rolled, each on its own.

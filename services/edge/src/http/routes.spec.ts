@@ -20,6 +20,8 @@ describe('the edge', () => {
   };
   /** How many of the next forwarded requests the sidecar drops without an answer (closing the socket). */
   let dropNext = 0;
+  /** Whether the sidecar cuts its next answer after the status line and part of the body. */
+  let cutNext = false;
   let sidecar: Server;
   let edge: Server;
   let edgeUrl = '';
@@ -38,6 +40,12 @@ describe('the edge', () => {
         if (dropNext > 0) {
           dropNext -= 1;
           req.socket.destroy();
+          return;
+        }
+        if (cutNext) {
+          cutNext = false;
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+          res.write('{"items":[', () => req.socket.destroy());
           return;
         }
         res.writeHead(answer.status, { 'content-type': answer.type, 'x-internal': 'secret' });
@@ -218,6 +226,14 @@ describe('the edge', () => {
     expect(write.status).toBe(503);
     expect(forwarded).toHaveLength(1);
     dropNext = 0;
+  });
+
+  it('answers 503 when the sidecar cuts an answer short after its status line', async () => {
+    cutNext = true;
+    const cut = await fetch(`${edgeUrl}/v1.0/invoke/inventory/method/products`);
+    expect(cut.status).toBe(503);
+    expect(cut.headers.get('content-type')).toContain('application/problem+json');
+    expect((await fetch(`${edgeUrl}/v1.0/invoke/inventory/method/products`)).status).toBe(200);
   });
 
   it("relays a service's problem as it is, and hides the sidecar's own failures behind one problem", async () => {

@@ -95,7 +95,12 @@ function forwardedHeaders(req: Request): Record<string, string> {
 }
 
 async function relay(answer: globalThis.Response, res: Response): Promise<void> {
-  const body = Buffer.from(await answer.arrayBuffer());
+  // The sidecar may drop the connection after the status line (its pod ending): no answer, as below.
+  const body = Buffer.from(
+    await answer.arrayBuffer().catch((error: unknown) => {
+      throw new AppError('UNAVAILABLE', 'the service is unavailable; try again', { cause: error });
+    }),
+  );
   const contentType = answer.headers.get('content-type') ?? '';
   // Every error a service answers is problem+json; any other error is the sidecars' own (the callee
   // unreachable, refused by access control): it becomes one problem, without Dapr's internals.

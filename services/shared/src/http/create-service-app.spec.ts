@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { Pool } from 'pg';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error';
 import { createLogger } from '../logging/logger';
@@ -17,8 +18,13 @@ describe('createServiceApp', () => {
   let server: Server;
   let base: string;
   const checks: ReadinessCheck[] = [];
+  // A database that takes connections and never answers them: pg's pool gives up connecting.
+  const silentSockets = new Set<Socket>();
+  const silentDatabase = createTcpServer((socket) => silentSockets.add(socket));
 
   beforeAll(async () => {
+    await new Promise<void>((resolve) => silentDatabase.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silentDatabase.address() as AddressInfo).port;
     service = createServiceApp({
       name: 'probe',
       port: 0,
@@ -35,6 +41,14 @@ describe('createServiceApp', () => {
         app.get('/boom', () => {
           throw new Error('internal detail');
         });
+        app.get('/database-silent', async () => {
+          const pool = new Pool({ host: '127.0.0.1', port: silentPort, connectionTimeoutMillis: 100 });
+          try {
+            await pool.query('select 1');
+          } finally {
+            await pool.end();
+          }
+        });
         app.get('/things/:id', (req, res) => {
           res.json(parseInput(z.object({ id: z.string().min(1).max(100) }), req.params, 'path'));
         });
@@ -48,6 +62,8 @@ describe('createServiceApp', () => {
   });
   afterAll(async () => {
     await service.stop('test over');
+    for (const socket of silentSockets) socket.destroy();
+    silentDatabase.close();
   });
 
   const post = (body: string) =>
@@ -180,6 +196,14 @@ describe('createServiceApp', () => {
     const boom = await fetch(`${base}/boom`);
     expect(boom.status).toBe(500);
     expect(await boom.text()).not.toContain('internal detail');
+  });
+
+  it('answers a request its database could not serve in time with a 503 to retry, not an opaque 500', async () => {
+    const answer = await fetch(`${base}/database-silent`);
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get('retry-after')).toBe('1');
+    expect(answer.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await answer.json()) as { detail: string }).detail).toMatch(/could not reach its database/);
   });
 
   it('lingers when stopping, closing each connection after its answer, so keep-alive clients move on', async () => {

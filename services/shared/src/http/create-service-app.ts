@@ -8,6 +8,7 @@ import type { Logger } from '../logging/logger';
 import { runWithContext } from '../logging/request-context';
 import { platformCallersOnly, sidecarOnly } from './platform-endpoints';
 import { rejectUndecodablePath, translateClientError } from './client-errors';
+import { translateStoreError } from '../store/unavailable';
 
 /**
  * A dependency the service needs to do its work. `critical: false` marks one the
@@ -196,7 +197,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
   // Express recognises an error handler by its four parameters.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const appError = translateClientError(error, req);
+    const appError = translateStoreError(translateClientError(error, req));
     const problem = toProblem(appError, req.originalUrl);
     if (problem.status >= 500) {
       logger.error({ err: error, path: req.originalUrl }, 'request failed');
