@@ -164,6 +164,33 @@ describe('Dispatcher', () => {
     expect(sent).toEqual(['fresh1', 'fresh2', 'other']);
   });
 
+  it('does not scan for a pass woken with nothing fresh before the interval, but drains a full batch at once', async () => {
+    const sent: string[] = [];
+    const t = setup(
+      {
+        channel: 'email',
+        send: async (n) => {
+          sent.push(n.id);
+          return { providerResponse: '250 OK' };
+        },
+      },
+      undefined,
+      4,
+    );
+    const scans = jest.spyOn(t.store, 'dueIds');
+    expect(await t.dispatcher.drain()).toBe(0);
+    // What a busy pass leaves behind: one more pass, its mail already taken by the pass before.
+    expect(await t.dispatcher.drain()).toBe(0);
+    expect(scans).toHaveBeenCalledTimes(1);
+
+    // 60 due from elsewhere: a scan's batch is 50, and a full batch means scanning again at once.
+    for (let i = 0; i < 60; i += 1) await t.store.insertIfAbsent(notification(`other${i}`, t.now()));
+    t.advance(1_000);
+    expect(await t.dispatcher.drain()).toBe(60);
+    expect(scans).toHaveBeenCalledTimes(3);
+    expect(new Set(sent).size).toBe(60);
+  });
+
   it('sends a notification stored leased to it without claiming it, and claims one whose lease is half over', async () => {
     const sent: string[] = [];
     const t = setup({

@@ -119,11 +119,13 @@ export class Dispatcher {
 
   /**
    * Delivers the notifications just stored, and everything due when the queue is scanned; resolves
-   * with how many attempts were made. While fresh ones keep coming, the queue is scanned at most once
-   * per scan interval.
+   * with how many attempts were made. The queue is scanned at most once per scan interval, and again
+   * at once while a scan keeps finding a full batch.
    */
   async drain(): Promise<number> {
     let attempts = 0;
+    // A full batch from the last scan: more may be due, so the next round scans again at once.
+    let backlog = false;
     for (;;) {
       const fresh: (() => Promise<boolean>)[] = [
         ...[...this.leased.values()].map((n) => () => this.attemptLeased(n)),
@@ -134,7 +136,9 @@ export class Dispatcher {
       attempts += await this.attemptAll(fresh);
       const now = this.options.clock.now();
       const scanned = this.lastScanAt;
-      if (fresh.length > 0 && scanned && now.getTime() - scanned.getTime() < this.options.scanIntervalMs) {
+      // Whatever woke this pass (fresh mail, a retry's timer, one more wake after a busy pass), the
+      // queue is scanned only when the interval has passed: each scan reads the whole collection.
+      if (!backlog && scanned && now.getTime() - scanned.getTime() < this.options.scanIntervalMs) {
         if (this.nothingPending()) return attempts;
         continue;
       }
@@ -142,7 +146,8 @@ export class Dispatcher {
       const due = await this.options.store.dueIds(now, BATCH);
       attempts += await this.attemptAll(due.map((id) => () => this.claimAndAttempt(id)));
       // A short scan means the backlog is done; deferred ones come back at the next scan.
-      if (due.length < BATCH && this.nothingPending()) return attempts;
+      backlog = due.length >= BATCH;
+      if (!backlog && this.nothingPending()) return attempts;
     }
   }
 
