@@ -422,7 +422,7 @@ function skaffold(cwd: string, args: string[]) {
 }
 
 /**
- * The error lines (pino level 50 and up) each pod of `apps` logged in the last minute, from every
+ * The error lines (pino level 50 and up, daprd "error" and "fatal") each pod of `apps` logged in the last minute, from every
  * container, read at once: a pod that answered wrongly during a roll is gone by the time the test ends.
  */
 async function recentErrors(apps: readonly string[]): Promise<string[]> {
@@ -435,7 +435,7 @@ async function recentErrors(apps: readonly string[]): Promise<string[]> {
           .readNamespacedPodLog({ name, namespace, container: container.name, sinceSeconds: 60 })
           .catch((error: unknown) => `{"level":60,"msg":"no log: ${String(error).slice(0, 120)}"}`);
         for (const line of log.split('\n')) {
-          if (/"level":(5|6)0/.test(line) || /level=(error|fatal)/.test(line))
+          if (/"level":(50|60|"error"|"fatal")/.test(line) || /level=(error|fatal)/.test(line))
             lines.push(`${name}/${container.name}: ${line.slice(0, 600)}`);
         }
       }
