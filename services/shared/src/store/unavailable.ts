@@ -8,9 +8,9 @@ import { AppError } from '../errors/app-error';
  */
 const UNAVAILABLE_SQLSTATE = /^(08...|53300|57P0[123])$/;
 
-/** Messages of a connection the drivers lost or never got (pg, pg-pool, the MongoDB driver). */
+/** Messages of a connection the drivers lost or never got (pg, pg-pool, the MongoDB driver, Mongoose's queue). */
 const UNAVAILABLE_MESSAGE =
-  /timeout exceeded when trying to connect|Connection terminated|connection timeout|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|server selection timed out/i;
+  /timeout exceeded when trying to connect|Connection terminated|connection timeout|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|server selection timed out|buffering timed out/i;
 
 /** MongoDB driver error classes for a server it cannot reach or lost on the way. */
 const UNAVAILABLE_MONGO = new Set([
