@@ -14,6 +14,10 @@ describe('isStoreUnavailable', () => {
     ['a connection failure (08006)', queryFailed('08006')],
     ['too many connections (53300)', queryFailed('53300')],
     [
+      'an operation Mongoose queued while disconnected',
+      new Error('Operation `users.findOne()` buffering timed out after 10000ms'),
+    ],
+    [
       'a MongoDB server not found in time',
       Object.assign(new Error('x'), { name: 'MongoServerSelectionError' }),
     ],
