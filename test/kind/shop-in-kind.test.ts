@@ -431,12 +431,22 @@ async function recentErrors(apps: readonly string[]): Promise<string[]> {
     for (const pod of await podsOf(app)) {
       for (const container of pod.spec?.containers ?? []) {
         const name = pod.metadata?.name ?? '';
-        const log = await core
-          .readNamespacedPodLog({ name, namespace, container: container.name, sinceSeconds: 60 })
-          .catch((error: unknown) => `{"level":60,"msg":"no log: ${String(error).slice(0, 120)}"}`);
+        const source = `${name}/${container.name}`;
+        let log: string;
+        try {
+          log = await core.readNamespacedPodLog({
+            name,
+            namespace,
+            container: container.name,
+            sinceSeconds: 60,
+          });
+        } catch (error) {
+          lines.push(`${source}: no log: ${String(error).slice(0, 120)}`);
+          continue;
+        }
         for (const line of log.split('\n')) {
           if (/"level":(50|60|"error"|"fatal")/.test(line) || /level=(error|fatal)/.test(line))
-            lines.push(`${name}/${container.name}: ${line.slice(0, 600)}`);
+            lines.push(`${source}: ${line.slice(0, 600)}`);
         }
       }
     }
@@ -483,6 +493,7 @@ function readProbe(url: string, suspects: readonly string[]) {
   };
 }
 
+/** The stack's PodDisruptionBudgets. */
 async function disruptionBudgets() {
   const { items } = await kc.makeApiClient(PolicyV1Api).listNamespacedPodDisruptionBudget({
     namespace,

@@ -94,20 +94,23 @@ function forwardedHeaders(req: Request): Record<string, string> {
   return headers;
 }
 
+/** The one problem for any failure of the sidecars' own: the client learns only to try again. */
+function unavailable(cause?: unknown): AppError {
+  return new AppError('UNAVAILABLE', 'the service is unavailable; try again', { cause });
+}
+
 async function relay(answer: globalThis.Response, res: Response): Promise<void> {
   // The sidecar may drop the connection after the status line (its pod ending): no answer, as below.
   const body = Buffer.from(
     await answer.arrayBuffer().catch((error: unknown) => {
-      throw new AppError('UNAVAILABLE', 'the service is unavailable; try again', { cause: error });
+      throw unavailable(error);
     }),
   );
   const contentType = answer.headers.get('content-type') ?? '';
   // Every error a service answers is problem+json; any other error is the sidecars' own (the callee
   // unreachable, refused by access control): it becomes one problem, without Dapr's internals.
   if (answer.status >= 400 && !contentType.includes('problem+json')) {
-    throw answer.status >= 500
-      ? new AppError('UNAVAILABLE', 'the service is unavailable; try again')
-      : AppError.notFound('no such public route');
+    throw answer.status >= 500 ? unavailable() : AppError.notFound('no such public route');
   }
   for (const name of RESPONSE_HEADERS) {
     const value = answer.headers.get(name);

@@ -49,9 +49,14 @@ export function isOutOfRange(error: unknown): boolean {
   return sqlStateOf(error) === '22003';
 }
 
-function sqlStateOf(error: unknown): string | undefined {
-  if (!(error instanceof QueryFailedError)) return undefined;
-  const code = (error.driverError as { code?: unknown } | undefined)?.code;
+/**
+ * The SQLSTATE PostgreSQL answered: of a statement typeorm wrapped (QueryFailedError), or of pg's own
+ * error where nothing wrapped it (a pool's connect refused with 53300, say).
+ */
+export function sqlStateOf(error: unknown): string | undefined {
+  const driverError: unknown = error instanceof QueryFailedError ? error.driverError : error;
+  if (typeof driverError !== 'object' || driverError === null) return undefined;
+  const code = (driverError as { code?: unknown }).code;
   return typeof code === 'string' ? code : undefined;
 }
 

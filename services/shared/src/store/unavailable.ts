@@ -1,5 +1,5 @@
-import { QueryFailedError } from 'typeorm';
 import { AppError } from '../errors/app-error';
+import { sqlStateOf } from './postgres';
 
 /**
  * SQLSTATEs that say the database could not serve the statement now, not that the statement is
@@ -21,21 +21,14 @@ const UNAVAILABLE_MONGO = new Set([
   'MongooseServerSelectionError',
 ]);
 
-function codeOf(error: object): unknown {
-  const driverError = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
-  return typeof driverError === 'object' && driverError !== null
-    ? (driverError as { code?: unknown }).code
-    : undefined;
-}
-
 /**
  * True when a service's own database failed it for a passing reason: a pool that could not connect
  * in time, a connection dropped, a server restarting. Such a request may succeed when tried again.
  */
 export function isStoreUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null || error instanceof AppError) return false;
-  const code = codeOf(error);
-  if (typeof code === 'string' && UNAVAILABLE_SQLSTATE.test(code)) return true;
+  const sqlState = sqlStateOf(error);
+  if (sqlState !== undefined && UNAVAILABLE_SQLSTATE.test(sqlState)) return true;
   if (UNAVAILABLE_MONGO.has((error as { name?: unknown }).name as string)) return true;
   const message = (error as { message?: unknown }).message;
   return typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message);
