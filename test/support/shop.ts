@@ -23,12 +23,21 @@ export { call, newCustomer, type Answer };
 
 const settings = loadStackSettings();
 
-let adminToken: Promise<string> | undefined;
+let adminToken: Promise<{ token: string; renewAt: number }> | undefined;
 
-/** The seeded admin's access token (logged in once per test file). */
-export function admin(): Promise<string> {
-  adminToken ??= loginAdmin().then((tokens) => tokens.accessToken);
-  return adminToken;
+/**
+ * The seeded admin's access token: logged in once, and again a minute before that
+ * token expires (a long file, like the kind suite, outlives the 15-minute token).
+ */
+export async function admin(): Promise<string> {
+  const held = adminToken && (await adminToken.catch(() => undefined));
+  if (held && Date.now() < held.renewAt) return held.token;
+  const next = loginAdmin().then((tokens) => ({
+    token: tokens.accessToken,
+    renewAt: Date.now() + (tokens.expiresIn - 60) * 1000,
+  }));
+  adminToken = next;
+  return (await next).token;
 }
 
 export type Customer = TestCustomer;
