@@ -187,7 +187,7 @@ const kafkaSchema = withRules(
         1,
         1000,
         DEFAULT_KAFKA_PARTITIONS,
-        "Partitions of each event topic the topics Job creates, at least: it makes them twice the most replicas any service runs when that is more, so every replica of a consumer has partitions of its own (a topic's partition goes to one replica of each consumer). Dapr's outbox topics get at least 16. Kafka never removes partitions.",
+        "Partitions of each event topic the topics Job creates, at least: it makes them twice the most replicas any service runs when that is more, so every replica of a consumer has partitions of its own (a topic's partition goes to one replica of each consumer). Dapr's outbox topics get at least 4. Kafka never removes partitions.",
       ),
     }),
   ),

@@ -433,8 +433,8 @@ describe('renderStack', () => {
     const entries = /TOPICS="([^"]*)"/.exec(script)?.[1]?.split(' ') ?? [];
     expect(entries).toEqual(topics.map((t) => `${t.topic}:${t.partitions}`));
     expect(entries).toContain('order_created:3');
-    // Dapr's outbox topics are named after the namespace and get enough partitions for ~1 event/s each.
-    expect(entries).toContain(`${ctx.namespace}orderorder_createdoutbox:16`);
+    // Dapr's outbox topics are named after the namespace and get their own partition count.
+    expect(entries).toContain(`${ctx.namespace}orderorder_createdoutbox:4`);
     const other = ofKind<V1Job>(
       renderStack(contextFor({ infrastructure: { kafka: { partitions: 6 } } })),
       'Job',
@@ -471,8 +471,9 @@ describe('renderStack', () => {
     expect(
       eventPartitions({ services: everyService(2), infrastructure: { kafka: { partitions: 12 } } }),
     ).toEqual(new Set([12]));
-    // Dapr's outbox topics keep their 16 until the replicas ask for more.
-    expect(outboxPartitions({ services: everyService(2) })).toEqual(new Set([16]));
+    // Dapr's outbox topics keep their 4 (more than the spec's 3 for events) until the replicas ask for more.
+    expect(outboxPartitions({})).toEqual(new Set([4]));
+    expect(outboxPartitions({ services: everyService(3) })).toEqual(new Set([6]));
     expect(outboxPartitions({ services: { payment: { replicas: 10 } } })).toEqual(new Set([20]));
   });
 });

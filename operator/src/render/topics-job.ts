@@ -25,7 +25,7 @@ export function eventTopicPartitions(spec: EcomStackSpec): number {
 /**
  * Every topic the stack uses: each catalogue event and its dead-letter topic with
  * eventTopicPartitions, and each Dapr outbox's internal topic (named after the namespace) with at
- * least OUTBOX_TOPIC_PARTITIONS, since one of its partitions carries about 1 event/s.
+ * least OUTBOX_TOPIC_PARTITIONS, since one of its partitions carries about 10 events/s.
  */
 export function stackTopics(ctx: RenderContext): TopicPlan[] {
   const partitions = eventTopicPartitions(ctx.spec);

@@ -45,11 +45,13 @@ export function outboxInternalTopic(app: string, topic: string, namespace: strin
 /**
  * Partitions of each internal outbox topic. Dapr's outbox handler waits before it looks for the state
  * (1 s in Dapr 1.18, 100 ms in the daprd built here: stack/dapr-build/outbox-fixes.sed), and its Kafka
- * consumer handles one partition's messages one at a time. 16 were sized for the 1 s: they keep a
- * topic's partitions far from busy at the ~10 orders/s this machine drives (`npm run bench` prints the
- * outbox rate and the busiest partition's).
+ * consumer handles one partition's messages one at a time, so a partition carries about 10 messages/s
+ * and 4 carry 40 of one event a second, four times what this machine's whole stack drives. Each
+ * partition costs even when idle: the sidecar's consumer fetches every partition it owns several times a
+ * second, and these topics were most of the partitions fetched (README, Benchmark, "Fewer partitions to
+ * fetch"). The operator raises the count with the replicas (operator/src/render/topics-job.ts).
  */
-export const OUTBOX_TOPIC_PARTITIONS = 16;
+export const OUTBOX_TOPIC_PARTITIONS = 4;
 
 /**
  * Partitions of an event topic and its dead letters in the local stack. It runs one process per
