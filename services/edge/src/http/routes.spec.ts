@@ -22,6 +22,8 @@ describe('the edge', () => {
   let dropNext = 0;
   /** Whether the sidecar cuts its next answer after the status line and part of the body. */
   let cutNext = false;
+  /** Whether the sidecar leaves its next request without any answer (until the test ends). */
+  let hangNext = false;
   let sidecar: Server;
   let edge: Server;
   let edgeUrl = '';
@@ -40,6 +42,10 @@ describe('the edge', () => {
         if (dropNext > 0) {
           dropNext -= 1;
           req.socket.destroy();
+          return;
+        }
+        if (hangNext) {
+          hangNext = false;
           return;
         }
         if (cutNext) {
@@ -234,6 +240,16 @@ describe('the edge', () => {
     expect(cut.status).toBe(503);
     expect(cut.headers.get('content-type')).toContain('application/problem+json');
     expect((await fetch(`${edgeUrl}/v1.0/invoke/inventory/method/products`)).status).toBe(200);
+  });
+
+  it('answers 503 naming the timeout when the sidecar does not answer in time, and sends a read once', async () => {
+    hangNext = true;
+    const slow = await fetch(`${edgeUrl}/v1.0/invoke/inventory/method/products`);
+    expect(slow.status).toBe(503);
+    expect(((await slow.json()) as { detail?: string }).detail).toBe(
+      'inventory did not answer within 2000 ms',
+    );
+    expect(forwarded).toHaveLength(1);
   });
 
   it("relays a service's problem as it is, and hides the sidecar's own failures behind one problem", async () => {

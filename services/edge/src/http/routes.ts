@@ -1,4 +1,4 @@
-import { AppError, isPublicRoute, type DaprSidecar, type Logger } from '@ecom/shared';
+import { AppError, isPublicRoute, type DaprSidecar, type Logger, type SidecarAnswer } from '@ecom/shared';
 import type { Express, Request, Response } from 'express';
 
 /** Clients call `/v1.0/invoke/<app-id>/method/<path>`, the path Dapr's own API gives service invocation. */
@@ -99,24 +99,18 @@ function unavailable(cause?: unknown): AppError {
   return new AppError('UNAVAILABLE', 'the service is unavailable; try again', { cause });
 }
 
-async function relay(answer: globalThis.Response, res: Response): Promise<void> {
-  // The sidecar may drop the connection after the status line (its pod ending): no answer, as below.
-  const body = Buffer.from(
-    await answer.arrayBuffer().catch((error: unknown) => {
-      throw unavailable(error);
-    }),
-  );
-  const contentType = answer.headers.get('content-type') ?? '';
+function relay(answer: SidecarAnswer, res: Response): void {
+  const contentType = answer.header('content-type') ?? '';
   // Every error a service answers is problem+json; any other error is the sidecars' own (the callee
   // unreachable, refused by access control): it becomes one problem, without Dapr's internals.
   if (answer.status >= 400 && !contentType.includes('problem+json')) {
     throw answer.status >= 500 ? unavailable() : AppError.notFound('no such public route');
   }
   for (const name of RESPONSE_HEADERS) {
-    const value = answer.headers.get(name);
-    if (value !== null) res.setHeader(name, value);
+    const value = answer.header(name);
+    if (value !== undefined) res.setHeader(name, value);
   }
-  res.status(answer.status).end(body);
+  res.status(answer.status).end(answer.body);
 }
 
 /**
@@ -166,13 +160,15 @@ export function edgeRoutes(deps: EdgeDeps): (app: Express) => void {
           body,
           timeoutMs: deps.timeoutMs,
         });
-        await relay(answer, res);
+        relay(answer, res);
       } catch (error) {
-        if (error instanceof Error && error.name === 'TimeoutError') {
+        // The sidecar adapter says why no answer came (its cause); clients get one plain problem.
+        const unanswered = error instanceof AppError && error.kind === 'UNAVAILABLE';
+        if (unanswered && (error.cause as { name?: unknown } | undefined)?.name === 'TimeoutError') {
           next(new AppError('UNAVAILABLE', `${appId} did not answer within ${deps.timeoutMs} ms`));
           return;
         }
-        next(error);
+        next(unanswered ? unavailable(error) : error);
       }
     });
   };

@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import { AppError } from '../errors/app-error';
 import { kindOfStatus } from '../errors/problem-json';
 import { traceHeaders } from '../logging/request-context';
@@ -29,10 +30,32 @@ export interface StateOperation {
   };
 }
 
+/** A sidecar's whole answer, read before the call returns (each is small). */
+export interface SidecarAnswer {
+  status: number;
+  ok: boolean;
+  /** A header's value, or undefined; `name` in lower case. */
+  header(name: string): string | undefined;
+  body: Buffer;
+  text(): string;
+}
+
+/** What every sidecar call sends besides its method, headers and body. */
+interface CallInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  signal?: AbortSignal;
+}
+
 /**
  * The Dapr sidecar's HTTP API, the one adapter every service uses to reach its
  * sidecar. HTTP rather than gRPC on purpose: @dapr/dapr's gRPC state
  * transactions drop per-operation metadata, which the outbox depends on.
+ * Calls go through undici's `request`, not the global `fetch` (the same undici
+ * behind WHATWG streams): about a fifth of the client CPU per call, and these
+ * calls are most of what an order asks of a service (README, Benchmark,
+ * "Cheaper calls to the sidecar").
  */
 export class DaprSidecar {
   readonly baseUrl: string;
@@ -64,16 +87,16 @@ export class DaprSidecar {
         ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...options.headers,
       },
-      body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
-    const text = await response.text();
+    const text = response.text();
     const body = parseJson(text);
     if (!response.ok) {
       const detail = isRecord(body) && typeof body.detail === 'string' ? body.detail : text.slice(0, 300);
       throw new AppError(
         kindOfStatus(response.status),
-        `${appId} ${method} ${path}: ${detail || response.statusText}`,
+        `${appId} ${method} ${path}: ${detail || `status ${response.status}`}`,
         {
           fields:
             isRecord(body) && Array.isArray(body.errors)
@@ -96,7 +119,7 @@ export class DaprSidecar {
     method: string,
     pathAndQuery: string,
     init: { headers: Record<string, string>; body?: Uint8Array; timeoutMs: number },
-  ): Promise<Response> {
+  ): Promise<SidecarAnswer> {
     const url = new URL(`${this.baseUrl}/invoke/${encodeURIComponent(appId)}/method/${pathAndQuery}`);
     // URL parsing resolves `..` and reads `\` as `/`: whatever the path, the call must still be an
     // invocation of that app, never another endpoint of the sidecar's own API.
@@ -115,8 +138,7 @@ export class DaprSidecar {
       {
         method,
         headers: init.headers,
-        body: init.body,
-        redirect: 'manual',
+        ...(init.body !== undefined ? { body: init.body } : {}),
         signal: AbortSignal.timeout(init.timeoutMs),
       },
       read ? 2 : 1,
@@ -139,7 +161,7 @@ export class DaprSidecar {
       headers: { 'content-type': 'application/json', ...traceHeaders() },
       body: JSON.stringify(data),
     });
-    if (!response.ok) throw await sidecarError(`publish to ${topic}`, response);
+    if (!response.ok) throw sidecarError(`publish to ${topic}`, response);
   }
 
   /** Runs a state transaction; with an outbox-enabled store, its upserts are published atomically. */
@@ -153,7 +175,7 @@ export class DaprSidecar {
       headers: { 'content-type': 'application/json', ...traceHeaders() },
       body: JSON.stringify({ operations, metadata }),
     });
-    if (!response.ok) throw await sidecarError(`state transaction on ${store}`, response);
+    if (!response.ok) throw sidecarError(`state transaction on ${store}`, response);
   }
 
   async getState<T>(store: string, key: string): Promise<T | undefined> {
@@ -161,15 +183,15 @@ export class DaprSidecar {
       headers: traceHeaders(),
     });
     if (response.status === 204) return undefined;
-    if (!response.ok) throw await sidecarError(`get state ${key}`, response);
-    return (await response.json()) as T;
+    if (!response.ok) throw sidecarError(`get state ${key}`, response);
+    return JSON.parse(response.text()) as T;
   }
 
   /** The sidecar's metadata API (components, subscriptions, connected workflow workers). */
   async metadata(): Promise<unknown> {
     const response = await this.fetch(`${this.baseUrl}/metadata`, { signal: AbortSignal.timeout(2_000) });
-    if (!response.ok) throw await sidecarError('metadata', response);
-    return response.json();
+    if (!response.ok) throw sidecarError('metadata', response);
+    return JSON.parse(response.text()) as unknown;
   }
 
   /** Resolves when the sidecar answers its health endpoint (204); throws otherwise. */
@@ -180,22 +202,53 @@ export class DaprSidecar {
     }
   }
 
-  /** One call to the sidecar, tried up to `tries` times while no answer at all came back. */
-  private async fetch(url: string, init: RequestInit, tries = 1): Promise<Response> {
+  /**
+   * One call to the sidecar, tried up to `tries` times while no answer at all came back (refused,
+   * reset or closed before the status line). A timeout or an abort ends the call, and so does an
+   * answer cut short after its status line: the callee may have acted on it.
+   */
+  private async fetch(url: string, init: CallInit, tries = 1): Promise<SidecarAnswer> {
     for (let attempt = 1; ; attempt++) {
+      let answered;
       try {
-        return await fetch(url, {
-          ...init,
-          headers: { ...(init.headers as Record<string, string>), ...this.tokenHeader },
+        answered = await request(url, {
+          method: (init.method ?? 'GET') as 'GET',
+          headers: { ...init.headers, ...this.tokenHeader },
+          ...(init.body !== undefined ? { body: init.body } : {}),
+          ...(init.signal ? { signal: init.signal } : {}),
         });
       } catch (error) {
-        // fetch's TypeError: refused, reset or closed. A timeout or an abort ends the call.
-        const unanswered = (error as { name?: unknown } | null)?.name === 'TypeError';
-        if (unanswered && attempt < tries) continue;
+        if (!stopped(error) && attempt < tries) continue;
         throw new AppError('UNAVAILABLE', `dapr sidecar unreachable at ${this.baseUrl}`, { cause: error });
       }
+      const { statusCode, headers } = answered;
+      let body: Buffer;
+      try {
+        body = Buffer.from(await answered.body.arrayBuffer());
+      } catch (error) {
+        throw new AppError('UNAVAILABLE', `dapr sidecar cut its answer short at ${this.baseUrl}`, {
+          cause: error,
+        });
+      }
+      return {
+        status: statusCode,
+        ok: statusCode >= 200 && statusCode < 300,
+        header: (name) => {
+          const value = headers[name];
+          return Array.isArray(value) ? value.join(', ') : value;
+        },
+        body,
+        text: () => body.toString('utf8'),
+      };
     }
   }
+}
+
+/** Whether a call ended because its signal fired (a timeout or an abort), not for want of an answer. */
+function stopped(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  const code = (error as { code?: unknown } | null)?.code;
+  return name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_ABORTED';
 }
 
 function parseJson(text: string): unknown {
@@ -211,7 +264,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-async function sidecarError(what: string, response: Response): Promise<AppError> {
-  const text = await response.text();
-  return new AppError('UNAVAILABLE', `dapr ${what} failed (${response.status}): ${text.slice(0, 300)}`);
+function sidecarError(what: string, response: SidecarAnswer): AppError {
+  return new AppError(
+    'UNAVAILABLE',
+    `dapr ${what} failed (${response.status}): ${response.text().slice(0, 300)}`,
+  );
 }
