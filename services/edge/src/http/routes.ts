@@ -1,4 +1,11 @@
-import { AppError, isPublicRoute, type DaprSidecar, type Logger, type SidecarAnswer } from '@ecom/shared';
+import {
+  AppError,
+  isPublicRoute,
+  sidecarTimedOut,
+  type DaprSidecar,
+  type Logger,
+  type SidecarAnswer,
+} from '@ecom/shared';
 import type { Express, Request, Response } from 'express';
 
 /** Clients call `/v1.0/invoke/<app-id>/method/<path>`, the path Dapr's own API gives service invocation. */
@@ -162,12 +169,12 @@ export function edgeRoutes(deps: EdgeDeps): (app: Express) => void {
         });
         relay(answer, res);
       } catch (error) {
-        // The sidecar adapter says why no answer came (its cause); clients get one plain problem.
-        const unanswered = error instanceof AppError && error.kind === 'UNAVAILABLE';
-        if (unanswered && (error.cause as { name?: unknown } | undefined)?.name === 'TimeoutError') {
+        if (sidecarTimedOut(error)) {
           next(new AppError('UNAVAILABLE', `${appId} did not answer within ${deps.timeoutMs} ms`));
           return;
         }
+        // No answer for another reason: clients get one plain problem, not the sidecar's address.
+        const unanswered = error instanceof AppError && error.kind === 'UNAVAILABLE';
         next(unanswered ? unavailable(error) : error);
       }
     });

@@ -212,7 +212,7 @@ export class DaprSidecar {
       let answered;
       try {
         answered = await request(url, {
-          method: (init.method ?? 'GET') as 'GET',
+          method: init.method ?? 'GET',
           headers: { ...init.headers, ...this.tokenHeader },
           ...(init.body !== undefined ? { body: init.body } : {}),
           ...(init.signal ? { signal: init.signal } : {}),
@@ -242,6 +242,13 @@ export class DaprSidecar {
       };
     }
   }
+}
+
+/** Whether a sidecar call failed because its own timeout passed (the AppError any call throws says why). */
+export function sidecarTimedOut(error: unknown): boolean {
+  return (
+    error instanceof AppError && (error.cause as { name?: unknown } | undefined)?.name === 'TimeoutError'
+  );
 }
 
 /** Whether a call ended because its signal fired (a timeout or an abort), not for want of an answer. */
