@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Dapr's control plane in a Kubernetes cluster: Dapr's own Helm chart (charts/dapr of the dapr Go
-# module) with the images stack/provision/dapr-images.sh builds here, sized for a small single-node
-# cluster (no HA; the scheduler keeps its etcd in memory, so no volumes are needed).
+# module) with the images stack/provision/dapr-images.sh builds here, sized for a small cluster (no
+# HA). In kind (--kind-name) one Scheduler keeps its etcd on a volume (stack/kind/dapr-one-scheduler.sh
+# says why one); elsewhere the chart's three keep theirs in memory, so no volumes are needed.
 #
 #   dapr.sh install   --kubeconfig PATH [--kind-name NAME | --registry REGISTRY] [--timeout 5m]
 #   dapr.sh uninstall --kubeconfig PATH [--registry REGISTRY]
@@ -53,15 +54,21 @@ chart_dir() {
   printf '%s\n' "$dir/charts/dapr"
 }
 
-# Our values: no HA and an in-memory scheduler for one small node; the images from $PREFIX, and the
-# local ones each by its content tag (an image name with a "/" is taken whole by the chart), so a
-# rebuilt image rolls its pods. $1: the output of `dapr-images.sh list`, empty with --registry.
+# Our values: no HA; the images from $PREFIX, and the local ones each by its content tag (an image name
+# with a "/" is taken whole by the chart), so a rebuilt image rolls its pods. In kind the one Scheduler
+# keeps its jobs on a volume of the node's default StorageClass: a restart must not lose the workflows'
+# reminders, which an in-memory etcd of one member would. It is given two minutes of unanswered
+# probes before kubelet restarts it, not 50 s: on two busy cores a slow answer is not a dead Scheduler.
+# $1: the output of `dapr-images.sh list`, empty with --registry.
 values() {
-  jq -n --arg registry "$PREFIX" --arg tag "$DAPR_VERSION" --arg list "$1" '
+  jq -n --arg registry "$PREFIX" --arg tag "$DAPR_VERSION" --arg list "$1" --arg kind "$KIND_NAME" '
     ($list | split("\n") | map(select(. != "") | split(" ") | {key: .[0], value: {name: .[1]}}) | from_entries) as $img
     | {
         global: { registry: $registry, tag: $tag, imagePullPolicy: "IfNotPresent", ha: { enabled: false } },
-        dapr_scheduler: { cluster: { inMemoryStorage: true } },
+        dapr_scheduler: (if $kind == "" then { cluster: { inMemoryStorage: true } } else {
+          cluster: { inMemoryStorage: false, storageSize: "1Gi" },
+          livenessProbe: { failureThreshold: 12 }
+        } end),
         dapr_sidecar_injector: { sidecarImagePullPolicy: "IfNotPresent" }
       }
     * (if $list == "" then {} else {
@@ -113,6 +120,19 @@ current_install() {
   echo "foreign $(tr '\n' ';' <<<"$releases" | sed 's/;$//; s/;/; /g')"
 }
 
+# A kind cluster installed before the Scheduler moved to a volume runs the three in-memory members; a
+# StatefulSet's volumeClaimTemplates cannot change in place, so that one is deleted first (its jobs are
+# in memory: whatever workflow timers it held are lost, as any restart of it would lose them).
+scheduler_on_disk() {
+  local claims
+  claims="$("$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" -n "$NAMESPACE" get statefulset dapr-scheduler-server \
+    --ignore-not-found -o json | jq -r 'select(.spec) | .spec.volumeClaimTemplates // [] | length')"
+  if [ "$claims" = 0 ]; then
+    say "replacing the in-memory Scheduler StatefulSet with one Scheduler on a volume"
+    "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" -n "$NAMESPACE" delete statefulset dapr-scheduler-server --wait=true >/dev/null
+  fi
+}
+
 install() {
   local state; state="$(current_install)"
   if [ "${state%% *}" = foreign ]; then
@@ -135,8 +155,13 @@ install() {
   values "$list" >"$values_file"
   say "helm upgrade --install $RELEASE (Dapr $DAPR_VERSION, images $PREFIX/*:$DAPR_VERSION${list:+-*}) into $NAMESPACE; waiting up to $TIMEOUT for Ready"
   local log="$ECOM_CACHE/kind-dapr-helm.log" start=$SECONDS
+  local render=()
+  if [ -n "$KIND_NAME" ]; then
+    render=(--post-renderer "$STACK_DIR/kind/dapr-one-scheduler.sh")
+    scheduler_on_disk
+  fi
   if ! helm upgrade --install "$RELEASE" "$chart" -n "$NAMESPACE" --create-namespace -f "$values_file" \
-    --history-max 3 --wait --timeout "$TIMEOUT" >"$log" 2>&1; then
+    "${render[@]}" --history-max 3 --wait --timeout "$TIMEOUT" >"$log" 2>&1; then
     if grep -q 'exists and cannot be imported into the current release' "$log"; then
       say "Dapr's resources already exist in this cluster, installed without helm: leaving them alone ($(grep -o 'Unable to continue with install: [^:]*' "$log" | head -n1))"
       return
