@@ -290,6 +290,10 @@ async function watchRollouts(done: () => Promise<boolean>): Promise<{ order: str
   const firstGeneration = new Map<string, number>();
   let most = 0;
   const sample = async () => {
+    // Asked before the listing below: once `done` saw every spec at its new version, that listing
+    // sees each generation that grew. Asked after it, the last app's spec could change between the
+    // two reads, and its roll go unseen.
+    const finished = await done();
     const { items } = await apps.listNamespacedDeployment({
       namespace,
       labelSelector: `${STACK_LABEL}=${stackName}`,
@@ -303,7 +307,7 @@ async function watchRollouts(done: () => Promise<boolean>): Promise<{ order: str
       if ((changed || rolling.includes(app)) && !order.includes(app)) order.push(app);
     }
     most = Math.max(most, rolling.length);
-    return rolling.length === 0 && (await done());
+    return rolling.length === 0 && finished;
   };
   await eventually(sample, (finished) => finished, {
     timeoutMs: 1_800_000,
