@@ -47,3 +47,8 @@ export function reservationMismatch(expected: readonly Line[], outcome: ReserveO
   const wanted = canonical(expected);
   return held === wanted ? undefined : `reserved ${held || 'nothing'}, the order is ${wanted}`;
 }
+
+/** A reservation the saga can go on with: reserved, and holding exactly the order's lines. */
+export function reservationHolds(expected: readonly Line[], outcome: ReserveOutcome): boolean {
+  return outcome.outcome === 'reserved' && reservationMismatch(expected, outcome) === undefined;
+}

@@ -61,14 +61,15 @@ export interface OrderSagaInput {
   /**
    * The saga's shape this instance was started with (absent: 1). A workflow replays its history on
    * every turn, so an instance in flight across an upgrade must keep the shape it began with:
-   * 1 confirms in two activities (commit_stock, then mark_paid), 2 in one (confirm_order).
+   * 1 confirms in two activities (commit_stock, then mark_paid), 2 in one (confirm_order), and 3 also
+   * reserves and charges in one (reserve_and_charge).
    */
   version?: SagaVersion;
 }
 
 /** The shapes of the saga a running instance may have; new instances start with the last. */
-export type SagaVersion = 1 | 2;
-export const CURRENT_SAGA_VERSION: SagaVersion = 2;
+export type SagaVersion = 1 | 2 | 3;
+export const CURRENT_SAGA_VERSION: SagaVersion = 3;
 
 export interface SagaPolicy {
   stepTimeoutMs: number;

@@ -73,6 +73,79 @@ describe('saga activities', () => {
     expect(events).toEqual(['start commit_stock', 'end commit_stock FAILED']);
   });
 
+  describe('reserve_and_charge (reserve, then charge when the stock is held, in one activity)', () => {
+    const items = [{ sku: 'sku-1', quantity: 2 }];
+    const command = {
+      orderId,
+      reserve: { orderId, items, ttlSeconds: 30 },
+      charge: { orderId, customerId: 'c', amount: 1_000, currency: 'USD', paymentToken: 'tok_visa' },
+    };
+    const holding: InventoryPort = {
+      ...inventory,
+      reserve: () => Promise.resolve({ outcome: 'reserved', expiresAt: '2026-01-01T00:00:30Z', items }),
+    };
+    const charging: PaymentPort = {
+      ...payment,
+      charge: () =>
+        Promise.resolve({ outcome: 'succeeded', paymentId: 'p-1', amount: 1_000, currency: 'USD' }),
+    };
+
+    it('reserves, then charges, logging both steps under their own names', async () => {
+      const { log, events } = recordingLog();
+      const activities = createActivities({ inventory: holding, payment: charging, order, sagaLog: log });
+      expect(await activities.reserve_and_charge(undefined, command)).toEqual({
+        status: 'ok',
+        value: {
+          reserve: { status: 'ok', value: expect.objectContaining({ outcome: 'reserved' }) },
+          charge: { status: 'ok', value: expect.objectContaining({ outcome: 'succeeded' }) },
+        },
+      });
+      expect(events).toEqual([
+        'start reserve_stock',
+        'end reserve_stock COMPLETED',
+        'start charge_payment',
+        'end charge_payment COMPLETED',
+      ]);
+    });
+
+    it('sends payment nothing when the reservation does not hold', async () => {
+      const short: InventoryPort['reserve'] = () =>
+        Promise.resolve({ outcome: 'failed', reason: 'insufficient_stock', shortfalls: [] });
+      const others: InventoryPort['reserve'] = () =>
+        Promise.resolve({ outcome: 'reserved', expiresAt: '2026-01-01T00:00:30Z', items: [] });
+      for (const reserve of [short, others]) {
+        const { log, events } = recordingLog();
+        const charge = jest.fn(() => Promise.resolve({ outcome: 'declined' as const }));
+        const activities = createActivities({
+          inventory: { ...inventory, reserve },
+          payment: { ...charging, charge },
+          order,
+          sagaLog: log,
+        });
+        const result = await activities.reserve_and_charge(undefined, command);
+        expect(result).toMatchObject({ status: 'ok', value: { reserve: { status: 'ok' } } });
+        expect(result.status === 'ok' && result.value.charge).toBeUndefined();
+        expect(charge).not.toHaveBeenCalled();
+        expect(events).toEqual(['start reserve_stock', 'end reserve_stock FAILED']);
+      }
+    });
+
+    it('is a retry as a whole while payment is down, the reservation already held', async () => {
+      const { log, events } = recordingLog();
+      const activities = createActivities({ inventory: holding, payment, order, sagaLog: log });
+      expect(await activities.reserve_and_charge(undefined, command)).toEqual({
+        status: 'retry',
+        error: 'payment: ERR_DIRECT_INVOKE',
+      });
+      expect(events).toEqual([
+        'start reserve_stock',
+        'end reserve_stock COMPLETED',
+        'start charge_payment',
+        'retry charge_payment',
+      ]);
+    });
+  });
+
   describe('confirm_order (commit, then mark paid, in one activity)', () => {
     const committing: InventoryPort = { ...inventory, commit: () => Promise.resolve() };
 

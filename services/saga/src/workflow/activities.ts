@@ -1,6 +1,12 @@
 import { AppError, runWithContext } from '@ecom/shared';
-import { chargeMismatch, reservationMismatch } from '../domain/outcome-checks';
-import type { InventoryPort, OrderPort, PaymentPort } from '../domain/participants';
+import { chargeMismatch, reservationHolds, reservationMismatch } from '../domain/outcome-checks';
+import type {
+  ChargeOutcome,
+  InventoryPort,
+  OrderPort,
+  PaymentPort,
+  ReserveOutcome,
+} from '../domain/participants';
 import type { CancellationReason, OrderLine, SagaStatus, StepName, StepStatus } from '../domain/saga';
 import { stepNames } from '../domain/saga';
 import type { SagaLog } from '../domain/saga-log';
@@ -50,6 +56,27 @@ export interface RecordSagaCommand {
  */
 export type ConfirmOutcome =
   { outcome: 'paid' } | { outcome: 'commit_refused' | 'paid_refused'; error: string; kind?: string };
+
+/** Version 3's forward path, one activity: the reservation, then the charge. */
+export interface ReserveAndChargeCommand {
+  orderId: string;
+  reserve: ReserveCommand;
+  charge: ChargeCommand;
+}
+
+/** A participant's definitive answer: what its step's activity returns once it is not `retry`. */
+export type Answer<T> = Exclude<ActivityResult<T>, { status: 'retry' }>;
+
+/**
+ * What reserve_and_charge found: each participant's definitive answer, as its own activity would have
+ * returned it, and no `charge` when the reservation did not hold (nothing was sent to payment). A
+ * participant that could not be reached makes the whole activity a `retry`: both commands are
+ * idempotent by order id, so the next attempt sends the reservation again and gets the one recorded.
+ */
+export interface ForwardOutcome {
+  reserve: Answer<ReserveOutcome>;
+  charge?: Answer<ChargeOutcome>;
+}
 
 /** Whether a participant's answer completes the step; `mismatch` says why an answer does not fit the order. */
 interface StepCheck {
@@ -139,23 +166,41 @@ export function createActivities(clients: SagaClients) {
     await sagaLog.setStatus(c.orderId, 'COMPLETED');
   });
 
+  const reserveStock = logged(
+    stepNames.reserveStock,
+    (c: ReserveCommand) => inventory.reserve(c.orderId, c.items, c.ttlSeconds),
+    (outcome, c) => ({
+      ok: reservationHolds(c.items, outcome),
+      mismatch: reservationMismatch(c.items, outcome),
+    }),
+  );
+  const chargePayment = logged(
+    stepNames.chargePayment,
+    (c: ChargeCommand) => payment.charge(c),
+    (outcome, c) => {
+      const mismatch = chargeMismatch(c, outcome);
+      return { ok: outcome.outcome === 'succeeded' && !mismatch, mismatch };
+    },
+  );
+
   const activities = {
-    [activityNames.reserveStock]: logged(
-      stepNames.reserveStock,
-      (c: ReserveCommand) => inventory.reserve(c.orderId, c.items, c.ttlSeconds),
-      (outcome, c) => {
-        const mismatch = reservationMismatch(c.items, outcome);
-        return { ok: outcome.outcome === 'reserved' && !mismatch, mismatch };
-      },
-    ),
-    [activityNames.chargePayment]: logged(
-      stepNames.chargePayment,
-      (c: ChargeCommand) => payment.charge(c),
-      (outcome, c) => {
-        const mismatch = chargeMismatch(c, outcome);
-        return { ok: outcome.outcome === 'succeeded' && !mismatch, mismatch };
-      },
-    ),
+    [activityNames.reserveStock]: reserveStock,
+    [activityNames.chargePayment]: chargePayment,
+    [activityNames.reserveAndCharge]: async (
+      context: unknown,
+      c: ReserveAndChargeCommand & Traced,
+    ): Promise<ActivityResult<ForwardOutcome>> => {
+      const traced = c.trace ? { trace: c.trace } : {};
+      const reserve = await reserveStock(context, { ...c.reserve, ...traced });
+      if (reserve.status === 'retry') return reserve;
+      // Payment hears of the order only once its stock is held.
+      if (reserve.status === 'rejected' || !reservationHolds(c.reserve.items, reserve.value)) {
+        return { status: 'ok', value: { reserve } };
+      }
+      const charge = await chargePayment(context, { ...c.charge, ...traced });
+      if (charge.status === 'retry') return charge;
+      return { status: 'ok', value: { reserve, charge } };
+    },
     [activityNames.commitStock]: commitStock,
     [activityNames.markPaid]: markPaid,
     [activityNames.confirmOrder]: async (

@@ -17,6 +17,12 @@ export const activityNames = {
    * workflow round trip fewer per order). Both steps stay in the saga log under their own names.
    */
   confirmOrder: 'confirm_order',
+  /**
+   * Version 3's forward path: reserves the stock, then charges when the reservation holds, in one
+   * activity (one workflow round trip and one deadline timer fewer per order). Both steps stay in the
+   * saga log under their own names.
+   */
+  reserveAndCharge: 'reserve_and_charge',
 } as const;
 export type ActivityName = (typeof activityNames)[keyof typeof activityNames];
 

@@ -1,6 +1,8 @@
 import type { Task, WorkflowContext } from '@dapr/dapr';
 import { CompletableTask } from '@dapr/dapr/workflow/internal/durabletask/task/completable-task';
 import { WhenAnyTask } from '@dapr/dapr/workflow/internal/durabletask/task/when-any-task';
+import { reservationHolds } from '../domain/outcome-checks';
+import type { ReserveOutcome } from '../domain/participants';
 import type { OrderSagaInput, OrderSagaResult } from '../domain/saga';
 import type { ActivityResult } from './names';
 import { orderSagaWorkflow } from './order-saga-workflow';
@@ -94,6 +96,29 @@ function participants(overrides: Partial<Record<string, Script>> = {}): Script {
     confirm_order: ok({ outcome: 'paid' }),
   };
   return (name, input, attempt) => overrides[name]?.(name, input, attempt) ?? defaults[name] ?? ok(null);
+}
+
+/**
+ * reserve_and_charge as its activity runs it, from the scenario's own answers for the two steps: the
+ * reservation's, then the charge's when the reservation holds; either one's `retry` (or silence) is
+ * the whole activity's.
+ */
+function inOne(script: Script): Script {
+  return (name, input, attempt) => {
+    if (name !== 'reserve_and_charge') return script(name, input, attempt);
+    const command = input as { reserve: { items: { sku: string; quantity: number }[] }; charge: object };
+    const reserve = script('reserve_stock', command.reserve, attempt);
+    if (reserve === PENDING || reserve.status === 'retry') return reserve;
+    if (
+      reserve.status === 'rejected' ||
+      !reservationHolds(command.reserve.items, reserve.value as ReserveOutcome)
+    ) {
+      return ok({ reserve });
+    }
+    const charge = script('charge_payment', { ...command.charge }, attempt);
+    if (charge === PENDING || charge.status === 'retry') return charge;
+    return ok({ reserve, charge });
+  };
 }
 
 /** A version 1 instance: started before confirm_order existed, it replays commit_stock then mark_paid. */
@@ -394,6 +419,131 @@ describe('orderSagaWorkflow', () => {
       await expect(runtime.run(sagaInput())).resolves.toEqual({ status: 'COMPLETED' });
     });
   });
+  describe('version 3: one reserve_and_charge activity reserves, then charges', () => {
+    const v3 = (deadlineInMs?: number): OrderSagaInput => ({ ...sagaInput(deadlineInMs), version: 3 });
+    const run = (overrides: Partial<Record<string, Script>> = {}, deadlineInMs?: number) => {
+      const runtime = new FakeRuntime(inOne(participants(overrides)));
+      return { runtime, result: runtime.run(v3(deadlineInMs)) };
+    };
+    const charged = ok({ outcome: 'succeeded', paymentId: 'p-1', amount: 1_000, currency: 'USD' });
+
+    it('pays an order in two activities, both commands in the first', async () => {
+      const { runtime, result } = run();
+      await expect(result).resolves.toEqual({ status: 'COMPLETED' });
+      expect(runtime.names()).toEqual(['reserve_and_charge', 'confirm_order']);
+      expect(runtime.calls[0]?.input).toEqual({
+        orderId: sagaInput().orderId,
+        reserve: { orderId: sagaInput().orderId, items: [{ sku: 'sku-1', quantity: 2 }], ttlSeconds: 30 },
+        charge: {
+          orderId: sagaInput().orderId,
+          customerId: 'customer-1',
+          amount: 1_000,
+          currency: 'USD',
+          paymentToken: 'tok_visa',
+        },
+      });
+    });
+
+    it('releases, and refunds nothing, when the reservation does not hold', async () => {
+      const short = ok({ outcome: 'failed', shortfalls: [] });
+      const other = ok({ outcome: 'reserved', expiresAt: '2026-01-01T00:00:30Z', items: [] });
+      for (const [answer, reason] of [
+        [short, 'insufficient_stock'],
+        [other, 'reservation_mismatch'],
+      ] as const) {
+        const { runtime, result } = run({ reserve_stock: () => answer });
+        await expect(result).resolves.toEqual({ status: 'COMPENSATED', reason });
+        expect(runtime.names()).toEqual(['reserve_and_charge', 'release_stock', 'mark_cancelled']);
+      }
+    });
+
+    it('refunds and releases when the charge is declined, differs, or is refused as conflicting', async () => {
+      for (const [answer, reason] of [
+        [ok({ outcome: 'declined', reason: 'card declined' }), 'payment_declined'],
+        [ok({ outcome: 'succeeded', paymentId: 'p-1', amount: 1, currency: 'USD' }), 'payment_mismatch'],
+        [{ status: 'rejected', kind: 'CONFLICT', error: 'amount differs' }, 'payment_mismatch'],
+      ] as const) {
+        const { runtime, result } = run({ charge_payment: () => answer });
+        await expect(result).resolves.toEqual({ status: 'COMPENSATED', reason });
+        expect(runtime.names()).toEqual([
+          'reserve_and_charge',
+          'refund_payment',
+          'release_stock',
+          'mark_cancelled',
+        ]);
+      }
+    });
+
+    it('sends both again with back-off while payment is down, and goes on when it is back', async () => {
+      const { runtime, result } = run({
+        charge_payment: (_n, _i, attempt) => (attempt < 4 ? retry : charged),
+      });
+      await expect(result).resolves.toEqual({ status: 'COMPLETED' });
+      expect(runtime.names()).toEqual([...Array(4).fill('reserve_and_charge'), 'confirm_order']);
+      expect(runtime.now.getTime() - Date.parse('2026-01-01T00:00:00Z')).toBe(1_750);
+    });
+
+    it('gives up at the step deadline, ends whichever step still runs, and compensates both', async () => {
+      const { runtime, result } = run({ charge_payment: () => retry });
+      await expect(result).resolves.toEqual({ status: 'COMPENSATED', reason: 'deadline_exceeded' });
+      expect(runtime.now.getTime() - Date.parse('2026-01-01T00:00:00Z')).toBe(15_000);
+      expect(runtime.names().slice(-5)).toEqual([
+        'record_step',
+        'record_step',
+        'refund_payment',
+        'release_stock',
+        'mark_cancelled',
+      ]);
+      expect(runtime.calls.filter((c) => c.name === 'record_step').map((c) => c.input)).toEqual([
+        expect.objectContaining({ step: 'charge_payment', status: 'TIMED_OUT' }),
+        expect.objectContaining({ step: 'reserve_stock', status: 'TIMED_OUT' }),
+      ]);
+    });
+
+    it('never waits past the order deadline, and refunds what may have been charged', async () => {
+      const { runtime, result } = run({ reserve_stock: () => PENDING }, 4_000);
+      await expect(result).resolves.toEqual({ status: 'COMPENSATED', reason: 'deadline_exceeded' });
+      expect(runtime.now.getTime() - Date.parse('2026-01-01T00:00:00Z')).toBe(4_000);
+      expect(runtime.names().slice(-3)).toEqual(['refund_payment', 'release_stock', 'mark_cancelled']);
+    });
+
+    it('stops waiting when the customer cancels mid-activity', async () => {
+      const runtime: FakeRuntime = new FakeRuntime(
+        inOne(
+          participants({
+            charge_payment: () => {
+              runtime.cancel.complete({ reason: 'customer_cancelled' });
+              return PENDING;
+            },
+          }),
+        ),
+      );
+      await expect(runtime.run(v3())).resolves.toEqual({
+        status: 'COMPENSATED',
+        reason: 'customer_cancelled',
+      });
+      expect(runtime.names()).toEqual([
+        'reserve_and_charge',
+        'record_step',
+        'record_step',
+        'refund_payment',
+        'release_stock',
+        'mark_cancelled',
+      ]);
+      expect(runtime.calls[1]?.input).toMatchObject({ step: 'charge_payment', status: 'CANCELLED' });
+    });
+
+    it('does not start once the customer cancelled', async () => {
+      const runtime = new FakeRuntime(inOne(participants()));
+      runtime.cancel.complete({ reason: 'customer_cancelled' });
+      await expect(runtime.run(v3())).resolves.toEqual({
+        status: 'COMPENSATED',
+        reason: 'customer_cancelled',
+      });
+      expect(runtime.names()).toEqual(['mark_cancelled']);
+    });
+  });
+
   describe('version 2: one confirm_order activity commits and marks paid', () => {
     const v2 = (deadlineInMs?: number): OrderSagaInput => ({ ...sagaInput(deadlineInMs), version: 2 });
 

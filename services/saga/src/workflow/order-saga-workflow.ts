@@ -12,12 +12,15 @@ import {
   type StepName,
 } from '../domain/saga';
 import type {
+  Answer,
   ChargeCommand,
   CompensationCommand,
   ConfirmOutcome,
+  ForwardOutcome,
   OrderCommand,
   RecordSagaCommand,
   RecordStepCommand,
+  ReserveAndChargeCommand,
   ReserveCommand,
 } from './activities';
 import { activityNames, CANCEL_EVENT, type ActivityName, type ActivityResult } from './names';
@@ -45,47 +48,55 @@ function isChargeOutcome(value: unknown): value is ChargeOutcome {
   return typeof value === 'object' && value !== null && 'outcome' in value;
 }
 
-const forwardSteps: ForwardStep[] = [
-  {
-    name: stepNames.reserveStock,
-    compensation: stepNames.releaseStock,
-    command: (input) => ({
-      orderId: input.orderId,
-      items: input.items.map(({ sku, quantity }) => ({ sku, quantity })),
-      ttlSeconds: input.policy.reservationTtlSeconds,
-    }),
-    verdict: (value, input) => {
-      if (!isReserveOutcome(value)) return 'saga_error';
-      if (value.outcome === 'reserved') {
-        return reservationMismatch(input.items, value) ? 'reservation_mismatch' : undefined;
-      }
-      // A tombstone: the order was released (cancelled) before this reserve arrived.
-      return value.reason === 'released' ? 'customer_cancelled' : 'insufficient_stock';
-    },
-    refused: () => 'saga_error',
+const reserveStep: ForwardStep = {
+  name: stepNames.reserveStock,
+  compensation: stepNames.releaseStock,
+  command: (input) => ({
+    orderId: input.orderId,
+    items: input.items.map(({ sku, quantity }) => ({ sku, quantity })),
+    ttlSeconds: input.policy.reservationTtlSeconds,
+  }),
+  verdict: (value, input) => {
+    if (!isReserveOutcome(value)) return 'saga_error';
+    if (value.outcome === 'reserved') {
+      return reservationMismatch(input.items, value) ? 'reservation_mismatch' : undefined;
+    }
+    // A tombstone: the order was released (cancelled) before this reserve arrived.
+    return value.reason === 'released' ? 'customer_cancelled' : 'insufficient_stock';
   },
-  {
-    name: stepNames.chargePayment,
-    compensation: stepNames.refundPayment,
-    command: (input) => ({
-      orderId: input.orderId,
-      customerId: input.customerId,
-      amount: input.total,
-      currency: input.currency,
-      paymentToken: input.paymentToken,
-    }),
-    verdict: (value, input) => {
-      if (!isChargeOutcome(value)) return 'payment_failed';
-      if (value.outcome === 'succeeded') {
-        const mismatch = chargeMismatch({ amount: input.total, currency: input.currency }, value);
-        return mismatch ? 'payment_mismatch' : undefined;
-      }
-      return value.outcome === 'provider_error' ? 'payment_failed' : 'payment_declined';
-    },
-    // Payment refuses (409) a charge that differs from the one already recorded for the order.
-    refused: (kind) => (kind === 'CONFLICT' ? 'payment_mismatch' : 'saga_error'),
+  refused: () => 'saga_error',
+};
+const chargeStep: ForwardStep = {
+  name: stepNames.chargePayment,
+  compensation: stepNames.refundPayment,
+  command: (input) => ({
+    orderId: input.orderId,
+    customerId: input.customerId,
+    amount: input.total,
+    currency: input.currency,
+    paymentToken: input.paymentToken,
+  }),
+  verdict: (value, input) => {
+    if (!isChargeOutcome(value)) return 'payment_failed';
+    if (value.outcome === 'succeeded') {
+      const mismatch = chargeMismatch({ amount: input.total, currency: input.currency }, value);
+      return mismatch ? 'payment_mismatch' : undefined;
+    }
+    return value.outcome === 'provider_error' ? 'payment_failed' : 'payment_declined';
   },
-];
+  // Payment refuses (409) a charge that differs from the one already recorded for the order.
+  refused: (kind) => (kind === 'CONFLICT' ? 'payment_mismatch' : 'saga_error'),
+};
+const forwardSteps = [reserveStep, chargeStep];
+
+/** Why a participant's definitive answer to a step cancels the order, or undefined to go on. */
+function judged(
+  step: ForwardStep,
+  answer: Answer<unknown>,
+  input: OrderSagaInput,
+): CancellationReason | undefined {
+  return answer.status === 'ok' ? step.verdict(answer.value, input) : step.refused(answer.kind);
+}
 
 /** What every activity call of one saga carries: its retry policy and the order's trace context. */
 interface SagaRun {
@@ -161,6 +172,99 @@ async function* confirm(
   return paid.status === 'ok' ? 'paid' : 'paid_refused';
 }
 
+/** Why the saga must not start another forward step: the customer's cancel, or the order's deadline. */
+function stopBeforeStep(
+  ctx: WorkflowContext,
+  cancel: Task<unknown>,
+  orderDeadline: Date,
+): CancellationReason | undefined {
+  if (cancel.isComplete) return 'customer_cancelled';
+  if (ctx.getCurrentUtcDateTime().getTime() >= orderDeadline.getTime()) return 'deadline_exceeded';
+  return undefined;
+}
+
+/** Notes in the saga log that `steps` were abandoned; only one still running changes. */
+async function* abandon(
+  ctx: WorkflowContext,
+  run: SagaRun,
+  orderId: string,
+  steps: StepName[],
+  end: 'timeout' | 'cancelled',
+  reason: CancellationReason,
+): Step<void> {
+  const status = end === 'timeout' ? 'TIMED_OUT' : 'CANCELLED';
+  for (const step of steps) {
+    const command: RecordStepCommand = { orderId, step, status, detail: { reason } };
+    yield* mustRun(ctx, activityNames.recordStep, command, run);
+  }
+}
+
+/** What ended the forward path early, if anything; `compensations` is filled in the order to run them. */
+type Forward = (
+  ctx: WorkflowContext,
+  input: OrderSagaInput,
+  run: SagaRun,
+  cancel: Task<unknown>,
+  compensations: StepName[],
+) => Step<CancellationReason | undefined>;
+
+/** Versions 1 and 2: reserve_stock, then charge_payment, each raced against its own step deadline. */
+const forwardBySteps: Forward = async function* (ctx, input, run, cancel, compensations) {
+  const orderDeadline = new Date(input.deadline);
+  for (const step of forwardSteps) {
+    const stop = stopBeforeStep(ctx, cancel, orderDeadline);
+    if (stop) return stop;
+    // Compensate even a call whose answer never came: the participant may have acted on it.
+    compensations.unshift(step.compensation);
+    const end = yield* attempt<unknown>(ctx, step.name, step.command(input), run, {
+      deadline: stepDeadline(ctx.getCurrentUtcDateTime(), input.policy, orderDeadline),
+      cancel,
+    });
+    if (end.kind !== 'done') {
+      const reason = end.kind === 'timeout' ? 'deadline_exceeded' : 'customer_cancelled';
+      yield* abandon(ctx, run, input.orderId, [step.name], end.kind, reason);
+      return reason;
+    }
+    const reason = end.result.status === 'retry' ? 'saga_error' : judged(step, end.result, input);
+    if (reason) return reason;
+  }
+  return undefined;
+};
+
+/**
+ * Version 3: reserve_and_charge, one activity raced against one step deadline. The release is always
+ * owed once it is sent; the refund once payment may have heard of the order: when the answer
+ * carries a charge, or when no answer came at all.
+ */
+const forwardInOne: Forward = async function* (ctx, input, run, cancel, compensations) {
+  const orderDeadline = new Date(input.deadline);
+  const stop = stopBeforeStep(ctx, cancel, orderDeadline);
+  if (stop) return stop;
+  compensations.unshift(reserveStep.compensation);
+  const command: ReserveAndChargeCommand = {
+    orderId: input.orderId,
+    reserve: reserveStep.command(input) as ReserveCommand,
+    charge: chargeStep.command(input) as ChargeCommand,
+  };
+  const end = yield* attempt<ForwardOutcome>(ctx, activityNames.reserveAndCharge, command, run, {
+    deadline: stepDeadline(ctx.getCurrentUtcDateTime(), input.policy, orderDeadline),
+    cancel,
+  });
+  if (end.kind !== 'done') {
+    compensations.unshift(chargeStep.compensation);
+    const reason = end.kind === 'timeout' ? 'deadline_exceeded' : 'customer_cancelled';
+    // Whichever of the two was still running ends so; one that had ended keeps its status.
+    yield* abandon(ctx, run, input.orderId, [chargeStep.name, reserveStep.name], end.kind, reason);
+    return reason;
+  }
+  if (end.result.status !== 'ok') return 'saga_error';
+  const { reserve, charge } = end.result.value;
+  const refused = judged(reserveStep, reserve, input);
+  if (refused) return refused;
+  compensations.unshift(chargeStep.compensation);
+  return charge ? judged(chargeStep, charge, input) : 'saga_error';
+};
+
 /**
  * The order saga: reserve → charge → confirm (commit, mark paid). A failure,
  * the deadline or a customer cancel compensates in reverse (refund, release)
@@ -168,47 +272,12 @@ async function* confirm(
  * goes through: the confirmation is retried until the participants answer.
  */
 export async function* orderSagaWorkflow(ctx: WorkflowContext, input: OrderSagaInput): Step<OrderSagaResult> {
-  const { orderId, policy } = input;
-  const run: SagaRun = { policy, ...(input.trace ? { trace: input.trace } : {}) };
-  const orderDeadline = new Date(input.deadline);
+  const { orderId } = input;
+  const run: SagaRun = { policy: input.policy, ...(input.trace ? { trace: input.trace } : {}) };
   const cancel = ctx.waitForExternalEvent(CANCEL_EVENT) as Task<unknown>;
   const compensations: StepName[] = [];
-  let reason: CancellationReason | undefined;
-
-  const abandon = async function* (step: StepName, status: 'TIMED_OUT' | 'CANCELLED'): Step<void> {
-    const command: RecordStepCommand = { orderId, step, status, detail: { reason } };
-    yield* mustRun(ctx, activityNames.recordStep, command, run);
-  };
-
-  for (const step of forwardSteps) {
-    const now = ctx.getCurrentUtcDateTime();
-    if (cancel.isComplete) {
-      reason = 'customer_cancelled';
-      break;
-    }
-    if (now.getTime() >= orderDeadline.getTime()) {
-      reason = 'deadline_exceeded';
-      break;
-    }
-    // Compensate even a call whose answer never came: the participant may have acted on it.
-    compensations.unshift(step.compensation);
-    const end = yield* attempt<unknown>(ctx, step.name, step.command(input), run, {
-      deadline: stepDeadline(now, policy, orderDeadline),
-      cancel,
-    });
-    if (end.kind === 'timeout' || end.kind === 'cancelled') {
-      reason = end.kind === 'timeout' ? 'deadline_exceeded' : 'customer_cancelled';
-      yield* abandon(step.name, end.kind === 'timeout' ? 'TIMED_OUT' : 'CANCELLED');
-      break;
-    }
-    reason =
-      end.result.status === 'ok'
-        ? step.verdict(end.result.value, input)
-        : end.result.status === 'rejected'
-          ? step.refused(end.result.kind)
-          : 'saga_error';
-    if (reason) break;
-  }
+  const forward = (input.version ?? 1) >= 3 ? forwardInOne : forwardBySteps;
+  let reason = yield* forward(ctx, input, run, cancel, compensations);
 
   if (!reason && cancel.isComplete) reason = 'customer_cancelled';
   if (!reason) {
