@@ -31,10 +31,10 @@ type Step<R> = AsyncGenerator<Task<unknown>, R, unknown>;
 type StepEnd<T> = { kind: 'done'; result: ActivityResult<T> } | { kind: 'timeout' } | { kind: 'cancelled' };
 
 /** A forward step and the compensation that undoes it (pushed as soon as the step is attempted). */
-interface ForwardStep {
+interface ForwardStep<C extends ReserveCommand | ChargeCommand = ReserveCommand | ChargeCommand> {
   name: StepName;
   compensation: StepName;
-  command: (input: OrderSagaInput) => ReserveCommand | ChargeCommand;
+  command: (input: OrderSagaInput) => C;
   /** Why the order must be cancelled given the participant's answer, or undefined to go on. */
   verdict: (value: unknown, input: OrderSagaInput) => CancellationReason | undefined;
   /** Why the order must be cancelled when the participant refused the command (a 4xx of that kind). */
@@ -48,7 +48,7 @@ function isChargeOutcome(value: unknown): value is ChargeOutcome {
   return typeof value === 'object' && value !== null && 'outcome' in value;
 }
 
-const reserveStep: ForwardStep = {
+const reserveStep: ForwardStep<ReserveCommand> = {
   name: stepNames.reserveStock,
   compensation: stepNames.releaseStock,
   command: (input) => ({
@@ -66,7 +66,7 @@ const reserveStep: ForwardStep = {
   },
   refused: () => 'saga_error',
 };
-const chargeStep: ForwardStep = {
+const chargeStep: ForwardStep<ChargeCommand> = {
   name: stepNames.chargePayment,
   compensation: stepNames.refundPayment,
   command: (input) => ({
@@ -87,7 +87,7 @@ const chargeStep: ForwardStep = {
   // Payment refuses (409) a charge that differs from the one already recorded for the order.
   refused: (kind) => (kind === 'CONFLICT' ? 'payment_mismatch' : 'saga_error'),
 };
-const forwardSteps = [reserveStep, chargeStep];
+const forwardSteps: ForwardStep[] = [reserveStep, chargeStep];
 
 /** Why a participant's definitive answer to a step cancels the order, or undefined to go on. */
 function judged(
@@ -183,20 +183,24 @@ function stopBeforeStep(
   return undefined;
 }
 
-/** Notes in the saga log that `steps` were abandoned; only one still running changes. */
+/**
+ * Notes in the saga log that `steps` were abandoned by the step deadline or the customer's cancel
+ * (only one still running changes), and says why the order is cancelled.
+ */
 async function* abandon(
   ctx: WorkflowContext,
   run: SagaRun,
   orderId: string,
   steps: StepName[],
   end: 'timeout' | 'cancelled',
-  reason: CancellationReason,
-): Step<void> {
+): Step<CancellationReason> {
+  const reason = end === 'timeout' ? 'deadline_exceeded' : 'customer_cancelled';
   const status = end === 'timeout' ? 'TIMED_OUT' : 'CANCELLED';
   for (const step of steps) {
     const command: RecordStepCommand = { orderId, step, status, detail: { reason } };
     yield* mustRun(ctx, activityNames.recordStep, command, run);
   }
+  return reason;
 }
 
 /** What ended the forward path early, if anything; `compensations` is filled in the order to run them. */
@@ -220,11 +224,7 @@ const forwardBySteps: Forward = async function* (ctx, input, run, cancel, compen
       deadline: stepDeadline(ctx.getCurrentUtcDateTime(), input.policy, orderDeadline),
       cancel,
     });
-    if (end.kind !== 'done') {
-      const reason = end.kind === 'timeout' ? 'deadline_exceeded' : 'customer_cancelled';
-      yield* abandon(ctx, run, input.orderId, [step.name], end.kind, reason);
-      return reason;
-    }
+    if (end.kind !== 'done') return yield* abandon(ctx, run, input.orderId, [step.name], end.kind);
     const reason = end.result.status === 'retry' ? 'saga_error' : judged(step, end.result, input);
     if (reason) return reason;
   }
@@ -243,8 +243,8 @@ const forwardInOne: Forward = async function* (ctx, input, run, cancel, compensa
   compensations.unshift(reserveStep.compensation);
   const command: ReserveAndChargeCommand = {
     orderId: input.orderId,
-    reserve: reserveStep.command(input) as ReserveCommand,
-    charge: chargeStep.command(input) as ChargeCommand,
+    reserve: reserveStep.command(input),
+    charge: chargeStep.command(input),
   };
   const end = yield* attempt<ForwardOutcome>(ctx, activityNames.reserveAndCharge, command, run, {
     deadline: stepDeadline(ctx.getCurrentUtcDateTime(), input.policy, orderDeadline),
@@ -252,10 +252,8 @@ const forwardInOne: Forward = async function* (ctx, input, run, cancel, compensa
   });
   if (end.kind !== 'done') {
     compensations.unshift(chargeStep.compensation);
-    const reason = end.kind === 'timeout' ? 'deadline_exceeded' : 'customer_cancelled';
     // Whichever of the two was still running ends so; one that had ended keeps its status.
-    yield* abandon(ctx, run, input.orderId, [chargeStep.name, reserveStep.name], end.kind, reason);
-    return reason;
+    return yield* abandon(ctx, run, input.orderId, [chargeStep.name, reserveStep.name], end.kind);
   }
   if (end.result.status !== 'ok') return 'saga_error';
   const { reserve, charge } = end.result.value;
