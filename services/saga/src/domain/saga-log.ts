@@ -28,13 +28,14 @@ export interface SagaListPage {
 
 /** The saga's queryable timeline, kept beside (not instead of) the workflow's own state. */
 export interface SagaLog {
-  /** Records a saga when its order is created; a second call changes nothing. */
-  open(saga: { orderId: string; customerId: string; deadline: string }): Promise<void>;
+  /**
+   * Records a saga when its order is created; a second call changes nothing. Returns the saga's
+   * status, that of the row already there when there was one.
+   */
+  open(saga: { orderId: string; customerId: string; deadline: string }): Promise<SagaStatus | undefined>;
   /** Notes a customer's cancel; returns the saga's status, or undefined when no saga is known yet. */
   requestCancel(orderId: string): Promise<SagaStatus | undefined>;
   isCancelRequested(orderId: string): Promise<boolean>;
-  /** The saga's status, or undefined when it is not known. */
-  statusOf(orderId: string): Promise<SagaStatus | undefined>;
   stepStarted(orderId: string, step: StepName): Promise<void>;
   /** Notes a failed attempt that will be retried (participant down). */
   stepRetrying(orderId: string, step: StepName, error: string): Promise<void>;

@@ -30,7 +30,7 @@ function fakes() {
   const log = {
     open: ({ orderId }: { orderId: string }) => {
       if (!sagas.has(orderId)) sagas.set(orderId, { status: 'RUNNING', cancelRequested: false });
-      return Promise.resolve();
+      return Promise.resolve(sagas.get(orderId)?.status);
     },
     requestCancel: (orderId: string) => {
       const saga = sagas.get(orderId);
@@ -38,7 +38,6 @@ function fakes() {
       return Promise.resolve(saga?.status);
     },
     isCancelRequested: (orderId: string) => Promise.resolve(sagas.get(orderId)?.cancelRequested ?? false),
-    statusOf: (orderId: string) => Promise.resolve(sagas.get(orderId)?.status),
   } as unknown as SagaLog;
   return { engine, log, instances, cancels, sagas };
 }

@@ -26,9 +26,12 @@ export class SagaService {
    * nothing. A cancel that arrived before the saga existed is delivered now.
    */
   async onOrderCreated(event: OrderCreated): Promise<void> {
-    await this.log.open({ orderId: event.orderId, customerId: event.customerId, deadline: event.deadline });
     // The log outlives the workflow's own state (which a retention policy may purge): an ended saga never restarts.
-    const status = await this.log.statusOf(event.orderId);
+    const status = await this.log.open({
+      orderId: event.orderId,
+      customerId: event.customerId,
+      deadline: event.deadline,
+    });
     if (status && finalSagaStatuses.includes(status)) return;
     // No "does it exist?" round trip first: Dapr refuses a running instance, and start() takes that as done.
     await this.engine.start({

@@ -6,10 +6,9 @@ import { createActivities } from './activities';
 function recordingLog() {
   const events: string[] = [];
   const log: SagaLog = {
-    open: () => Promise.resolve(),
+    open: () => Promise.resolve(undefined),
     requestCancel: () => Promise.resolve(undefined),
     isCancelRequested: () => Promise.resolve(false),
-    statusOf: () => Promise.resolve(undefined),
     stepStarted: (_o, step) => Promise.resolve(void events.push(`start ${step}`)),
     stepRetrying: (_o, step) => Promise.resolve(void events.push(`retry ${step}`)),
     stepEnded: (_o, step, status) => Promise.resolve(void events.push(`end ${step} ${status}`)),
