@@ -81,6 +81,8 @@ async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
   }
 }
 
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 /**
  * The bootstrap every ecom-micro service shares: JSON body parsing with a size
  * limit, structured request logs carrying Dapr's trace context, /healthz,
@@ -92,7 +94,10 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const { logger } = options;
   const metrics = new Registry();
   metrics.setDefaultLabels({ service: options.name });
-  collectDefaultMetrics({ register: metrics });
+  // The event-loop lag histogram samples on a timer of the service's own loop, every 10 ms by
+  // default: 100 wake-ups a second, about 5 ms of CPU a second per idle service (measured). Once
+  // every 100 ms still catches any stall long enough to matter between two scrapes.
+  collectDefaultMetrics({ register: metrics, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
 
   let shuttingDown = false;
   let server: Server | undefined;
