@@ -8,6 +8,7 @@ import {
   type WorkflowActivityContext,
   type WorkflowContext,
 } from '@dapr/dapr';
+import { createLogger, routeConsoleTo } from '@ecom/shared';
 import { renderDaprResources } from './components';
 import { stateDir, type StackSettings } from './settings';
 import { sidecarSpec } from './sidecar';
@@ -125,10 +126,8 @@ export async function measureWorkflowFloor(s: StackSettings, o: FloorOptions): P
     logger: { level: LogLevel.Error },
   };
   // Its durabletask executor prints three lines per work item with console.log whatever that option
-  // says: dropped while the floor runs (warnings and errors still print).
-  const { log, info } = console;
-  console.log = () => undefined;
-  console.info = () => undefined;
+  // says: routed as the saga routes it while the floor runs, the chatter dropped (below warn).
+  const restoreConsole = routeConsoleTo(createLogger(FLOOR_APP_ID, 'warn'));
   let runtime: WorkflowRuntime | undefined;
   let client: DaprWorkflowClient | undefined;
   try {
@@ -163,7 +162,6 @@ export async function measureWorkflowFloor(s: StackSettings, o: FloorOptions): P
     // The SDK refuses to stop a worker whose stream already died: nothing is left to stop then.
     await runtime?.stop().catch(() => undefined);
     await stopProcess(SIDECAR_NAME);
-    console.log = log;
-    console.info = info;
+    restoreConsole();
   }
 }

@@ -46,4 +46,14 @@ describe('routeConsoleTo', () => {
     expect(costly.toString).not.toHaveBeenCalled();
     expect(lines).toEqual([]);
   });
+
+  it('puts console back as it was when asked', () => {
+    const { logger, lines } = capture('debug');
+    const restore = routeConsoleTo(logger);
+    restore();
+    expect(console.log).toBe(saved.log);
+    expect(console.warn).toBe(saved.warn);
+    expect(console.error).toBe(saved.error);
+    expect(lines).toEqual([]);
+  });
 });

@@ -32,9 +32,11 @@ export function createLogger(service: string, level: pino.LevelWithSilent = 'inf
  * Sends what libraries print with `console` into the service's JSON log, in the current trace and
  * order context. @dapr/dapr 3.x's workflow worker and client log through its ConsoleLoggerService,
  * and its durabletask loggers take no options to hand them another service; their per-step chatter
- * goes to debug, their warnings and errors stay what they are.
+ * goes to debug, their warnings and errors stay what they are. Returns what puts `console` back, for
+ * a process that routes it only for a while (the bench's workflow floor).
  */
-export function routeConsoleTo(logger: Logger): void {
+export function routeConsoleTo(logger: Logger): () => void {
+  const saved = { ...console };
   const chatter = (...args: unknown[]) => {
     // Formatted only when kept: the workflow SDK prints several lines per work item.
     if (logger.isLevelEnabled('debug')) logger.debug({ source: 'console' }, format(...args));
@@ -47,5 +49,8 @@ export function routeConsoleTo(logger: Logger): void {
   };
   console.error = (...args: unknown[]) => {
     logger.error({ source: 'console' }, format(...args));
+  };
+  return () => {
+    Object.assign(console, saved);
   };
 }
