@@ -20,6 +20,9 @@ CLI_OUT="$ECOM_CACHE/dapr-cli-$DAPR_CLI_VERSION"
 REGISTRY="$STACK_DIR/dapr-build/registry.go"
 # Fixes applied to dapr's source before daprd is built (see the file).
 OUTBOX_PATCH="$STACK_DIR/dapr-build/outbox-fixes.sed"
+# PostgreSQL state store v1's transactions in one round trip (see the file); the components-contrib
+# it patches is the version dapr requires.
+PG_BATCH="$STACK_DIR/dapr-build/pg-multi-batch.go"
 TAGS=""; [ "$FLAVOUR" = all ] && TAGS="allcomponents"
 # Dapr's release ldflags (its Makefile's DEFAULT_LDFLAGS): the version the binaries report and log.
 LDFLAGS="-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION -X github.com/dapr/dapr/pkg/buildinfo.gitversion=v$DAPR_VERSION -X github.com/dapr/dapr/pkg/buildinfo.gitcommit=go-module-v$DAPR_VERSION -X github.com/dapr/kit/logger.DaprVersion=$DAPR_VERSION"
@@ -39,7 +42,7 @@ replace_lines() {
 key() {
   {
     echo "$TAGS $LDFLAGS"
-    if [ "$1" = daprd ]; then cat "$OUTBOX_PATCH"; fi
+    if [ "$1" = daprd ]; then cat "$OUTBOX_PATCH" "$PG_BATCH"; fi
     if [ "$1" = daprd ] && [ "$FLAVOUR" = slim ]; then cat "$REGISTRY"; fi
   } | sha256sum | cut -c1-16
 }
@@ -84,7 +87,21 @@ prepare_wrapper() {
     && [ "$(grep -cE 'defaultStateScanDelay +=  *time.Millisecond \* 100$' "$outbox")" = 1 ] \
     || fail "the outbox fixes no longer apply to dapr v$DAPR_VERSION" "review $OUTBOX_PATCH against $outbox"
   if [ "$FLAVOUR" = slim ]; then cp "$REGISTRY" "$src/dapr/cmd/daprd/components/zz_notag.go"; fi
+  # components-contrib, copied the same way: its PostgreSQL v1 Multi renamed, the batched one added.
+  local contrib_version contrib_dir
+  contrib_version="$(sed -n 's/^\s*github.com\/dapr\/components-contrib \(v[^ ]*\)$/\1/p' "$dapr_dir/go.mod")"
+  contrib_dir="$(cd "$src" && GOFLAGS=-mod=mod go mod download -json "github.com/dapr/components-contrib@$contrib_version" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
+  [ -d "$contrib_dir" ] || fail "could not download components-contrib $contrib_version" "check that the Go module proxy is reachable (GOPROXY=$(go env GOPROXY))"
+  rm -rf "$src/components-contrib"
+  cp -r "$contrib_dir" "$src/components-contrib"
+  chmod -R u+w "$src/components-contrib"
+  local pgv1="$src/components-contrib/common/component/postgresql/v1"
+  sed -i 's/^func (p \*PostgreSQL) Multi(/func (p *PostgreSQL) multiOneByOne(/' "$pgv1/postgresql.go"
+  [ "$(grep -c '^func (p \*PostgreSQL) multiOneByOne(' "$pgv1/postgresql.go")" = 1 ] \
+    || fail "the PostgreSQL batch no longer applies to components-contrib $contrib_version" "review $PG_BATCH against $pgv1/postgresql.go"
+  cp "$PG_BATCH" "$pgv1/zz_multi_batch.go"
   printf '\nreplace github.com/dapr/dapr => ./dapr\n' >>"$src/go.mod"
+  printf 'replace github.com/dapr/components-contrib => ./components-contrib\n' >>"$src/go.mod"
   (cd "$src" && GOFLAGS=-mod=mod go get "github.com/dapr/dapr@v$DAPR_VERSION" >/dev/null 2>&1 || true)
 }
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { LOCAL_DAPR_NAMESPACE, loadStackSettings, localComponentValues } from '../src/stack';
+import { LOCAL_DAPR_NAMESPACE, loadStackSettings } from '../src/stack';
 import { outboxInternalTopic } from '@ecom/shared';
 import { ensureTopics } from '../src/topics';
 import { consistently, eventually } from './support/eventually';
+import { pgStateComponent } from './support/pg-state-component';
 import { startTestApp, type TestApp } from './support/test-app';
 
 const appId = 'outbox-probe';
@@ -10,35 +11,19 @@ const appId = 'outbox-probe';
 const topic = `stack_probe_outbox_${Date.now()}`;
 
 /** A state.postgresql store with Dapr's transactional outbox, scoped to the probe app. */
-function outboxStore(connectionString: string): string {
-  return `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: outboxstore
-spec:
-  type: state.postgresql
-  version: v1
-  metadata:
-    - name: connectionString
-      value: "${connectionString}"
-    - name: tableName
-      value: outbox_probe_state
-    # Migrations are tracked per metadata table: each store needs its own.
-    - name: metadataTableName
-      value: outbox_probe_metadata
-    - name: outboxPublishPubsub
-      value: pubsub
-    - name: outboxPublishTopic
-      value: ${topic}
-    # A rolled-back transaction leaves its message on the internal topic with no
-    # state behind it. Without discarding, infinite inbound retries (our
-    # resiliency policy) would block that partition for good.
-    - name: outboxDiscardWhenMissingState
-      value: "true"
-scopes:
-  - ${appId}
-`;
-}
+const outboxStore = pgStateComponent({
+  name: 'outboxstore',
+  appId,
+  table: 'outbox_probe',
+  metadata: {
+    outboxPublishPubsub: 'pubsub',
+    outboxPublishTopic: topic,
+    // A rolled-back transaction leaves its message on the internal topic with no state behind it.
+    // Without discarding, infinite inbound retries (our resiliency policy) would block that
+    // partition for good.
+    outboxDiscardWhenMissingState: 'true',
+  },
+});
 
 describe("Dapr's transactional outbox on state.postgresql", () => {
   const received: { id: string; data: unknown; datacontenttype?: string }[] = [];
@@ -55,7 +40,7 @@ describe("Dapr's transactional outbox on state.postgresql", () => {
     );
     app = await startTestApp({
       appId,
-      extraResources: [outboxStore(localComponentValues(s).ACTOR_STATE_CONNECTION_STRING as string)],
+      extraResources: [outboxStore],
       routes: (express) => {
         express.get('/dapr/subscribe', (_req, res) =>
           res.json([{ pubsubname: 'pubsub', topic, route: '/in' }]),

@@ -6,34 +6,18 @@ import {
   type WorkflowActivityContext,
   type WorkflowContext,
 } from '@dapr/dapr';
-import { loadStackSettings, localComponentValues } from '../src/stack';
+import { pgStateComponent } from './support/pg-state-component';
 import { startTestApp, type TestApp } from './support/test-app';
 
 const appId = 'workflow-probe';
 
 /** The probe app's own actor state store (exactly one per sidecar). */
-function actorStore(connectionString: string): string {
-  return `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: probe-actorstate
-spec:
-  type: state.postgresql
-  version: v1
-  metadata:
-    - name: connectionString
-      value: "${connectionString}"
-    - name: actorStateStore
-      value: "true"
-    - name: tableName
-      value: workflow_probe_state
-    # Migrations are tracked per metadata table: each store needs its own.
-    - name: metadataTableName
-      value: workflow_probe_metadata
-scopes:
-  - ${appId}
-`;
-}
+const actorStore = pgStateComponent({
+  name: 'probe-actorstate',
+  appId,
+  table: 'workflow_probe',
+  metadata: { actorStateStore: 'true' },
+});
 
 describe('Dapr Workflow on placement, scheduler and a PostgreSQL actor state store', () => {
   let app: TestApp;
@@ -42,10 +26,9 @@ describe('Dapr Workflow on placement, scheduler and a PostgreSQL actor state sto
   const activityCalls: string[] = [];
 
   beforeAll(async () => {
-    const s = loadStackSettings();
     app = await startTestApp({
       appId,
-      extraResources: [actorStore(localComponentValues(s).ACTOR_STATE_CONNECTION_STRING as string)],
+      extraResources: [actorStore],
     });
     const options = { daprHost: '127.0.0.1', daprPort: String(app.daprGrpcPort) };
 

@@ -78,9 +78,11 @@ describe("order's status moves through Dapr's state store and outbox", () => {
   });
 
   it('a PAID and a CANCELLED racing for one order: one wins, the loser’s aborted transaction publishes nothing', async () => {
+    // Seeded one after another: the seeds share one pg Client, which runs one query at a time.
+    const seeded: string[] = [];
+    for (let i = 0; i < 5; i += 1) seeded.push(await seedPendingOrder(db, customerId));
     const raced = await Promise.all(
-      Array.from({ length: 5 }, async () => {
-        const orderId = await seedPendingOrder(db, customerId);
+      seeded.map(async (orderId) => {
         const results = await Promise.allSettled([
           orders.markPaid(orderId),
           orders.markCancelled(orderId, 'race'),
