@@ -36,9 +36,9 @@ replace_lines() {
   for pair in $1; do echo "replace ${pair%%=*} => ${pair%%=*} ${pair#*=}"; done
 }
 
-# key CMD: what a binary is built from: tags, ldflags and, for daprd, registry.go. Kept in a stamp
+# key CMD: what a binary is built from: tags, ldflags and, for daprd, its patches and registry.go. Kept in a stamp
 # next to the binary (.CMD.key), so the binary keeps the path the stack CLI reads ($OUT/bin/daprd)
-# and an edit of registry.go rebuilds daprd.
+# and an edit of registry.go, outbox-fixes.sed or pg-multi-batch.go rebuilds daprd.
 key() {
   {
     echo "$TAGS $LDFLAGS"
