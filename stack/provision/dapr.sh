@@ -48,6 +48,25 @@ key() {
 }
 fresh() { [ -x "$OUT/bin/$1" ] && [ "$(cat "$OUT/bin/.$1.key" 2>/dev/null)" = "$(key "$1")" ]; }
 
+# module_dir DIR MOD@VERSION: the module's folder in Go's module cache, fetched from the proxy when
+# missing (asked from DIR).
+module_dir() {
+  local dir
+  dir="$(cd "$1" && GOFLAGS=-mod=mod go mod download -json "$2" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
+  [ -d "$dir" ] || fail "could not download $2" "check that the Go module proxy is reachable (GOPROXY=$(go env GOPROXY))"
+  echo "$dir"
+}
+
+# module_copy DIR MOD@VERSION DEST: a writable copy of the module in DEST, to patch before a build
+# (Go refuses overlays of files in the module cache).
+module_copy() {
+  local dir
+  dir="$(module_dir "$1" "$2")"
+  rm -rf "$3"
+  cp -r "$dir" "$3"
+  chmod -R u+w "$3"
+}
+
 # The wrapper module in $OUT/src: dapr's own requirements and replace
 # directives, so the build resolves exactly the versions dapr was released with.
 prepare_wrapper() {
@@ -55,9 +74,10 @@ prepare_wrapper() {
   local src="$OUT/src"
   mkdir -p "$src" "$OUT/bin"
   say "fetching github.com/dapr/dapr@v$DAPR_VERSION from the Go module proxy"
-  local dapr_dir
-  dapr_dir="$(cd "$src" && GOFLAGS=-mod=mod go mod download -json "github.com/dapr/dapr@v$DAPR_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
-  [ -d "$dapr_dir" ] || fail "could not download dapr v$DAPR_VERSION" "check that the Go module proxy is reachable (GOPROXY=$(go env GOPROXY))"
+  # The build uses a copy of dapr's module: patched (the outbox fixes), and for the slim flavour
+  # with the untagged registry file swapped.
+  module_copy "$src" "github.com/dapr/dapr@v$DAPR_VERSION" "$src/dapr"
+  local dapr_dir="$src/dapr"
   {
     echo "module ecom-micro/dapr-build"
     echo
@@ -74,12 +94,6 @@ prepare_wrapper() {
     for cmd in daprd placement scheduler operator injector sentry; do printf '\t_ "github.com/dapr/dapr/cmd/%s"\n' "$cmd"; done
     printf ')\n'
   } >"$src/tools.go"
-  # Go refuses overlays of files in the module cache, so the build uses a copy of
-  # dapr's module: patched (two outbox fixes), and for the slim flavour
-  # with the untagged registry file swapped.
-  rm -rf "$src/dapr"
-  cp -r "$dapr_dir" "$src/dapr"
-  chmod -R u+w "$src/dapr"
   local outbox="$src/dapr/pkg/runtime/pubsub/outbox.go"
   sed -i -f "$OUTBOX_PATCH" "$outbox"
   [ "$(grep -c 'Stop: *backoff.Stop,' "$outbox")" = 1 ] \
@@ -88,13 +102,9 @@ prepare_wrapper() {
     || fail "the outbox fixes no longer apply to dapr v$DAPR_VERSION" "review $OUTBOX_PATCH against $outbox"
   if [ "$FLAVOUR" = slim ]; then cp "$REGISTRY" "$src/dapr/cmd/daprd/components/zz_notag.go"; fi
   # components-contrib, copied the same way: its PostgreSQL v1 Multi renamed, the batched one added.
-  local contrib_version contrib_dir
+  local contrib_version
   contrib_version="$(sed -n 's/^\s*github.com\/dapr\/components-contrib \(v[^ ]*\)$/\1/p' "$dapr_dir/go.mod")"
-  contrib_dir="$(cd "$src" && GOFLAGS=-mod=mod go mod download -json "github.com/dapr/components-contrib@$contrib_version" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
-  [ -d "$contrib_dir" ] || fail "could not download components-contrib $contrib_version" "check that the Go module proxy is reachable (GOPROXY=$(go env GOPROXY))"
-  rm -rf "$src/components-contrib"
-  cp -r "$contrib_dir" "$src/components-contrib"
-  chmod -R u+w "$src/components-contrib"
+  module_copy "$src" "github.com/dapr/components-contrib@$contrib_version" "$src/components-contrib"
   local pgv1="$src/components-contrib/common/component/postgresql/v1"
   sed -i 's/^func (p \*PostgreSQL) Multi(/func (p *PostgreSQL) multiOneByOne(/' "$pgv1/postgresql.go"
   [ "$(grep -c '^func (p \*PostgreSQL) multiOneByOne(' "$pgv1/postgresql.go")" = 1 ] \
@@ -140,8 +150,7 @@ build_cli() {
   # `go install mod@version` asks the proxy for the module's version list, which
   # the proxy here refuses; a wrapper module building the same package does not.
   local cli_dir
-  cli_dir="$(cd "$src" && go mod download -json "github.com/dapr/cli@v$DAPR_CLI_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
-  [ -d "$cli_dir" ] || fail "could not download the Dapr CLI v$DAPR_CLI_VERSION" "check that the Go module proxy is reachable"
+  cli_dir="$(module_dir "$src" "github.com/dapr/cli@v$DAPR_CLI_VERSION")"
   {
     printf 'module ecom-micro/dapr-cli-build\n\ngo 1.24\n\nrequire github.com/dapr/cli v%s\n\n' "$DAPR_CLI_VERSION"
     replace_lines "${DAPR_CLI_REPLACE:-}"
