@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { renderDaprResources, writeResource } from './components';
+import { pgStateComponent, renderDaprResources, writeResource } from './components';
 
 describe('rendering Dapr resources for running sidecars', () => {
   it('leaves a file with unchanged content untouched, so hot-reloading sidecars see no change', () => {
@@ -45,5 +45,36 @@ describe('rendering Dapr resources for running sidecars', () => {
     expect(files).toContain('zz-extra-0.yaml');
     expect(files).not.toContain('zz-extra-1.yaml');
     expect(files).toContain('keep.txt');
+  });
+
+  it("renders a probe's own PostgreSQL state store: its tables, its settings as strings, its scope", () => {
+    const text = pgStateComponent(
+      { ACTOR_STATE_CONNECTION_STRING: "host=127.0.0.1 port=15432 dbname=dapr_state password='a: b'" },
+      { name: 'probe-store', appId: 'probe', table: 'probe_t', metadata: { actorStateStore: 'true' } },
+    );
+    const doc = YAML.parse(text) as {
+      kind: string;
+      metadata: { name: string };
+      spec: { type: string; version: string; metadata: { name: string; value: unknown }[] };
+      scopes: string[];
+    };
+    expect(doc).toMatchObject({
+      kind: 'Component',
+      metadata: { name: 'probe-store' },
+      spec: { type: 'state.postgresql', version: 'v1' },
+      scopes: ['probe'],
+    });
+    expect(doc.spec.metadata).toEqual([
+      { name: 'connectionString', value: "host=127.0.0.1 port=15432 dbname=dapr_state password='a: b'" },
+      { name: 'tableName', value: 'probe_t_state' },
+      { name: 'metadataTableName', value: 'probe_t_metadata' },
+      { name: 'actorStateStore', value: 'true' },
+    ]);
+  });
+
+  it('names the missing setting when there is no actor-state connection string', () => {
+    expect(() => pgStateComponent({}, { name: 'probe-store', appId: 'probe', table: 't' })).toThrow(
+      /probe-store needs ACTOR_STATE_CONNECTION_STRING/,
+    );
   });
 });

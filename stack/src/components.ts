@@ -113,3 +113,38 @@ export function renderDaprResources(
   };
   return { resourcesDir, configFile, appConfigFile };
 }
+
+/**
+ * A state.postgresql v1 component of a probe app's own (the bench floor's, a test's) on the stack's
+ * actor-state database (`values.ACTOR_STATE_CONNECTION_STRING`), in tables of its own: `<table>_state`
+ * and `<table>_metadata` (migrations are tracked per metadata table, so each store needs its own),
+ * scoped to `appId`. `metadata` adds component settings (actorStateStore, the outbox's, ...).
+ */
+export function pgStateComponent(
+  values: Record<string, string>,
+  options: { name: string; appId: string; table: string; metadata?: Record<string, string> },
+): string {
+  const connectionString = values.ACTOR_STATE_CONNECTION_STRING;
+  if (connectionString === undefined)
+    throw new StackError(
+      `${options.name} needs ACTOR_STATE_CONNECTION_STRING`,
+      'add it to the stack settings',
+    );
+  const settings = {
+    connectionString,
+    tableName: `${options.table}_state`,
+    metadataTableName: `${options.table}_metadata`,
+    ...options.metadata,
+  };
+  return YAML.stringify({
+    apiVersion: 'dapr.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name: options.name },
+    spec: {
+      type: 'state.postgresql',
+      version: 'v1',
+      metadata: Object.entries(settings).map(([name, value]) => ({ name, value })),
+    },
+    scopes: [options.appId],
+  });
+}

@@ -9,7 +9,7 @@ import {
   type WorkflowContext,
 } from '@dapr/dapr';
 import { createLogger, routeConsoleTo } from '@ecom/shared';
-import { renderDaprResources } from './components';
+import { pgStateComponent, renderDaprResources } from './components';
 import { stateDir, type StackSettings } from './settings';
 import { sidecarSpec } from './sidecar';
 import { localComponentValues } from './stack';
@@ -40,36 +40,6 @@ export interface FloorResult {
   concurrency: number;
   durationS: number;
   workflowsPerSecond: number;
-}
-
-/**
- * The floor's actor state store: state.postgresql in the same dapr_state database as the saga's,
- * in a table of its own, so its rows never mix with the saga's (and exactly one actor store per
- * sidecar: the project's own is scoped to saga).
- */
-function floorActorStore(connectionString: string): string {
-  return [
-    'apiVersion: dapr.io/v1alpha1',
-    'kind: Component',
-    'metadata:',
-    `  name: ${FLOOR_APP_ID}-actorstate`,
-    'spec:',
-    '  type: state.postgresql',
-    '  version: v1',
-    '  metadata:',
-    '    - name: connectionString',
-    `      value: '${connectionString}'`,
-    '    - name: actorStateStore',
-    "      value: 'true'",
-    '    - name: tableName',
-    '      value: bench_floor_actor_state',
-    // Migrations are tracked per metadata table: each store needs its own.
-    '    - name: metadataTableName',
-    '      value: bench_floor_actor_metadata',
-    'scopes:',
-    `  - ${FLOOR_APP_ID}`,
-    '',
-  ].join('\n');
 }
 
 /** Each activity hands on its input plus one: as little work as an activity can do. */
@@ -116,9 +86,16 @@ async function runWorkflows(
 export async function measureWorkflowFloor(s: StackSettings, o: FloorOptions): Promise<FloorResult> {
   const timeoutSeconds = o.timeoutSeconds ?? 60;
   const values = localComponentValues(s);
-  const dapr = renderDaprResources(path.join(stateDir, 'bench-floor-dapr'), values, [
-    floorActorStore(values.ACTOR_STATE_CONNECTION_STRING ?? ''),
-  ]);
+  // The floor's actor state store: in the same dapr_state database as the saga's, in tables of its
+  // own, so its rows never mix with the saga's (and exactly one actor store per sidecar: the
+  // project's own is scoped to saga).
+  const actorStore = pgStateComponent(values, {
+    name: `${FLOOR_APP_ID}-actorstate`,
+    appId: FLOOR_APP_ID,
+    table: 'bench_floor_actor',
+    metadata: { actorStateStore: 'true' },
+  });
+  const dapr = renderDaprResources(path.join(stateDir, 'bench-floor-dapr'), values, [actorStore]);
   const dial = {
     daprHost: '127.0.0.1',
     daprPort: String(s.ECOM_PORT_FLOOR_DAPR_GRPC),

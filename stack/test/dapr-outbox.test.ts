@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { LOCAL_DAPR_NAMESPACE, loadStackSettings } from '../src/stack';
+import { LOCAL_DAPR_NAMESPACE, loadStackSettings, localComponentValues } from '../src/stack';
 import { outboxInternalTopic } from '@ecom/shared';
+import { pgStateComponent } from '../src/components';
 import { ensureTopics } from '../src/topics';
 import { consistently, eventually } from './support/eventually';
-import { pgStateComponent } from './support/pg-state-component';
 import { startTestApp, type TestApp } from './support/test-app';
 
 const appId = 'outbox-probe';
@@ -11,7 +11,7 @@ const appId = 'outbox-probe';
 const topic = `stack_probe_outbox_${Date.now()}`;
 
 /** A state.postgresql store with Dapr's transactional outbox, scoped to the probe app. */
-const outboxStore = pgStateComponent({
+const outboxStore = pgStateComponent(localComponentValues(loadStackSettings()), {
   name: 'outboxstore',
   appId,
   table: 'outbox_probe',

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CommunicationProtocolEnum, DaprClient } from '@dapr/dapr';
 import type { StateOperation } from '@ecom/shared';
-import { pgStateComponent } from './support/pg-state-component';
+import { pgStateComponent } from '../src/components';
+import { loadStackSettings, localComponentValues } from '../src/stack';
 import { startTestApp, type TestApp } from './support/test-app';
 
 // daprd is built with PostgreSQL state store v1's transactions sent as one pgx batch
@@ -10,7 +11,11 @@ import { startTestApp, type TestApp } from './support/test-app';
 const appId = 'pg-batch-probe';
 const store = 'batchstore';
 
-const batchStore = pgStateComponent({ name: store, appId, table: 'pg_batch_probe' });
+const batchStore = pgStateComponent(localComponentValues(loadStackSettings()), {
+  name: store,
+  appId,
+  table: 'pg_batch_probe',
+});
 
 const upsert = (
   key: string,

@@ -6,13 +6,14 @@ import {
   type WorkflowActivityContext,
   type WorkflowContext,
 } from '@dapr/dapr';
-import { pgStateComponent } from './support/pg-state-component';
+import { pgStateComponent } from '../src/components';
+import { loadStackSettings, localComponentValues } from '../src/stack';
 import { startTestApp, type TestApp } from './support/test-app';
 
 const appId = 'workflow-probe';
 
 /** The probe app's own actor state store (exactly one per sidecar). */
-const actorStore = pgStateComponent({
+const actorStore = pgStateComponent(localComponentValues(loadStackSettings()), {
   name: 'probe-actorstate',
   appId,
   table: 'workflow_probe',
