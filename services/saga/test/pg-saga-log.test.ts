@@ -93,6 +93,17 @@ describe('the saga log on PostgreSQL', () => {
     expect(await log.open({ orderId, customerId: 'c', deadline })).toBe('COMPENSATED');
   });
 
+  it('settles a charged saga once: of a confirm and a compensate racing, both get the winner', async () => {
+    for (let round = 0; round < 20; round += 1) {
+      const orderId = randomUUID();
+      await log.open({ orderId, customerId: 'c', deadline });
+      const answers = await Promise.all([log.decide(orderId, 'confirm'), log.decide(orderId, 'compensate')]);
+      expect(answers[0]).toBe(answers[1]);
+      expect(await log.decide(orderId, answers[0] === 'confirm' ? 'compensate' : 'confirm')).toBe(answers[0]);
+    }
+    await expect(log.decide(randomUUID(), 'confirm')).rejects.toThrow(/no saga is recorded/);
+  });
+
   it('lists newest first a page at a time, sagas created in the same millisecond included', async () => {
     const orderIds = Array.from({ length: 3 }, () => randomUUID());
     for (const orderId of orderIds) await log.open({ orderId, customerId: 'c', deadline });

@@ -1,4 +1,4 @@
-import type { CancellationReason, SagaStatus, StepName, StepStatus } from './saga';
+import type { CancellationReason, SagaDecision, SagaStatus, StepName, StepStatus } from './saga';
 
 export interface SagaStepRecord {
   name: StepName;
@@ -47,6 +47,13 @@ export interface SagaLog {
     detail: Record<string, unknown>,
   ): Promise<void>;
   setStatus(orderId: string, status: SagaStatus, reason?: CancellationReason): Promise<void>;
+  /**
+   * Settles, once, whether a saga whose charge may have gone through confirms the sale or
+   * compensates it, and returns what was settled: the first caller's `decision`, whoever asks later.
+   * Version 4's one activity asks `confirm` before it commits; the workflow asks `compensate` when
+   * the step deadline or the customer's cancel stopped it waiting for that activity.
+   */
+  decide(orderId: string, decision: SagaDecision): Promise<SagaDecision>;
   get(orderId: string): Promise<SagaRecord | undefined>;
   list(query: { status?: SagaStatus; limit: number; cursor?: string }): Promise<SagaListPage>;
 }

@@ -53,7 +53,7 @@ describe('SagaService', () => {
     expect(start).toHaveBeenCalledTimes(2);
     expect(f.instances.size).toBe(1);
     // New sagas start in the current shape; an instance keeps the shape it started with.
-    expect(f.instances.get(event.orderId)).toMatchObject({ orderId: event.orderId, policy, version: 3 });
+    expect(f.instances.get(event.orderId)).toMatchObject({ orderId: event.orderId, policy, version: 4 });
   });
 
   it('delivers a cancel that arrived before the saga existed once the saga is scheduled', async () => {

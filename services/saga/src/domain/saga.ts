@@ -34,6 +34,9 @@ export const sagaStatuses = ['RUNNING', 'COMPENSATING', 'COMPLETED', 'COMPENSATE
 export type SagaStatus = (typeof sagaStatuses)[number];
 export const finalSagaStatuses: readonly SagaStatus[] = ['COMPLETED', 'COMPENSATED', 'FAILED'];
 
+/** Whether a charged saga goes on to the sale or back to a refund (`SagaLog.decide`). */
+export type SagaDecision = 'confirm' | 'compensate';
+
 export type StepStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED';
 
 export interface OrderLine {
@@ -61,15 +64,16 @@ export interface OrderSagaInput {
   /**
    * The saga's shape this instance was started with (absent: 1). A workflow replays its history on
    * every turn, so an instance in flight across an upgrade must keep the shape it began with:
-   * 1 confirms in two activities (commit_stock, then mark_paid), 2 in one (confirm_order), and 3 also
-   * reserves and charges in one (reserve_and_charge).
+   * 1 confirms in two activities (commit_stock, then mark_paid), 2 in one (confirm_order), 3 also
+   * reserves and charges in one (reserve_and_charge), and 4 runs all four commands in one activity
+   * (reserve_charge_confirm).
    */
   version?: SagaVersion;
 }
 
 /** The shapes of the saga a running instance may have; new instances start with the last. */
-export type SagaVersion = 1 | 2 | 3;
-export const CURRENT_SAGA_VERSION: SagaVersion = 3;
+export type SagaVersion = 1 | 2 | 3 | 4;
+export const CURRENT_SAGA_VERSION: SagaVersion = 4;
 
 export interface SagaPolicy {
   stepTimeoutMs: number;

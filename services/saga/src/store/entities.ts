@@ -1,9 +1,9 @@
 import { EntitySchema } from 'typeorm';
-import type { CancellationReason, SagaStatus, StepName, StepStatus } from '../domain/saga';
+import type { CancellationReason, SagaDecision, SagaStatus, StepName, StepStatus } from '../domain/saga';
 
 /**
  * The saga log's tables as typeorm sees them. The schema itself is the migration's
- * (migrations.ts, version 1): these mirror it column for column, its defaults and CHECK
+ * (migrations.ts): these mirror it column for column, its defaults and CHECK
  * constraints (under the names PostgreSQL gave them) and its indexes, so that typeorm's schema
  * diff finds nothing to change. EntitySchema, like inventory's: the local stack runs the
  * services through tsx, which emits no decorator metadata.
@@ -17,6 +17,8 @@ export interface SagaRow {
   reason: CancellationReason | null;
   cancelRequested: boolean;
   deadline: Date | null;
+  /** Settled once: whether a charged saga confirms or compensates (migration version 2). */
+  decision: SagaDecision | null;
   /** Millisecond precision: the list cursor carries it as an ISO string. */
   createdAt: Date;
   updatedAt: Date;
@@ -32,6 +34,7 @@ export const SagaEntity = new EntitySchema<SagaRow>({
     reason: { type: 'text', nullable: true },
     cancelRequested: { name: 'cancel_requested', type: 'boolean', default: false },
     deadline: { type: 'timestamptz', nullable: true },
+    decision: { type: 'text', nullable: true },
     createdAt: {
       name: 'created_at',
       type: 'timestamptz',
@@ -44,6 +47,7 @@ export const SagaEntity = new EntitySchema<SagaRow>({
       name: 'saga_status_check',
       expression: `"status" IN ('RUNNING', 'COMPENSATING', 'COMPLETED', 'COMPENSATED', 'FAILED')`,
     },
+    { name: 'saga_decision_check', expression: `"decision" IN ('confirm', 'compensate')` },
   ],
   indices: [
     { name: 'saga_status_created', columns: ['status', 'createdAt', 'orderId'] },

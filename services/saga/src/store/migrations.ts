@@ -42,4 +42,22 @@ CREATE TABLE IF NOT EXISTS saga_step (
   }
 }
 
-export const sagaMigrations = [SagaLogSchema1764633600002];
+/**
+ * Version 2: `saga.decision`, settled once per saga by whichever comes first, version 4's activity
+ * about to confirm the sale or the workflow about to compensate it (`SagaLog.decide`).
+ */
+export class SagaDecision1796400000000 implements MigrationInterface {
+  name = 'SagaDecision1796400000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+ALTER TABLE saga ADD COLUMN IF NOT EXISTS decision text
+  CONSTRAINT saga_decision_check CHECK (decision IN ('confirm','compensate'))`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE saga DROP COLUMN IF EXISTS decision');
+  }
+}
+
+export const sagaMigrations = [SagaLogSchema1764633600002, SagaDecision1796400000000];

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   finalSagaStatuses,
   type CancellationReason,
+  type SagaDecision,
   type SagaStatus,
   type StepName,
   type StepStatus,
@@ -145,6 +146,18 @@ export class PgSagaLog implements SagaLog {
        WHERE order_id = $1 AND status <> ALL ($4::text[])`,
       [orderId, status, reason ?? null, finalSagaStatuses],
     );
+  }
+
+  async decide(orderId: string, decision: SagaDecision): Promise<SagaDecision> {
+    // Under the row's lock: of two callers racing, the second waits, then re-reads the row the first
+    // wrote and keeps its decision.
+    const [row] = await sqlRows<{ decision: SagaDecision }>(
+      this.db.manager,
+      'UPDATE saga SET decision = COALESCE(decision, $2) WHERE order_id = $1 RETURNING decision',
+      [orderId, decision],
+    );
+    if (!row) throw new Error(`no saga is recorded for order ${orderId}`);
+    return row.decision;
   }
 
   async get(orderId: string): Promise<SagaRecord | undefined> {

@@ -1,10 +1,13 @@
 import { AppError, traceHeaders } from '@ecom/shared';
 import type { InventoryPort, OrderPort, PaymentPort } from '../domain/participants';
+import type { SagaDecision } from '../domain/saga';
 import type { SagaLog } from '../domain/saga-log';
-import { createActivities } from './activities';
+import { createActivities, type SagaClients } from './activities';
 
+/** A saga log that records what the activities write; `decide` keeps the first decision, as the table does. */
 function recordingLog() {
   const events: string[] = [];
+  let decided: SagaDecision | undefined;
   const log: SagaLog = {
     open: () => Promise.resolve(undefined),
     requestCancel: () => Promise.resolve(undefined),
@@ -14,6 +17,11 @@ function recordingLog() {
     stepEnded: (_o, step, status) => Promise.resolve(void events.push(`end ${step} ${status}`)),
     setStatus: (_o, status, reason) =>
       Promise.resolve(void events.push(`saga ${status} ${reason ?? ''}`.trim())),
+    decide: (_o, decision) => {
+      decided ??= decision;
+      events.push(`decide ${decision}: ${decided}`);
+      return Promise.resolve(decided);
+    },
     get: () => Promise.resolve(undefined),
     list: () => Promise.resolve({ items: [], nextCursor: null }),
   };
@@ -31,6 +39,26 @@ const payment: PaymentPort = {
   refund: () => Promise.resolve({ outcome: 'nothing_to_refund' }),
 };
 const order: OrderPort = { markPaid: () => Promise.resolve(), markCancelled: () => Promise.resolve() };
+
+/** The forward activities' command, and participants that hold its stock, commit it and charge `amount`. */
+const items = [{ sku: 'sku-1', quantity: 2 }];
+const command = {
+  orderId,
+  reserve: { orderId, items, ttlSeconds: 30 },
+  charge: { orderId, customerId: 'c', amount: 1_000, currency: 'USD', paymentToken: 'tok_visa' },
+};
+const holding: InventoryPort = {
+  ...inventory,
+  reserve: () => Promise.resolve({ outcome: 'reserved', expiresAt: '2026-01-01T00:00:30Z', items }),
+  commit: () => Promise.resolve(),
+};
+const charging = (amount: number): PaymentPort => ({
+  ...payment,
+  charge: () => Promise.resolve({ outcome: 'succeeded', paymentId: 'p-1', amount, currency: 'USD' }),
+});
+/** The activities over participants that say yes to the whole forward path, unless `parts` differ. */
+const willing = (sagaLog: SagaLog, parts: Partial<SagaClients> = {}) =>
+  createActivities({ inventory: holding, payment: charging(1_000), order, sagaLog, ...parts });
 
 describe('saga activities', () => {
   it("calls the participant in the order's trace, which the workflow hands to every activity", async () => {
@@ -73,25 +101,9 @@ describe('saga activities', () => {
   });
 
   describe('reserve_and_charge (reserve, then charge when the stock is held, in one activity)', () => {
-    const items = [{ sku: 'sku-1', quantity: 2 }];
-    const command = {
-      orderId,
-      reserve: { orderId, items, ttlSeconds: 30 },
-      charge: { orderId, customerId: 'c', amount: 1_000, currency: 'USD', paymentToken: 'tok_visa' },
-    };
-    const holding: InventoryPort = {
-      ...inventory,
-      reserve: () => Promise.resolve({ outcome: 'reserved', expiresAt: '2026-01-01T00:00:30Z', items }),
-    };
-    const charging: PaymentPort = {
-      ...payment,
-      charge: () =>
-        Promise.resolve({ outcome: 'succeeded', paymentId: 'p-1', amount: 1_000, currency: 'USD' }),
-    };
-
     it('reserves, then charges, logging both steps under their own names', async () => {
       const { log, events } = recordingLog();
-      const activities = createActivities({ inventory: holding, payment: charging, order, sagaLog: log });
+      const activities = willing(log);
       expect(await activities.reserve_and_charge(undefined, command)).toEqual({
         status: 'ok',
         value: {
@@ -117,7 +129,7 @@ describe('saga activities', () => {
         const charge = jest.fn(() => Promise.resolve({ outcome: 'declined' as const }));
         const activities = createActivities({
           inventory: { ...inventory, reserve },
-          payment: { ...charging, charge },
+          payment: { ...charging(1_000), charge },
           order,
           sagaLog: log,
         });
@@ -131,7 +143,7 @@ describe('saga activities', () => {
 
     it('is a retry as a whole while payment is down, the reservation already held', async () => {
       const { log, events } = recordingLog();
-      const activities = createActivities({ inventory: holding, payment, order, sagaLog: log });
+      const activities = willing(log, { payment });
       expect(await activities.reserve_and_charge(undefined, command)).toEqual({
         status: 'retry',
         error: 'payment: ERR_DIRECT_INVOKE',
@@ -142,6 +154,95 @@ describe('saga activities', () => {
         'start charge_payment',
         'retry charge_payment',
       ]);
+    });
+  });
+
+  describe('reserve_charge_confirm (version 4: reserve, charge and confirm in one activity)', () => {
+    it('settles the saga on the sale before it commits, then marks the order paid', async () => {
+      const { log, events } = recordingLog();
+      const activities = willing(log);
+      expect(await activities.reserve_charge_confirm(undefined, command)).toMatchObject({
+        status: 'ok',
+        value: { reserve: { status: 'ok' }, charge: { status: 'ok' }, confirm: { outcome: 'paid' } },
+      });
+      expect(events).toEqual([
+        'start reserve_stock',
+        'end reserve_stock COMPLETED',
+        'start charge_payment',
+        'end charge_payment COMPLETED',
+        'decide confirm: confirm',
+        'start commit_stock',
+        'end commit_stock COMPLETED',
+        'start mark_paid',
+        'saga COMPLETED',
+        'end mark_paid COMPLETED',
+      ]);
+    });
+
+    it('commits nothing once the workflow settled on compensation', async () => {
+      const { log, events } = recordingLog();
+      await log.decide(orderId, 'compensate');
+      const commit = jest.fn(() => Promise.resolve());
+      const markPaid = jest.fn(() => Promise.resolve());
+      const activities = willing(log, { inventory: { ...holding, commit }, order: { ...order, markPaid } });
+      expect(await activities.reserve_charge_confirm(undefined, command)).toMatchObject({
+        status: 'ok',
+        value: { charge: { status: 'ok' }, confirm: { outcome: 'compensating' } },
+      });
+      expect(commit).not.toHaveBeenCalled();
+      expect(markPaid).not.toHaveBeenCalled();
+      expect(events).toContain('decide confirm: compensate');
+    });
+
+    it('neither settles nor confirms a charge that does not stand: declined, or not for the total', async () => {
+      const declined: PaymentPort = {
+        ...payment,
+        charge: () => Promise.resolve({ outcome: 'declined', reason: 'card_declined' }),
+      };
+      for (const paying of [declined, charging(999)]) {
+        const { log, events } = recordingLog();
+        const commit = jest.fn(() => Promise.resolve());
+        const activities = willing(log, { inventory: { ...holding, commit }, payment: paying });
+        const result = await activities.reserve_charge_confirm(undefined, command);
+        expect(result).toMatchObject({ status: 'ok', value: { charge: { status: 'ok' } } });
+        expect(result.status === 'ok' && result.value.confirm).toBeUndefined();
+        expect(commit).not.toHaveBeenCalled();
+        expect(events.filter((e) => e.startsWith('decide'))).toEqual([]);
+      }
+    });
+
+    it('says the confirmation is pending when a participant is down after the sale was settled', async () => {
+      const { log, events } = recordingLog();
+      const down = () => Promise.reject(new AppError('UNAVAILABLE', 'ERR_DIRECT_INVOKE'));
+      const activities = willing(log, { order: { ...order, markPaid: down } });
+      expect(await activities.reserve_charge_confirm(undefined, command)).toMatchObject({
+        status: 'ok',
+        value: { confirm: { outcome: 'pending' } },
+      });
+      expect(events).toContain('decide confirm: confirm');
+    });
+
+    it('passes a refused commit on, so the workflow compensates (the reservation expired)', async () => {
+      const { log } = recordingLog();
+      const expired = () => Promise.reject(AppError.conflict('reservation expired'));
+      const activities = willing(log, { inventory: { ...holding, commit: expired } });
+      expect(await activities.reserve_charge_confirm(undefined, command)).toMatchObject({
+        status: 'ok',
+        value: { confirm: { outcome: 'commit_refused', kind: 'CONFLICT' } },
+      });
+    });
+  });
+
+  it('decide answers the decision the saga log settled first', async () => {
+    const { log } = recordingLog();
+    const activities = createActivities({ inventory, payment, order, sagaLog: log });
+    expect(await activities.decide(undefined, { orderId, decision: 'confirm' })).toEqual({
+      status: 'ok',
+      value: 'confirm',
+    });
+    expect(await activities.decide(undefined, { orderId, decision: 'compensate' })).toEqual({
+      status: 'ok',
+      value: 'confirm',
     });
   });
 

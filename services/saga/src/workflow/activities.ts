@@ -7,7 +7,14 @@ import type {
   PaymentPort,
   ReserveOutcome,
 } from '../domain/participants';
-import type { CancellationReason, OrderLine, SagaStatus, StepName, StepStatus } from '../domain/saga';
+import type {
+  CancellationReason,
+  OrderLine,
+  SagaDecision,
+  SagaStatus,
+  StepName,
+  StepStatus,
+} from '../domain/saga';
 import { stepNames } from '../domain/saga';
 import type { SagaLog } from '../domain/saga-log';
 import { activityNames, type ActivityName, type ActivityResult } from './names';
@@ -76,6 +83,23 @@ export type Answer<T> = Exclude<ActivityResult<T>, { status: 'retry' }>;
 export interface ForwardOutcome {
   reserve: Answer<ReserveOutcome>;
   charge?: Answer<ChargeOutcome>;
+}
+
+/**
+ * What reserve_charge_confirm found: reserve_and_charge's answers and, once the charge stood, what
+ * settling the saga led to: the confirmation's outcome; `pending` when the saga log settled on the
+ * sale but a participant of the confirmation could not be reached (the workflow confirms until it
+ * answers); `compensating` when the workflow had already settled on compensation (it no longer waits
+ * for this answer).
+ */
+export interface SettleOutcome extends ForwardOutcome {
+  confirm?: ConfirmOutcome | { outcome: 'pending' | 'compensating' };
+}
+
+/** The saga whose settlement the workflow asks for, and the one it wants. */
+export interface DecideCommand {
+  orderId: string;
+  decision: SagaDecision;
 }
 
 /** Whether a participant's answer completes the step; `mismatch` says why an answer does not fit the order. */
@@ -183,38 +207,73 @@ export function createActivities(clients: SagaClients) {
     },
   );
 
+  const reserveAndCharge = async (
+    context: unknown,
+    c: ReserveAndChargeCommand & Traced,
+  ): Promise<ActivityResult<ForwardOutcome>> => {
+    const traced = c.trace ? { trace: c.trace } : {};
+    const reserve = await reserveStock(context, { ...c.reserve, ...traced });
+    if (reserve.status === 'retry') return reserve;
+    // Payment hears of the order only once its stock is held.
+    if (reserve.status === 'rejected' || !reservationHolds(c.reserve.items, reserve.value)) {
+      return { status: 'ok', value: { reserve } };
+    }
+    const charge = await chargePayment(context, { ...c.charge, ...traced });
+    if (charge.status === 'retry') return charge;
+    return { status: 'ok', value: { reserve, charge } };
+  };
+
+  const confirmOrder = async (
+    context: unknown,
+    c: OrderCommand & Traced,
+  ): Promise<ActivityResult<ConfirmOutcome>> => {
+    const committed = await commitStock(context, c);
+    if (committed.status === 'retry') return committed;
+    if (committed.status === 'rejected') return refused('commit_refused', committed);
+    const paid = await markPaid(context, c);
+    if (paid.status === 'retry') return paid;
+    if (paid.status === 'rejected') return refused('paid_refused', paid);
+    return { status: 'ok', value: { outcome: 'paid' } };
+  };
+
   const activities = {
     [activityNames.reserveStock]: reserveStock,
     [activityNames.chargePayment]: chargePayment,
-    [activityNames.reserveAndCharge]: async (
-      context: unknown,
-      c: ReserveAndChargeCommand & Traced,
-    ): Promise<ActivityResult<ForwardOutcome>> => {
-      const traced = c.trace ? { trace: c.trace } : {};
-      const reserve = await reserveStock(context, { ...c.reserve, ...traced });
-      if (reserve.status === 'retry') return reserve;
-      // Payment hears of the order only once its stock is held.
-      if (reserve.status === 'rejected' || !reservationHolds(c.reserve.items, reserve.value)) {
-        return { status: 'ok', value: { reserve } };
-      }
-      const charge = await chargePayment(context, { ...c.charge, ...traced });
-      if (charge.status === 'retry') return charge;
-      return { status: 'ok', value: { reserve, charge } };
-    },
+    [activityNames.reserveAndCharge]: reserveAndCharge,
     [activityNames.commitStock]: commitStock,
     [activityNames.markPaid]: markPaid,
-    [activityNames.confirmOrder]: async (
+    [activityNames.confirmOrder]: confirmOrder,
+    [activityNames.reserveChargeConfirm]: async (
       context: unknown,
-      c: OrderCommand & Traced,
-    ): Promise<ActivityResult<ConfirmOutcome>> => {
-      const committed = await commitStock(context, c);
-      if (committed.status === 'retry') return committed;
-      if (committed.status === 'rejected') return refused('commit_refused', committed);
-      const paid = await markPaid(context, c);
-      if (paid.status === 'retry') return paid;
-      if (paid.status === 'rejected') return refused('paid_refused', paid);
-      return { status: 'ok', value: { outcome: 'paid' } };
+      c: ReserveAndChargeCommand & Traced,
+    ): Promise<ActivityResult<SettleOutcome>> => {
+      const forward = await reserveAndCharge(context, c);
+      if (forward.status !== 'ok') return forward;
+      const { charge } = forward.value;
+      const stands =
+        charge?.status === 'ok' &&
+        charge.value.outcome === 'succeeded' &&
+        !chargeMismatch(c.charge, charge.value);
+      if (!stands) return forward;
+      // The sale is settled here, or not at all: a workflow that stopped waiting may have settled
+      // on the refund, and then nothing is committed.
+      if ((await sagaLog.decide(c.orderId, 'confirm')) === 'compensate') {
+        return { status: 'ok', value: { ...forward.value, confirm: { outcome: 'compensating' } } };
+      }
+      const confirmed = await confirmOrder(context, {
+        orderId: c.orderId,
+        ...(c.trace ? { trace: c.trace } : {}),
+      });
+      const confirm = confirmed.status === 'ok' ? confirmed.value : { outcome: 'pending' as const };
+      return { status: 'ok', value: { ...forward.value, confirm } };
     },
+    [activityNames.decide]: async (
+      _context: unknown,
+      c: DecideCommand,
+    ): Promise<ActivityResult<SagaDecision>> => ({
+      status: 'ok',
+      value: await sagaLog.decide(c.orderId, c.decision),
+    }),
     [activityNames.refundPayment]: logged(stepNames.refundPayment, async (c: CompensationCommand) => {
       await sagaLog.setStatus(c.orderId, 'COMPENSATING', c.reason);
       return payment.refund(c.orderId, c.reason);

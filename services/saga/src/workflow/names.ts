@@ -23,6 +23,13 @@ export const activityNames = {
    * saga log under their own names.
    */
   reserveAndCharge: 'reserve_and_charge',
+  /**
+   * Version 4's whole forward path: reserve_and_charge, then, once the charge stands and the saga log
+   * settles on the sale, confirm_order: one activity and one workflow round trip per paid order.
+   */
+  reserveChargeConfirm: 'reserve_charge_confirm',
+  /** Settles a charged saga on compensation when the workflow stopped waiting (`SagaLog.decide`). */
+  decide: 'decide',
 } as const;
 export type ActivityName = (typeof activityNames)[keyof typeof activityNames];
 

@@ -121,6 +121,32 @@ function inOne(script: Script): Script {
   };
 }
 
+/**
+ * reserve_charge_confirm and decide as their activities run them (and reserve_and_charge, as
+ * `inOne` does): reserve_and_charge from the scenario's answers, then, when the charge stands, the saga log's one decision (the first asked
+ * wins) and the scenario's confirm_order answer (`retry` reads as `pending`).
+ */
+function settling(script: Script): Script {
+  let decided: string | undefined;
+  const decide = (decision: string) => (decided ??= decision);
+  const forward = inOne(script);
+  return (name, input, attempt) => {
+    if (name === 'decide') return ok(decide(String(input.decision)));
+    if (name !== 'reserve_charge_confirm') return forward(name, input, attempt);
+    const answer = forward('reserve_and_charge', input, attempt);
+    if (answer === PENDING || answer.status !== 'ok') return answer;
+    const value = answer.value as { charge?: ActivityResult<{ outcome: string; amount?: number }> };
+    const charge = value.charge;
+    if (charge?.status !== 'ok' || charge.value.outcome !== 'succeeded' || charge.value.amount !== 1_000) {
+      return answer;
+    }
+    if (decide('confirm') === 'compensate') return ok({ ...value, confirm: { outcome: 'compensating' } });
+    const confirmed = script('confirm_order', { orderId: input.orderId }, attempt);
+    if (confirmed === PENDING) return PENDING;
+    return ok({ ...value, confirm: confirmed.status === 'ok' ? confirmed.value : { outcome: 'pending' } });
+  };
+}
+
 /** A version 1 instance: started before confirm_order existed, it replays commit_stock then mark_paid. */
 function sagaInput(deadlineInMs = 60_000): OrderSagaInput {
   return {
@@ -419,6 +445,139 @@ describe('orderSagaWorkflow', () => {
       await expect(runtime.run(sagaInput())).resolves.toEqual({ status: 'COMPLETED' });
     });
   });
+  describe('version 4: one reserve_charge_confirm activity reserves, charges and confirms', () => {
+    const v4 = (deadlineInMs?: number): OrderSagaInput => ({ ...sagaInput(deadlineInMs), version: 4 });
+    const run = (overrides: Partial<Record<string, Script>> = {}, deadlineInMs?: number) => {
+      const runtime = new FakeRuntime(settling(participants(overrides)));
+      return { runtime, result: runtime.run(v4(deadlineInMs)) };
+    };
+    /** confirm_order inside the activity never answers; the workflow's own call to it does. */
+    const stuckInTheActivity = (): Script => {
+      let calls = 0;
+      return () => (++calls === 1 ? PENDING : ok({ outcome: 'paid' }));
+    };
+
+    it('pays an order in one activity', async () => {
+      const { runtime, result } = run();
+      await expect(result).resolves.toEqual({ status: 'COMPLETED' });
+      expect(runtime.names()).toEqual(['reserve_charge_confirm']);
+      expect(runtime.calls[0]?.input).toMatchObject({
+        reserve: { items: [{ sku: 'sku-1', quantity: 2 }], ttlSeconds: 30 },
+        charge: { amount: 1_000, currency: 'USD', paymentToken: 'tok_visa' },
+      });
+    });
+
+    it('releases when the reservation does not hold, and refunds too when the charge does not stand', async () => {
+      for (const [overrides, reason, names] of [
+        [{ reserve_stock: () => ok({ outcome: 'failed', shortfalls: [] }) }, 'insufficient_stock', []],
+        [{ charge_payment: () => ok({ outcome: 'declined' }) }, 'payment_declined', ['refund_payment']],
+        [
+          { charge_payment: () => ok({ outcome: 'succeeded', amount: 1, currency: 'USD' }) },
+          'payment_mismatch',
+          ['refund_payment'],
+        ],
+      ] as const) {
+        const { runtime, result } = run(overrides);
+        await expect(result).resolves.toEqual({ status: 'COMPENSATED', reason });
+        expect(runtime.names()).toEqual([
+          'reserve_charge_confirm',
+          ...names,
+          'release_stock',
+          'mark_cancelled',
+        ]);
+      }
+    });
+
+    it('refunds, releases and cancels when the commit is refused (the reservation expired)', async () => {
+      const { runtime, result } = run({
+        confirm_order: () => ok({ outcome: 'commit_refused', error: 'reservation expired' }),
+      });
+      await expect(result).resolves.toEqual({ status: 'COMPENSATED', reason: 'reservation_expired' });
+      expect(runtime.names()).toEqual([
+        'reserve_charge_confirm',
+        'refund_payment',
+        'release_stock',
+        'mark_cancelled',
+      ]);
+    });
+
+    it('ends FAILED and refunds when the order refuses to be marked paid', async () => {
+      const { runtime, result } = run({
+        confirm_order: () => ok({ outcome: 'paid_refused', error: 'order is CANCELLED' }),
+      });
+      await expect(result).resolves.toEqual({ status: 'FAILED', reason: 'saga_error' });
+      expect(runtime.names()).toEqual(['reserve_charge_confirm', 'refund_payment', 'record_saga']);
+    });
+
+    it('confirms until the participants answer, past any deadline, once the sale is settled', async () => {
+      const { runtime, result } = run(
+        { confirm_order: (_n, _i, attempt) => (attempt < 30 ? retry : ok({ outcome: 'paid' })) },
+        4_000,
+      );
+      await expect(result).resolves.toEqual({ status: 'COMPLETED' });
+      expect(runtime.names()[0]).toBe('reserve_charge_confirm');
+      expect(
+        runtime
+          .names()
+          .slice(1)
+          .every((n) => n === 'confirm_order'),
+      ).toBe(true);
+      expect(runtime.now.getTime() - Date.parse('2026-01-01T00:00:00Z')).toBeGreaterThan(4_000);
+    });
+
+    it('never refunds a sale being confirmed when the deadline passes mid-confirmation', async () => {
+      const { runtime, result } = run({ confirm_order: stuckInTheActivity() }, 4_000);
+      await expect(result).resolves.toEqual({ status: 'COMPLETED' });
+      expect(runtime.names()).toEqual(['reserve_charge_confirm', 'decide', 'confirm_order']);
+      expect(runtime.now.getTime() - Date.parse('2026-01-01T00:00:00Z')).toBe(4_000);
+    });
+
+    it("ignores the customer's cancel once the sale is settled, and honours it before", async () => {
+      const cancelling =
+        (runtime: () => FakeRuntime, answer: Script): Script =>
+        (n, i, a) => {
+          if (!runtime().cancel.isComplete) runtime().cancel.complete({ reason: 'customer_cancelled' });
+          return answer(n, i, a);
+        };
+      const late: FakeRuntime = new FakeRuntime(
+        settling(participants({ confirm_order: cancelling(() => late, stuckInTheActivity()) })),
+      );
+      await expect(late.run(v4())).resolves.toEqual({ status: 'COMPLETED' });
+      expect(late.names()).toEqual(['reserve_charge_confirm', 'decide', 'confirm_order']);
+
+      const early: FakeRuntime = new FakeRuntime(
+        settling(
+          participants({
+            charge_payment: cancelling(
+              () => early,
+              () => PENDING,
+            ),
+          }),
+        ),
+      );
+      await expect(early.run(v4())).resolves.toEqual({ status: 'COMPENSATED', reason: 'customer_cancelled' });
+      expect(early.names()).toEqual([
+        'reserve_charge_confirm',
+        'decide',
+        'record_step',
+        'record_step',
+        'refund_payment',
+        'release_stock',
+        'mark_cancelled',
+      ]);
+    });
+
+    it('does not start once the customer cancelled', async () => {
+      const runtime = new FakeRuntime(settling(participants()));
+      runtime.cancel.complete({ reason: 'customer_cancelled' });
+      await expect(runtime.run(v4())).resolves.toEqual({
+        status: 'COMPENSATED',
+        reason: 'customer_cancelled',
+      });
+      expect(runtime.names()).toEqual(['mark_cancelled']);
+    });
+  });
+
   describe('version 3: one reserve_and_charge activity reserves, then charges', () => {
     const v3 = (deadlineInMs?: number): OrderSagaInput => ({ ...sagaInput(deadlineInMs), version: 3 });
     const run = (overrides: Partial<Record<string, Script>> = {}, deadlineInMs?: number) => {
@@ -484,20 +643,32 @@ describe('orderSagaWorkflow', () => {
     });
 
     it('gives up at the step deadline, ends whichever step still runs, and compensates both', async () => {
-      const { runtime, result } = run({ charge_payment: () => retry });
-      await expect(result).resolves.toEqual({ status: 'COMPENSATED', reason: 'deadline_exceeded' });
-      expect(runtime.now.getTime() - Date.parse('2026-01-01T00:00:00Z')).toBe(15_000);
-      expect(runtime.names().slice(-5)).toEqual([
-        'record_step',
-        'record_step',
-        'refund_payment',
-        'release_stock',
-        'mark_cancelled',
-      ]);
-      expect(runtime.calls.filter((c) => c.name === 'record_step').map((c) => c.input)).toEqual([
-        expect.objectContaining({ step: 'charge_payment', status: 'TIMED_OUT' }),
-        expect.objectContaining({ step: 'reserve_stock', status: 'TIMED_OUT' }),
-      ]);
+      // Version 4 first settles the saga on compensation: its activity may have been confirming.
+      for (const [version, settles] of [
+        [3, []],
+        [4, ['decide']],
+      ] as const) {
+        const runtime = new FakeRuntime(settling(participants({ charge_payment: () => retry })));
+        await expect(runtime.run({ ...sagaInput(), version })).resolves.toEqual({
+          status: 'COMPENSATED',
+          reason: 'deadline_exceeded',
+        });
+        expect(runtime.now.getTime() - Date.parse('2026-01-01T00:00:00Z')).toBe(15_000);
+        expect(runtime.names().slice(-5 - settles.length)).toEqual([
+          ...settles,
+          'record_step',
+          'record_step',
+          'refund_payment',
+          'release_stock',
+          'mark_cancelled',
+        ]);
+        expect(runtime.calls.filter((c) => c.name === 'record_step').map((c) => c.input)).toEqual([
+          expect.objectContaining({ step: 'charge_payment', status: 'TIMED_OUT' }),
+          expect.objectContaining({ step: 'reserve_stock', status: 'TIMED_OUT' }),
+        ]);
+        const asked = runtime.calls.filter((c) => c.name === 'decide').map((c) => c.input.decision);
+        expect(asked).toEqual(settles.map(() => 'compensate'));
+      }
     });
 
     it('never waits past the order deadline, and refunds what may have been charged', async () => {

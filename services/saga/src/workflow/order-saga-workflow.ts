@@ -7,6 +7,7 @@ import {
   stepNames,
   type CancellationReason,
   type OrderSagaInput,
+  type SagaDecision,
   type OrderSagaResult,
   type SagaPolicy,
   type StepName,
@@ -16,12 +17,13 @@ import type {
   ChargeCommand,
   CompensationCommand,
   ConfirmOutcome,
-  ForwardOutcome,
+  DecideCommand,
   OrderCommand,
   RecordSagaCommand,
   RecordStepCommand,
   ReserveAndChargeCommand,
   ReserveCommand,
+  SettleOutcome,
 } from './activities';
 import { activityNames, CANCEL_EVENT, type ActivityName, type ActivityResult } from './names';
 
@@ -203,14 +205,19 @@ async function* abandon(
   return reason;
 }
 
-/** What ended the forward path early, if anything; `compensations` is filled in the order to run them. */
+/**
+ * How the forward path ended: why it cancels the order; nothing, when the confirmation is next; or,
+ * in version 4, what the confirmation it ran came to. `compensations` is filled in the order to run
+ * them.
+ */
+type ForwardEnd = CancellationReason | undefined | { confirmed: ConfirmOutcome['outcome'] };
 type Forward = (
   ctx: WorkflowContext,
   input: OrderSagaInput,
   run: SagaRun,
   cancel: Task<unknown>,
   compensations: StepName[],
-) => Step<CancellationReason | undefined>;
+) => Step<ForwardEnd>;
 
 /** Versions 1 and 2: reserve_stock, then charge_payment, each raced against its own step deadline. */
 const forwardBySteps: Forward = async function* (ctx, input, run, cancel, compensations) {
@@ -232,36 +239,64 @@ const forwardBySteps: Forward = async function* (ctx, input, run, cancel, compen
 };
 
 /**
- * Version 3: reserve_and_charge, one activity raced against one step deadline. The release is always
- * owed once it is sent; the refund once payment may have heard of the order: when the answer
- * carries a charge, or when no answer came at all.
+ * Versions 3 and 4: one activity raced against one step deadline. Version 3's reserve_and_charge
+ * reserves, then charges; version 4's reserve_charge_confirm also confirms, once the charge stands.
+ * The release is always owed once the reservation is sent; the refund once payment may have heard of
+ * the order: when the answer carries a charge, or when no answer came at all.
+ *
+ * In version 4 the saga log settles, once, whether a charged saga confirms or compensates
+ * (`SagaLog.decide`): the activity asks to confirm before it commits, and when the deadline or a
+ * cancel stops the workflow waiting, the workflow asks to compensate. Whichever asked first wins, so
+ * a sale being confirmed is never refunded, and nothing is committed once the refund is decided.
  */
-const forwardInOne: Forward = async function* (ctx, input, run, cancel, compensations) {
-  const orderDeadline = new Date(input.deadline);
-  const stop = stopBeforeStep(ctx, cancel, orderDeadline);
-  if (stop) return stop;
-  compensations.unshift(reserveStep.compensation);
-  const command: ReserveAndChargeCommand = {
-    orderId: input.orderId,
-    reserve: reserveStep.command(input),
-    charge: chargeStep.command(input),
-  };
-  const end = yield* attempt<ForwardOutcome>(ctx, activityNames.reserveAndCharge, command, run, {
-    deadline: stepDeadline(ctx.getCurrentUtcDateTime(), input.policy, orderDeadline),
-    cancel,
-  });
-  if (end.kind !== 'done') {
+function forwardInOne(confirms: boolean): Forward {
+  return async function* (ctx, input, run, cancel, compensations) {
+    const orderDeadline = new Date(input.deadline);
+    const stop = stopBeforeStep(ctx, cancel, orderDeadline);
+    if (stop) return stop;
+    compensations.unshift(reserveStep.compensation);
+    const command: ReserveAndChargeCommand = {
+      orderId: input.orderId,
+      reserve: reserveStep.command(input),
+      charge: chargeStep.command(input),
+    };
+    const activity = confirms ? activityNames.reserveChargeConfirm : activityNames.reserveAndCharge;
+    const end = yield* attempt<SettleOutcome>(ctx, activity, command, run, {
+      deadline: stepDeadline(ctx.getCurrentUtcDateTime(), input.policy, orderDeadline),
+      cancel,
+    });
+    if (end.kind !== 'done') {
+      if (confirms) {
+        const ask: DecideCommand = { orderId: input.orderId, decision: 'compensate' };
+        const decided = yield* mustRun<SagaDecision>(ctx, activityNames.decide, ask, run);
+        // The activity settled on the sale first: it stands, whatever stopped the wait.
+        if (decided.status === 'ok' && decided.value === 'confirm') {
+          return { confirmed: yield* confirm(ctx, input, run) };
+        }
+      }
+      compensations.unshift(chargeStep.compensation);
+      // Whichever of the two was still running ends so; one that had ended keeps its status.
+      return yield* abandon(ctx, run, input.orderId, [chargeStep.name, reserveStep.name], end.kind);
+    }
+    if (end.result.status !== 'ok') return 'saga_error';
+    const { reserve, charge, confirm: confirmed } = end.result.value;
+    const refused = judged(reserveStep, reserve, input);
+    if (refused) return refused;
     compensations.unshift(chargeStep.compensation);
-    // Whichever of the two was still running ends so; one that had ended keeps its status.
-    return yield* abandon(ctx, run, input.orderId, [chargeStep.name, reserveStep.name], end.kind);
-  }
-  if (end.result.status !== 'ok') return 'saga_error';
-  const { reserve, charge } = end.result.value;
-  const refused = judged(reserveStep, reserve, input);
-  if (refused) return refused;
-  compensations.unshift(chargeStep.compensation);
-  return charge ? judged(chargeStep, charge, input) : 'saga_error';
-};
+    const declined = charge ? judged(chargeStep, charge, input) : 'saga_error';
+    if (declined || !confirms) return declined;
+    // A charge that stands always comes with a confirmation; `compensating` only reaches a workflow
+    // that no longer waits for this answer.
+    if (!confirmed || confirmed.outcome === 'compensating') return 'saga_error';
+    if (confirmed.outcome === 'pending') return { confirmed: yield* confirm(ctx, input, run) };
+    return { confirmed: confirmed.outcome };
+  };
+}
+
+/** Each version's forward path (absent: 1). */
+function forwardOf(version: number): Forward {
+  return version >= 3 ? forwardInOne(version >= 4) : forwardBySteps;
+}
 
 /**
  * The order saga: reserve → charge → confirm (commit, mark paid). A failure,
@@ -274,12 +309,12 @@ export async function* orderSagaWorkflow(ctx: WorkflowContext, input: OrderSagaI
   const run: SagaRun = { policy: input.policy, ...(input.trace ? { trace: input.trace } : {}) };
   const cancel = ctx.waitForExternalEvent(CANCEL_EVENT) as Task<unknown>;
   const compensations: StepName[] = [];
-  const forward = (input.version ?? 1) >= 3 ? forwardInOne : forwardBySteps;
-  let reason = yield* forward(ctx, input, run, cancel, compensations);
+  const end = yield* forwardOf(input.version ?? 1)(ctx, input, run, cancel, compensations);
+  let reason = typeof end === 'object' ? undefined : end;
 
-  if (!reason && cancel.isComplete) reason = 'customer_cancelled';
+  if (!reason && typeof end !== 'object' && cancel.isComplete) reason = 'customer_cancelled';
   if (!reason) {
-    const confirmed = yield* confirm(ctx, input, run);
+    const confirmed = typeof end === 'object' ? end.confirmed : yield* confirm(ctx, input, run);
     if (confirmed === 'paid') return { status: 'COMPLETED' };
     if (confirmed === 'paid_refused') {
       // The order was cancelled behind the saga's back: the sale cannot stand, give the money back.
