@@ -532,6 +532,26 @@ describe('orderSagaWorkflow', () => {
       expect(runtime.now.getTime() - Date.parse('2026-01-01T00:00:00Z')).toBe(4_000);
     });
 
+    it('refunds a settled sale whose late confirmation is refused (the reservation expired meanwhile)', async () => {
+      let calls = 0;
+      const { runtime, result } = run(
+        {
+          confirm_order: () =>
+            ++calls === 1 ? PENDING : ok({ outcome: 'commit_refused', error: 'reservation expired' }),
+        },
+        4_000,
+      );
+      await expect(result).resolves.toEqual({ status: 'COMPENSATED', reason: 'reservation_expired' });
+      expect(runtime.names()).toEqual([
+        'reserve_charge_confirm',
+        'decide',
+        'confirm_order',
+        'refund_payment',
+        'release_stock',
+        'mark_cancelled',
+      ]);
+    });
+
     it("ignores the customer's cancel once the sale is settled, and honours it before", async () => {
       const cancelling =
         (runtime: () => FakeRuntime, answer: Script): Script =>

@@ -266,6 +266,9 @@ function forwardInOne(confirms: boolean): Forward {
       cancel,
     });
     if (end.kind !== 'done') {
+      // The charge may have landed (in version 4, when the sale was settled, it did): owe its refund
+      // before anything else, including a confirmation whose commit is then refused.
+      compensations.unshift(chargeStep.compensation);
       if (confirms) {
         const ask: DecideCommand = { orderId: input.orderId, decision: 'compensate' };
         const decided = yield* mustRun<SagaDecision>(ctx, activityNames.decide, ask, run);
@@ -274,7 +277,6 @@ function forwardInOne(confirms: boolean): Forward {
           return { confirmed: yield* confirm(ctx, input, run) };
         }
       }
-      compensations.unshift(chargeStep.compensation);
       // Whichever of the two was still running ends so; one that had ended keeps its status.
       return yield* abandon(ctx, run, input.orderId, [chargeStep.name, reserveStep.name], end.kind);
     }
