@@ -23,6 +23,14 @@ export function chargeMismatch(
   return undefined;
 }
 
+/** A charge the saga can go on with: succeeded, and for exactly the order's total in its currency. */
+export function chargeStands(
+  expected: { amount: number; currency: string },
+  outcome: ChargeOutcome,
+): boolean {
+  return outcome.outcome === 'succeeded' && chargeMismatch(expected, outcome) === undefined;
+}
+
 type Line = Pick<OrderLine, 'sku' | 'quantity'>;
 
 /** Quantities by sku, in sku order, so that line order and split lines do not matter. */

@@ -1,5 +1,10 @@
 import { AppError, runWithContext } from '@ecom/shared';
-import { chargeMismatch, reservationHolds, reservationMismatch } from '../domain/outcome-checks';
+import {
+  chargeMismatch,
+  chargeStands,
+  reservationHolds,
+  reservationMismatch,
+} from '../domain/outcome-checks';
 import type {
   ChargeOutcome,
   InventoryPort,
@@ -201,10 +206,7 @@ export function createActivities(clients: SagaClients) {
   const chargePayment = logged(
     stepNames.chargePayment,
     (c: ChargeCommand) => payment.charge(c),
-    (outcome, c) => {
-      const mismatch = chargeMismatch(c, outcome);
-      return { ok: outcome.outcome === 'succeeded' && !mismatch, mismatch };
-    },
+    (outcome, c) => ({ ok: chargeStands(c, outcome), mismatch: chargeMismatch(c, outcome) }),
   );
 
   const reserveAndCharge = async (
@@ -250,11 +252,7 @@ export function createActivities(clients: SagaClients) {
       const forward = await reserveAndCharge(context, c);
       if (forward.status !== 'ok') return forward;
       const { charge } = forward.value;
-      const stands =
-        charge?.status === 'ok' &&
-        charge.value.outcome === 'succeeded' &&
-        !chargeMismatch(c.charge, charge.value);
-      if (!stands) return forward;
+      if (charge?.status !== 'ok' || !chargeStands(c.charge, charge.value)) return forward;
       // The sale is settled here, or not at all: a workflow that stopped waiting may have settled
       // on the refund, and then nothing is committed.
       if ((await sagaLog.decide(c.orderId, 'confirm')) === 'compensate') {

@@ -1,8 +1,8 @@
 import type { Task, WorkflowContext } from '@dapr/dapr';
 import { CompletableTask } from '@dapr/dapr/workflow/internal/durabletask/task/completable-task';
 import { WhenAnyTask } from '@dapr/dapr/workflow/internal/durabletask/task/when-any-task';
-import { reservationHolds } from '../domain/outcome-checks';
-import type { ReserveOutcome } from '../domain/participants';
+import { chargeStands, reservationHolds } from '../domain/outcome-checks';
+import type { ChargeOutcome, ReserveOutcome } from '../domain/participants';
 import type { OrderSagaInput, OrderSagaResult } from '../domain/saga';
 import type { ActivityResult } from './names';
 import { orderSagaWorkflow } from './order-saga-workflow';
@@ -135,11 +135,10 @@ function settling(script: Script): Script {
     if (name !== 'reserve_charge_confirm') return forward(name, input, attempt);
     const answer = forward('reserve_and_charge', input, attempt);
     if (answer === PENDING || answer.status !== 'ok') return answer;
-    const value = answer.value as { charge?: ActivityResult<{ outcome: string; amount?: number }> };
+    const value = answer.value as { charge?: ActivityResult<ChargeOutcome> };
+    const command = input as { charge: { amount: number; currency: string } };
     const charge = value.charge;
-    if (charge?.status !== 'ok' || charge.value.outcome !== 'succeeded' || charge.value.amount !== 1_000) {
-      return answer;
-    }
+    if (charge?.status !== 'ok' || !chargeStands(command.charge, charge.value)) return answer;
     if (decide('confirm') === 'compensate') return ok({ ...value, confirm: { outcome: 'compensating' } });
     const confirmed = script('confirm_order', { orderId: input.orderId }, attempt);
     if (confirmed === PENDING) return PENDING;
