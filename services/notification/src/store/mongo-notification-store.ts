@@ -33,6 +33,11 @@ const notificationSchema = new Schema<NotificationDocument>(
 
 const DUPLICATE_KEY = 11000;
 
+/** The driver stores an undefined field as null (mongoose drops it): drop it here too. */
+function withoutUndefined<T extends object>(doc: T): T {
+  return Object.fromEntries(Object.entries(doc).filter(([, value]) => value !== undefined)) as T;
+}
+
 function toNotification(doc: NotificationDocument): Notification {
   const { _id, ...rest } = doc;
   return { id: _id, ...rest };
@@ -52,7 +57,9 @@ export class MongoNotificationStore implements NotificationStore {
   async insertIfAbsent(notification: Notification): Promise<'created' | 'exists'> {
     const { id, ...rest } = notification;
     try {
-      await this.model.create({ _id: id, ...rest });
+      // The driver's insert, not Model.create: the domain hands over a whole, typed notification, and
+      // building and validating a mongoose document per write is CPU the store does not need.
+      await this.model.collection.insertOne(withoutUndefined({ _id: id, ...rest }) as never);
       return 'created';
     } catch (error) {
       if ((error as { code?: unknown }).code === DUPLICATE_KEY) return 'exists';

@@ -104,6 +104,9 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // No ETag: express hashes every JSON answer (SHA-1) to make one, and no caller of these APIs sends
+  // If-None-Match; an order's status is read by long-poll, which a 304 would not serve.
+  app.set('etag', false);
 
   // Draining: every answer closes its connection, so a client that kept one open (its keep-alive
   // outlives the Service's endpoint, which a connection already made does not consult) makes its next
