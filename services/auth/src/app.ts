@@ -68,7 +68,7 @@ export async function composeAuth({
   await redis.connect();
 
   const relay = new MongoOutboxRelay({
-    collections: [accounts.model.collection],
+    sources: [accounts.outbox],
     sink: new EventPublisher(sidecar),
     logger,
     pollIntervalMs: config.OUTBOX_POLL_MS,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { embedOutbox, pendingEvent } from '@ecom/shared';
+import { embedOutbox, markOutbox, pendingEvent } from '@ecom/shared';
 import mongoose from 'mongoose';
 import { loadStackSettings } from '../../../stack/src/stack';
 import { eventually } from '../../../stack/test/support/eventually';
@@ -8,7 +8,8 @@ import { call, loginAdmin } from './support/auth-client';
 /**
  * The state a crash leaves behind when the process dies after the account was
  * written and before its user_registered was published: the event is still in
- * the account document. The running relay must find it and publish it.
+ * the account document, and the account's outbox mark (written before it) is
+ * still there. The running relay must find it, publish it, and drop the mark.
  */
 describe('auth: user_registered survives a crash between the insert and the publish', () => {
   let connection: mongoose.Connection;
@@ -32,6 +33,8 @@ describe('auth: user_registered survives a crash between the insert and the publ
       roles: ['customer'],
     });
     const accounts = connection.db!.collection<{ _id: string; [field: string]: unknown }>('accounts');
+    const marks = connection.db!.collection<{ _id: string; [field: string]: unknown }>('account_outbox');
+    await markOutbox(marks, userId);
     await accounts.insertOne({
       _id: userId,
       email,
@@ -59,5 +62,10 @@ describe('auth: user_registered survives a crash between the insert and the publ
       { what: 'outbox emptied' },
     );
     expect(stored).toBeTruthy();
+    await eventually(
+      () => marks.findOne({ _id: userId }),
+      (mark) => mark === null,
+      { what: 'outbox mark dropped' },
+    );
   });
 });

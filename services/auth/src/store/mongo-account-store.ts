@@ -1,4 +1,11 @@
-import { embedOutbox, OUTBOX_FIELD, OUTBOX_PENDING_FIELD, type PendingEvent } from '@ecom/shared';
+import {
+  embedOutbox,
+  markOutbox,
+  OUTBOX_FIELD,
+  OUTBOX_PENDING_FIELD,
+  type OutboxSource,
+  type PendingEvent,
+} from '@ecom/shared';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { roles, type Account, type AccountStore, type Role } from '../domain/ports';
 
@@ -27,6 +34,23 @@ const accountSchema = new Schema<AccountDocument>(
   { versionKey: false, collection: 'accounts' },
 );
 
+/**
+ * Which account holds an email, keyed by the email itself. FerretDB v1 serves a filter on `_id` from
+ * its index (with our patch, stack/ferretdb-build/id-pushdown.sed), but reads the whole accounts
+ * table for `{email}`: every login cost grew with the number of accounts. A claim is written right
+ * after its account; an account without one (written before claims existed, or by a process that
+ * stopped between the two writes) is found the slow way once and given its claim then.
+ */
+interface EmailClaimDocument {
+  _id: string;
+  accountId: string;
+}
+
+const emailClaimSchema = new Schema<EmailClaimDocument>(
+  { _id: { type: String, required: true }, accountId: { type: String, required: true } },
+  { versionKey: false, collection: 'account_emails' },
+);
+
 const DUPLICATE_KEY = 11000;
 
 function toAccount(doc: AccountDocument): Account {
@@ -43,16 +67,22 @@ function toAccount(doc: AccountDocument): Account {
 /** Accounts in MongoDB; an account and the events its creation causes are one document write. */
 export class MongoAccountStore implements AccountStore {
   readonly model: Model<AccountDocument>;
+  readonly claims: Model<EmailClaimDocument>;
+  /** The accounts and the marks of those whose outbox may hold events, for the relay. */
+  readonly outbox: OutboxSource;
 
   constructor(connection: Connection) {
     this.model = connection.model<AccountDocument>('Account', accountSchema);
+    this.claims = connection.model<EmailClaimDocument>('AccountEmail', emailClaimSchema);
+    this.outbox = { documents: this.model.collection, marks: connection.collection('account_outbox') };
   }
 
   async init(): Promise<void> {
-    await this.model.init();
+    await Promise.all([this.model.init(), this.claims.init()]);
   }
 
   async insert(account: Account, events: PendingEvent[]): Promise<'created' | 'duplicate'> {
+    if (events.length > 0) await markOutbox(this.outbox.marks, account.id, account.createdAt);
     try {
       await this.model.collection.insertOne({
         _id: account.id,
@@ -63,16 +93,24 @@ export class MongoAccountStore implements AccountStore {
         createdAt: account.createdAt,
         ...embedOutbox(events),
       } as never);
-      return 'created';
     } catch (error) {
       if ((error as { code?: unknown }).code === DUPLICATE_KEY) return 'duplicate';
       throw error;
     }
+    await this.claim(account.email, account.id);
+    return 'created';
   }
 
   async findByEmail(email: string): Promise<Account | undefined> {
+    const claim = await this.claims.findById(email).lean<EmailClaimDocument>();
+    const claimed = claim && (await this.model.findById(claim.accountId).lean<AccountDocument>());
+    if (claimed && claimed.email === email) return toAccount(claimed);
+    // Unclaimed: an unknown email, or an account from before claims. Emails are unique, so a claim,
+    // once written, stays right.
     const doc = await this.model.findOne({ email }).lean<AccountDocument>();
-    return doc ? toAccount(doc) : undefined;
+    if (!doc) return undefined;
+    await this.claim(email, doc._id);
+    return toAccount(doc);
   }
 
   async findById(id: string): Promise<Account | undefined> {
@@ -82,5 +120,9 @@ export class MongoAccountStore implements AccountStore {
 
   async grantRole(id: string, role: Role): Promise<void> {
     await this.model.updateOne({ _id: id }, { $addToSet: { roles: role } });
+  }
+
+  private async claim(email: string, accountId: string): Promise<void> {
+    await this.claims.updateOne({ _id: email }, { $set: { accountId } }, { upsert: true });
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EventInput, EventName, EventPayload } from '../events/catalogue';
 import { buildEvent, systemEventClock, type EventClock } from '../events/envelope';
 import type { Logger } from '../logging/logger';
@@ -16,11 +17,23 @@ import type { EventSink } from './sql-outbox';
  */
 export const OUTBOX_FIELD = 'outbox';
 /**
- * A flag beside the array, true while it may hold events. The relay looks
- * documents up by this plain equality (which the MongoDB-protocol server can
- * answer from its index) instead of scanning every document's array.
+ * A flag beside the array, true while it may hold events. The relay does not look documents up by it
+ * on every pass: FerretDB v1 answers a filter on any field but `_id` by reading the whole table. It
+ * follows the marks instead (see `markOutbox`), and sweeps by the flag only now and then, for
+ * documents written before marks existed.
  */
 export const OUTBOX_PENDING_FIELD = 'outboxPending';
+
+/**
+ * Notes, before a write embeds events in document `id`, that the relay has to look at that document.
+ * The marks live in a small collection of their own, keyed by the document's id: the relay reads them
+ * all each pass and each document by its id, both cheap whatever the size of the documents'
+ * collection. A mark comes first, so a document never holds an event without one; a mark whose write
+ * never followed is dropped after a grace period.
+ */
+export async function markOutbox(marks: OutboxCollection, id: string, now: Date = new Date()): Promise<void> {
+  await marks.updateOne({ _id: id }, { $set: { nonce: randomUUID(), at: now } }, { upsert: true });
+}
 
 /** The fields a write embeds to carry `events` (spread them into the inserted document or `$set`). */
 export function embedOutbox(events: PendingEvent[]): {
@@ -62,16 +75,30 @@ export interface OutboxCollection {
   find(filter: Record<string, unknown>): {
     limit(n: number): { toArray(): Promise<Record<string, unknown>[]> };
   };
-  updateOne(filter: Record<string, unknown>, update: Record<string, unknown>): Promise<unknown>;
+  updateOne(
+    filter: Record<string, unknown>,
+    update: Record<string, unknown>,
+    options?: { upsert?: boolean },
+  ): Promise<unknown>;
+  deleteOne(filter: Record<string, unknown>): Promise<unknown>;
+}
+
+/** A collection whose documents may carry an `outbox` array, and the marks of those that may now. */
+export interface OutboxSource {
+  documents: OutboxCollection;
+  marks: OutboxCollection;
 }
 
 export interface MongoOutboxRelayOptions {
-  /** Collections whose documents may carry an `outbox` array. */
-  collections: OutboxCollection[];
+  sources: OutboxSource[];
   sink: EventSink;
   logger: Logger;
-  /** How often to look for pending events when nobody kicked the relay. */
+  /** How often to look for marks when nobody kicked the relay. */
   pollIntervalMs?: number;
+  /** How often to sweep the documents themselves for a raised flag without a mark (at start, then every this). */
+  sweepIntervalMs?: number;
+  /** How long a mark whose document does not exist is kept: the write it announced may be in flight. */
+  orphanGraceMs?: number;
   batchSize?: number;
 }
 
@@ -86,10 +113,16 @@ export class MongoOutboxRelay {
   private running: Promise<number> | undefined;
   private stopped = true;
   private readonly pollIntervalMs: number;
+  private readonly sweepIntervalMs: number;
+  private readonly orphanGraceMs: number;
   private readonly batchSize: number;
+  /** The first pass sweeps. */
+  private nextSweepAt = 0;
 
   constructor(private readonly options: MongoOutboxRelayOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.sweepIntervalMs = options.sweepIntervalMs ?? 600_000;
+    this.orphanGraceMs = options.orphanGraceMs ?? 60_000;
     this.batchSize = options.batchSize ?? 100;
   }
 
@@ -134,30 +167,49 @@ export class MongoOutboxRelay {
   }
 
   private async drain(): Promise<number> {
+    const sweep = Date.now() >= this.nextSweepAt;
+    let swept = 0;
     let published = 0;
-    for (const collection of this.options.collections) {
-      const documents = await collection
+    for (const { documents, marks } of this.options.sources) {
+      for (const mark of await marks.find({}).limit(this.batchSize).toArray()) {
+        const [document] = await documents.find({ _id: mark._id }).limit(1).toArray();
+        if (document) published += await this.publishOutbox(documents, document);
+        else if (Date.now() - new Date(mark.at as Date).getTime() < this.orphanGraceMs) continue;
+        // Only this mark: a writer that marked the document again meanwhile left a new nonce.
+        await marks.deleteOne({ _id: mark._id, nonce: mark.nonce });
+      }
+      if (!sweep) continue;
+      const flagged = await documents
         .find({ [OUTBOX_PENDING_FIELD]: true })
         .limit(this.batchSize)
         .toArray();
-      for (const document of documents) {
-        const events = (document[OUTBOX_FIELD] ?? []) as PendingEvent[];
-        for (const event of events) {
-          await this.options.sink.publish(event.topic, event.payload as EventPayload<typeof event.topic>);
-          await collection.updateOne(
-            { _id: document._id, [`${OUTBOX_FIELD}.0.eventId`]: event.eventId },
-            { $pop: { [OUTBOX_FIELD]: -1 } },
-          );
-          published += 1;
-          this.options.logger.debug({ topic: event.topic, eventId: event.eventId }, 'outbox event published');
-        }
-        // Lower the flag only if no event was appended meanwhile.
-        await collection.updateOne(
-          { _id: document._id, [`${OUTBOX_FIELD}.0`]: { $exists: false } },
-          { $set: { [OUTBOX_PENDING_FIELD]: false } },
-        );
-      }
+      for (const document of flagged) published += await this.publishOutbox(documents, document);
+      swept = Math.max(swept, flagged.length);
     }
+    // A full batch may have left more: the next pass sweeps again.
+    if (sweep) this.nextSweepAt = swept < this.batchSize ? Date.now() + this.sweepIntervalMs : 0;
     return published;
+  }
+
+  /** Publishes the document's events oldest first, popping each once published; lowers its flag. */
+  private async publishOutbox(
+    collection: OutboxCollection,
+    document: Record<string, unknown>,
+  ): Promise<number> {
+    const events = (document[OUTBOX_FIELD] ?? []) as PendingEvent[];
+    for (const event of events) {
+      await this.options.sink.publish(event.topic, event.payload as EventPayload<typeof event.topic>);
+      await collection.updateOne(
+        { _id: document._id, [`${OUTBOX_FIELD}.0.eventId`]: event.eventId },
+        { $pop: { [OUTBOX_FIELD]: -1 } },
+      );
+      this.options.logger.debug({ topic: event.topic, eventId: event.eventId }, 'outbox event published');
+    }
+    // Lower the flag only if no event was appended meanwhile.
+    await collection.updateOne(
+      { _id: document._id, [`${OUTBOX_FIELD}.0`]: { $exists: false } },
+      { $set: { [OUTBOX_PENDING_FIELD]: false } },
+    );
+    return events.length;
   }
 }
