@@ -164,6 +164,32 @@ describe('JwtVerifier', () => {
     expect(hasCanonicalEs256Signature('a.b.c')).toBe(false);
   });
 
+  it('verifies the signature of a token once, then remembers the token until it expires', async () => {
+    const fresh = new JwtVerifier({
+      issuer: 'ecom-micro-auth',
+      audience: 'ecom-micro',
+      clockToleranceSeconds: 5,
+      keys: { jwks },
+    });
+    const text = await token({ exp: now() + 60 });
+    const ecdsa = jest.spyOn(globalThis.crypto.subtle, 'verify');
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      for (let i = 0; i < 3; i++)
+        await expect(fresh.verify(text)).resolves.toMatchObject({ userId: 'user-1' });
+      expect(ecdsa).toHaveBeenCalledTimes(1);
+      // Within the skew it is still good; past it, refused like any expired token.
+      jest.setSystemTime(Date.now() + 64_000);
+      await expect(fresh.verify(text)).resolves.toMatchObject({ userId: 'user-1' });
+      jest.setSystemTime(Date.now() + 2_000);
+      const error = await fresh.verify(text).catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: 'UNAUTHORIZED', message: 'token expired' });
+    } finally {
+      jest.useRealTimers();
+      ecdsa.mockRestore();
+    }
+  });
+
   describe('with a session denylist (logout reaching every service)', () => {
     const denied = new Set<string>();
     let reachable = true;

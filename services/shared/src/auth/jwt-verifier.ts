@@ -50,6 +50,12 @@ const claimsSchema = z.object({
   sid: z.string().min(1).optional(),
   roles: z.array(z.string()).default([]),
 });
+type Claims = z.infer<typeof claimsSchema>;
+
+/** How many verified tokens a verifier remembers (a few hundred bytes each). */
+const VERIFIED_TOKENS = 10_000;
+/** A verified token is checked again after this long at most: as long as a fetched key set is trusted. */
+const KEYS_TRUSTED_MS = 10 * 60_000;
 
 export interface JwtVerifierOptions {
   issuer: string;
@@ -70,12 +76,18 @@ export interface JwtVerifierOptions {
  */
 export class JwtVerifier {
   private readonly keySet: JWTVerifyGetKey;
+  /**
+   * Tokens whose signature and claims verified, by their exact text, until they expire (or the key
+   * set is refetched): a client's next request with the same token skips the ECDSA verification.
+   * Whether its session ended is still asked every time.
+   */
+  private readonly verified = new Map<string, { claims: Claims; untilMs: number }>();
 
   constructor(private readonly options: JwtVerifierOptions) {
     this.keySet =
       'jwksUrl' in options.keys
         ? createRemoteJWKSet(new URL(options.keys.jwksUrl), {
-            cacheMaxAge: 10 * 60_000,
+            cacheMaxAge: KEYS_TRUSTED_MS,
             cooldownDuration: 5_000,
             timeoutDuration: 5_000,
             headers: options.keys.headers ?? {},
@@ -101,16 +113,7 @@ export class JwtVerifier {
 
   async verify(token: string): Promise<Principal> {
     try {
-      const { payload } = await jwtVerify(token, this.keySet, {
-        algorithms: ['ES256'],
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-        clockTolerance: this.options.clockToleranceSeconds ?? 5,
-        requiredClaims: ['exp', 'iat', 'sub', 'jti'],
-      });
-      // Checked once the signature verified, so a forged token is reported as such.
-      if (!hasCanonicalEs256Signature(token)) throw new NonCanonicalSignature();
-      const claims = claimsSchema.parse(payload);
+      const claims = this.remembered(token) ?? (await this.verifyToken(token));
       await this.assertSessionLive(claims.sid);
       return {
         userId: claims.sub,
@@ -128,6 +131,33 @@ export class JwtVerifier {
       }
       throw new AppError('UNAUTHORIZED', describe(error), { cause: error });
     }
+  }
+
+  private remembered(token: string): Claims | undefined {
+    const known = this.verified.get(token);
+    if (known && Date.now() < known.untilMs) return known.claims;
+    if (known) this.verified.delete(token);
+    return undefined;
+  }
+
+  private async verifyToken(token: string): Promise<Claims> {
+    const clockToleranceSeconds = this.options.clockToleranceSeconds ?? 5;
+    const { payload } = await jwtVerify(token, this.keySet, {
+      algorithms: ['ES256'],
+      issuer: this.options.issuer,
+      audience: this.options.audience,
+      clockTolerance: clockToleranceSeconds,
+      requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+    });
+    // Checked once the signature verified, so a forged token is reported as such.
+    if (!hasCanonicalEs256Signature(token)) throw new NonCanonicalSignature();
+    const claims = claimsSchema.parse(payload);
+    // jwtVerify refused it past exp + the tolerance; so does the memory.
+    const expiresMs = ((payload.exp ?? 0) + clockToleranceSeconds) * 1000;
+    const oldest = this.verified.size >= VERIFIED_TOKENS ? this.verified.keys().next() : undefined;
+    if (oldest && !oldest.done) this.verified.delete(oldest.value);
+    this.verified.set(token, { claims, untilMs: Math.min(expiresMs, Date.now() + KEYS_TRUSTED_MS) });
+    return claims;
   }
 
   /** Closes what the verifier opened itself (the denylist's connection). */
