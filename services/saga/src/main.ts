@@ -43,7 +43,12 @@ runPostgresService({
       clients: { ...createDaprParticipants(sidecar, config.SAGA_INVOKE_TIMEOUT_MS), sagaLog },
     });
     const workflowClient = new DaprWorkflowClient(dapr);
-    const service = new SagaService(new DaprSagaEngine(workflowClient), sagaLog, policy);
+    const service = new SagaService(
+      new DaprSagaEngine(workflowClient),
+      sagaLog,
+      policy,
+      config.SAGA_START_VERSION,
+    );
     subscribeSagaStarts(subscriber, service);
 
     return {

@@ -56,6 +56,12 @@ describe('SagaService', () => {
     expect(f.instances.get(event.orderId)).toMatchObject({ orderId: event.orderId, policy, version: 4 });
   });
 
+  it('starts new sagas at the version it was given, to hold them back during a rolling upgrade', async () => {
+    const f = fakes();
+    await new SagaService(f.engine, f.log, policy, 3).onOrderCreated(event);
+    expect(f.instances.get(event.orderId)).toMatchObject({ version: 3 });
+  });
+
   it('delivers a cancel that arrived before the saga existed once the saga is scheduled', async () => {
     const f = fakes();
     const service = new SagaService(f.engine, f.log, policy);

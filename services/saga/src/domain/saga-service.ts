@@ -1,7 +1,13 @@
 import { AppError, currentContext } from '@ecom/shared';
 import type { SagaEngine } from './saga-engine';
 import type { SagaLog } from './saga-log';
-import { CURRENT_SAGA_VERSION, finalSagaStatuses, type OrderSagaInput, type SagaPolicy } from './saga';
+import {
+  CURRENT_SAGA_VERSION,
+  finalSagaStatuses,
+  type OrderSagaInput,
+  type SagaPolicy,
+  type SagaVersion,
+} from './saga';
 
 export interface OrderCreated {
   orderId: string;
@@ -19,6 +25,8 @@ export class SagaService {
     private readonly engine: SagaEngine,
     private readonly log: SagaLog,
     private readonly policy: SagaPolicy,
+    /** The version new instances start with (SAGA_START_VERSION). */
+    private readonly startVersion: SagaVersion = CURRENT_SAGA_VERSION,
   ) {}
 
   /**
@@ -43,7 +51,7 @@ export class SagaService {
       paymentToken: event.paymentToken,
       deadline: event.deadline,
       policy: this.policy,
-      version: CURRENT_SAGA_VERSION,
+      version: this.startVersion,
       ...traceOfDelivery(),
     });
     if (await this.log.isCancelRequested(event.orderId)) await this.engine.cancel(event.orderId);

@@ -71,8 +71,12 @@ export interface OrderSagaInput {
   version?: SagaVersion;
 }
 
-/** The shapes of the saga a running instance may have; new instances start with the last. */
-export type SagaVersion = 1 | 2 | 3 | 4;
+/**
+ * The shapes of the saga a running instance may have. New instances start with the last, unless
+ * SAGA_START_VERSION holds them at an earlier one while a rolling upgrade still runs older replicas.
+ */
+export const sagaVersions = [1, 2, 3, 4] as const;
+export type SagaVersion = (typeof sagaVersions)[number];
 export const CURRENT_SAGA_VERSION: SagaVersion = 4;
 
 export interface SagaPolicy {

@@ -444,6 +444,12 @@ describe('orderSagaWorkflow', () => {
       await expect(runtime.run(sagaInput())).resolves.toEqual({ status: 'COMPLETED' });
     });
   });
+  it('refuses to replay a version newer than it knows, before it runs any activity', async () => {
+    const runtime = new FakeRuntime(participants());
+    const newer = { ...sagaInput(), version: 5 } as unknown as OrderSagaInput;
+    await expect(runtime.run(newer)).rejects.toThrow(/saga version 5 is newer than this replica knows \(4\)/);
+    expect(runtime.names()).toEqual([]);
+  });
   describe('version 4: one reserve_charge_confirm activity reserves, charges and confirms', () => {
     const v4 = (deadlineInMs?: number): OrderSagaInput => ({ ...sagaInput(deadlineInMs), version: 4 });
     const run = (overrides: Partial<Record<string, Script>> = {}, deadlineInMs?: number) => {

@@ -3,6 +3,7 @@ import { chargeMismatch, reservationMismatch } from '../domain/outcome-checks';
 import type { ChargeOutcome, ReserveOutcome } from '../domain/participants';
 import {
   backoffMs,
+  CURRENT_SAGA_VERSION,
   stepDeadline,
   stepNames,
   type CancellationReason,
@@ -297,6 +298,13 @@ function forwardInOne(confirms: boolean): Forward {
 
 /** Each version's forward path (absent: 1). */
 function forwardOf(version: number): Forward {
+  if (version > CURRENT_SAGA_VERSION) {
+    // Replaying it as an older shape would run other steps than the instance's history holds.
+    throw new Error(
+      `saga version ${version} is newer than this replica knows (${CURRENT_SAGA_VERSION}): ` +
+        'start new sagas at the old version (SAGA_START_VERSION) until every replica is upgraded',
+    );
+  }
   return version >= 3 ? forwardInOne(version >= 4) : forwardBySteps;
 }
 
