@@ -72,6 +72,7 @@ export async function composeAuth({
     sink: new EventPublisher(sidecar),
     logger,
     pollIntervalMs: config.OUTBOX_POLL_MS,
+    sweepIntervalMs: config.OUTBOX_SWEEP_MS,
   });
 
   const auth = new AuthService({

@@ -37,6 +37,8 @@ export const authServiceConfigSchema = mongoServiceConfigSchema.extend({
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: z.string().min(8).optional(),
   OUTBOX_POLL_MS: millis().default(1_000),
+  /** How often the outbox relay also sweeps the accounts by their flag (reads the whole table). */
+  OUTBOX_SWEEP_MS: millis().default(600_000),
   SESSION_PURGE_MS: millis().default(3_600_000),
 });
 export type AuthServiceConfig = z.infer<typeof authServiceConfigSchema>;

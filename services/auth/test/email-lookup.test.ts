@@ -62,6 +62,30 @@ describe('auth: accounts are found by email through an email-keyed claim', () =>
     });
   });
 
+  it('logs in an unclaimed account from several devices at once', async () => {
+    const password = 'a passphrase for eight devices';
+    const account = await unclaimedAccount(password);
+    const logins = await Promise.all(Array.from({ length: 8 }, () => login(account.email, password)));
+    expect(logins.every((tokens) => Boolean(tokens.accessToken))).toBe(true);
+    expect(await claims.findOne({ _id: account.email })).toEqual({
+      _id: account.email,
+      accountId: account.id,
+    });
+  });
+
+  it('mends a claim that points at another account', async () => {
+    const password = 'the right passphrase';
+    const other = await registerUser();
+    const account = await unclaimedAccount(password);
+    await claims.insertOne({ _id: account.email, accountId: other.userId });
+
+    expect((await login(account.email, password)).accessToken).toBeTruthy();
+    expect(await claims.findOne({ _id: account.email })).toEqual({
+      _id: account.email,
+      accountId: account.id,
+    });
+  });
+
   it('mends a claim that points at no account', async () => {
     const password = 'another long passphrase';
     const account = await unclaimedAccount(password);

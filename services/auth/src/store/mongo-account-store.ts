@@ -97,7 +97,8 @@ export class MongoAccountStore implements AccountStore {
       if ((error as { code?: unknown }).code === DUPLICATE_KEY) return 'duplicate';
       throw error;
     }
-    await this.claim(account.email, account.id);
+    // The account stands without its claim: a failed claim write is mended at the first login.
+    await this.claim(account.email, account.id).catch(() => undefined);
     return 'created';
   }
 
@@ -123,6 +124,13 @@ export class MongoAccountStore implements AccountStore {
   }
 
   private async claim(email: string, accountId: string): Promise<void> {
-    await this.claims.updateOne({ _id: email }, { $set: { accountId } }, { upsert: true });
+    try {
+      await this.claims.updateOne({ _id: email }, { $set: { accountId } }, { upsert: true });
+    } catch (error) {
+      // FerretDB v1 upserts by a look-up then an insert: of two racing writers of the same claim (two
+      // logins of an unclaimed account), the second finds the first's insert and gets a duplicate key.
+      // Emails are unique, so both wrote the same account's id.
+      if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
+    }
   }
 }

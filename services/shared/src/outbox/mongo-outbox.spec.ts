@@ -71,7 +71,11 @@ const event = (userId: string) =>
   pendingEvent('user_registered', { userId, email: `${userId}@example.com`, name: userId, roles: [] });
 
 /** A relay over one source whose published events are listed as `topic:userId`. */
-function relayOver(documents: FakeDocuments, marks: FakeMarks, options: { orphanGraceMs?: number } = {}) {
+function relayOver(
+  documents: FakeDocuments,
+  marks: FakeMarks,
+  options: { orphanGraceMs?: number; sweepIntervalMs?: number; batchSize?: number } = {},
+) {
   const published: string[] = [];
   const relay = new MongoOutboxRelay({
     sources: [{ documents, marks }],
@@ -117,14 +121,56 @@ describe('MongoOutboxRelay', () => {
     expect(documents.sweeps).toHaveLength(1);
   });
 
-  it('keeps a mark whose document is not written yet, and drops it once the grace period is over', async () => {
-    const documents = new FakeDocuments([]);
-    const marks = new FakeMarks();
-    const { relay } = relayOver(documents, marks, { orphanGraceMs: 60_000 });
-    await markOutbox(marks, 'in-flight');
-    await markOutbox(marks, 'abandoned', new Date(Date.now() - 61_000));
-    await expect(relay.drainOnce()).resolves.toBe(0);
-    expect([...marks.marks.keys()]).toEqual(['in-flight']);
+  describe('over time', () => {
+    beforeEach(() => {
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    });
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+
+    it('keeps a mark whose document is not written yet, timed by its own clock, then drops it', async () => {
+      const documents = new FakeDocuments([]);
+      const marks = new FakeMarks();
+      const { relay, published } = relayOver(documents, marks, { orphanGraceMs: 60_000 });
+      await markOutbox(marks, 'late');
+      // Written by a replica whose clock runs two minutes behind.
+      await markOutbox(marks, 'never', new Date(Date.now() - 120_000));
+      await expect(relay.drainOnce()).resolves.toBe(0);
+      expect([...marks.marks.keys()].sort()).toEqual(['late', 'never']);
+
+      documents.docs.push({ _id: 'late', ...embedOutbox([event('late')]) });
+      jest.setSystemTime(Date.now() + 61_000);
+      await expect(relay.drainOnce()).resolves.toBe(1);
+      expect(published).toEqual(['user_registered:late']);
+      expect(marks.marks.size).toBe(0);
+    });
+
+    it('sweeps by the flag again once the sweep interval has passed', async () => {
+      const documents = new FakeDocuments([]);
+      const { relay, published } = relayOver(documents, new FakeMarks(), { sweepIntervalMs: 600_000 });
+      await expect(relay.drainOnce()).resolves.toBe(0);
+      documents.docs.push({ _id: 'unmarked', ...embedOutbox([event('unmarked')]) });
+      jest.setSystemTime(Date.now() + 599_000);
+      await expect(relay.drainOnce()).resolves.toBe(0);
+      jest.setSystemTime(Date.now() + 1_000);
+      await expect(relay.drainOnce()).resolves.toBe(1);
+      expect(published).toEqual(['user_registered:unmarked']);
+      expect(documents.sweeps).toHaveLength(2);
+    });
+
+    it('sweeps again on the next pass when a sweep filled its batch', async () => {
+      const documents = new FakeDocuments([
+        { _id: 'a', events: [event('a')] },
+        { _id: 'b', events: [event('b')] },
+      ]);
+      const { relay, published } = relayOver(documents, new FakeMarks(), { batchSize: 1 });
+      await expect(relay.drainOnce()).resolves.toBe(1);
+      await expect(relay.drainOnce()).resolves.toBe(1);
+      await expect(relay.drainOnce()).resolves.toBe(0);
+      expect(published).toEqual(['user_registered:a', 'user_registered:b']);
+      expect(documents.sweeps).toHaveLength(3);
+    });
   });
 
   it('keeps a mark that a writer renewed while the relay published', async () => {
@@ -145,6 +191,11 @@ describe('MongoOutboxRelay', () => {
     });
     await relay.drainOnce();
     expect(marks.marks.has('a')).toBe(true);
+    // The renewing write's event, appended after the relay read the document, goes on the next pass.
+    documents.docs[0]!.outbox.push(event('a2'));
+    documents.docs[0]!.outboxPending = true;
+    await expect(relay.drainOnce()).resolves.toBe(1);
+    expect(marks.marks.size).toBe(0);
   });
 
   it('keeps an event whose publish failed (the sidecar was down) and publishes it on the next pass', async () => {

@@ -30,6 +30,11 @@ export const OUTBOX_PENDING_FIELD = 'outboxPending';
  * all each pass and each document by its id, both cheap whatever the size of the documents'
  * collection. A mark comes first, so a document never holds an event without one; a mark whose write
  * never followed is dropped after a grace period.
+ *
+ * Written for events embedded when a document is inserted. FerretDB v1 runs a conditional update or
+ * delete as a read, then a write by `_id`, not as one step: a document marked and appended to again
+ * while the relay publishes could lose its renewed mark, or have its newer event overwritten by the
+ * pop. The sweep would still find a raised flag, but not an overwritten event.
  */
 export async function markOutbox(marks: OutboxCollection, id: string, now: Date = new Date()): Promise<void> {
   await marks.updateOne({ _id: id }, { $set: { nonce: randomUUID(), at: now } }, { upsert: true });
@@ -118,6 +123,8 @@ export class MongoOutboxRelay {
   private readonly batchSize: number;
   /** The first pass sweeps. */
   private nextSweepAt = 0;
+  /** Marks found without their document, by id and nonce: when this relay first saw each alone. */
+  private readonly orphansSince = new Map<string, number>();
 
   constructor(private readonly options: MongoOutboxRelayOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
@@ -170,11 +177,23 @@ export class MongoOutboxRelay {
     const sweep = Date.now() >= this.nextSweepAt;
     let swept = 0;
     let published = 0;
-    for (const { documents, marks } of this.options.sources) {
+    const alone = new Set<string>();
+    for (const [source, { documents, marks }] of this.options.sources.entries()) {
       for (const mark of await marks.find({}).limit(this.batchSize).toArray()) {
         const [document] = await documents.find({ _id: mark._id }).limit(1).toArray();
-        if (document) published += await this.publishOutbox(documents, document);
-        else if (Date.now() - new Date(mark.at as Date).getTime() < this.orphanGraceMs) continue;
+        const key = `${source}:${String(mark._id)}:${String(mark.nonce)}`;
+        if (document) {
+          this.orphansSince.delete(key);
+          published += await this.publishOutbox(documents, document);
+        } else {
+          // Timed by this relay's own clock, from when it first found the mark alone (the writer's
+          // clock may be another replica's).
+          const since = this.orphansSince.get(key) ?? Date.now();
+          this.orphansSince.set(key, since);
+          alone.add(key);
+          if (Date.now() - since < this.orphanGraceMs) continue;
+          this.orphansSince.delete(key);
+        }
         // Only this mark: a writer that marked the document again meanwhile left a new nonce.
         await marks.deleteOne({ _id: mark._id, nonce: mark.nonce });
       }
@@ -186,6 +205,8 @@ export class MongoOutboxRelay {
       for (const document of flagged) published += await this.publishOutbox(documents, document);
       swept = Math.max(swept, flagged.length);
     }
+    // Forget the marks that are gone (another replica dropped them) or have their document now.
+    for (const key of this.orphansSince.keys()) if (!alone.has(key)) this.orphansSince.delete(key);
     // A full batch may have left more: the next pass sweeps again.
     if (sweep) this.nextSweepAt = swept < this.batchSize ? Date.now() + this.sweepIntervalMs : 0;
     return published;
