@@ -44,9 +44,13 @@ describe('auth: accounts are found by email through an email-keyed claim', () =>
     return { id, email };
   }
 
+  async function expectClaimedBy(email: string, accountId: string): Promise<void> {
+    expect(await claims.findOne({ _id: email })).toEqual({ _id: email, accountId });
+  }
+
   it('claims the email when the account is registered', async () => {
     const user = await registerUser();
-    expect(await claims.findOne({ _id: user.email })).toEqual({ _id: user.email, accountId: user.userId });
+    await expectClaimedBy(user.email, user.userId);
     expect((await login(user.email, user.password)).accessToken).toBeTruthy();
   });
 
@@ -56,10 +60,7 @@ describe('auth: accounts are found by email through an email-keyed claim', () =>
     expect(await claims.findOne({ _id: account.email })).toBeNull();
 
     expect((await login(account.email, password)).accessToken).toBeTruthy();
-    expect(await claims.findOne({ _id: account.email })).toEqual({
-      _id: account.email,
-      accountId: account.id,
-    });
+    await expectClaimedBy(account.email, account.id);
   });
 
   it('logs in an unclaimed account from several devices at once', async () => {
@@ -67,34 +68,18 @@ describe('auth: accounts are found by email through an email-keyed claim', () =>
     const account = await unclaimedAccount(password);
     const logins = await Promise.all(Array.from({ length: 8 }, () => login(account.email, password)));
     expect(logins.every((tokens) => Boolean(tokens.accessToken))).toBe(true);
-    expect(await claims.findOne({ _id: account.email })).toEqual({
-      _id: account.email,
-      accountId: account.id,
-    });
+    await expectClaimedBy(account.email, account.id);
   });
 
-  it('mends a claim that points at another account', async () => {
+  it.each([
+    ['another account', async () => (await registerUser()).userId],
+    ['no account', () => Promise.resolve(randomUUID())],
+  ])('mends a claim that points at %s', async (_case, wrongAccountId) => {
     const password = 'the right passphrase';
-    const other = await registerUser();
     const account = await unclaimedAccount(password);
-    await claims.insertOne({ _id: account.email, accountId: other.userId });
+    await claims.insertOne({ _id: account.email, accountId: await wrongAccountId() });
 
     expect((await login(account.email, password)).accessToken).toBeTruthy();
-    expect(await claims.findOne({ _id: account.email })).toEqual({
-      _id: account.email,
-      accountId: account.id,
-    });
-  });
-
-  it('mends a claim that points at no account', async () => {
-    const password = 'another long passphrase';
-    const account = await unclaimedAccount(password);
-    await claims.insertOne({ _id: account.email, accountId: randomUUID() });
-
-    expect((await login(account.email, password)).accessToken).toBeTruthy();
-    expect(await claims.findOne({ _id: account.email })).toEqual({
-      _id: account.email,
-      accountId: account.id,
-    });
+    await expectClaimedBy(account.email, account.id);
   });
 });

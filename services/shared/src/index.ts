@@ -23,6 +23,7 @@ export * from './outbox/mongo-outbox';
 export * from './outbox/mongo-outbox-choice';
 export * from './store/postgres';
 export * from './store/migrations';
+export * from './store/mongo';
 export * from './outbox/migrations';
 export * from './bootstrap/run-service';
 export * from './bootstrap/compose-service';

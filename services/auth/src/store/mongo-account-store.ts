@@ -1,5 +1,6 @@
 import {
   embedOutbox,
+  isDuplicateKey,
   markOutbox,
   OUTBOX_FIELD,
   OUTBOX_PENDING_FIELD,
@@ -51,8 +52,6 @@ const emailClaimSchema = new Schema<EmailClaimDocument>(
   { versionKey: false, collection: 'account_emails' },
 );
 
-const DUPLICATE_KEY = 11000;
-
 function toAccount(doc: AccountDocument): Account {
   return {
     id: doc._id,
@@ -82,7 +81,7 @@ export class MongoAccountStore implements AccountStore {
   }
 
   async insert(account: Account, events: PendingEvent[]): Promise<'created' | 'duplicate'> {
-    if (events.length > 0) await markOutbox(this.outbox.marks, account.id, account.createdAt);
+    if (events.length > 0) await markOutbox(this.outbox.marks, account.id);
     try {
       await this.model.collection.insertOne({
         _id: account.id,
@@ -94,7 +93,7 @@ export class MongoAccountStore implements AccountStore {
         ...embedOutbox(events),
       } as never);
     } catch (error) {
-      if ((error as { code?: unknown }).code === DUPLICATE_KEY) return 'duplicate';
+      if (isDuplicateKey(error)) return 'duplicate';
       throw error;
     }
     // The account stands without its claim: a failed claim write is mended at the first login.
@@ -130,7 +129,7 @@ export class MongoAccountStore implements AccountStore {
       // FerretDB v1 upserts by a look-up then an insert: of two racing writers of the same claim (two
       // logins of an unclaimed account), the second finds the first's insert and gets a duplicate key.
       // Emails are unique, so both wrote the same account's id.
-      if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
+      if (!isDuplicateKey(error)) throw error;
     }
   }
 }

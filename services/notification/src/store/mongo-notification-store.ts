@@ -1,3 +1,4 @@
+import { isDuplicateKey } from '@ecom/shared';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { channels, statuses, type Notification } from '../domain/notification';
 import type { AttemptOutcome, NotificationQuery, NotificationStore } from '../domain/ports';
@@ -31,13 +32,6 @@ const notificationSchema = new Schema<NotificationDocument>(
   { versionKey: false, collection: 'notifications' },
 );
 
-const DUPLICATE_KEY = 11000;
-
-/** The driver stores an undefined field as null (mongoose drops it): drop it here too. */
-function withoutUndefined<T extends object>(doc: T): T {
-  return Object.fromEntries(Object.entries(doc).filter(([, value]) => value !== undefined)) as T;
-}
-
 function toNotification(doc: NotificationDocument): Notification {
   const { _id, ...rest } = doc;
   return { id: _id, ...rest };
@@ -58,11 +52,12 @@ export class MongoNotificationStore implements NotificationStore {
     const { id, ...rest } = notification;
     try {
       // The driver's insert, not Model.create: the domain hands over a whole, typed notification, and
-      // building and validating a mongoose document per write is CPU the store does not need.
-      await this.model.collection.insertOne(withoutUndefined({ _id: id, ...rest }) as never);
+      // building and validating a mongoose document per write is CPU the store does not need. Like
+      // mongoose, it leaves an undefined field out (the driver alone would store null).
+      await this.model.collection.insertOne({ _id: id, ...rest } as never, { ignoreUndefined: true });
       return 'created';
     } catch (error) {
-      if ((error as { code?: unknown }).code === DUPLICATE_KEY) return 'exists';
+      if (isDuplicateKey(error)) return 'exists';
       throw error;
     }
   }

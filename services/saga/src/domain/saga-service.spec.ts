@@ -1,5 +1,5 @@
 import { AppError } from '@ecom/shared';
-import type { OrderSagaInput, SagaStatus } from './saga';
+import { CURRENT_SAGA_VERSION, type OrderSagaInput, type SagaStatus } from './saga';
 import type { SagaEngine } from './saga-engine';
 import type { SagaLog } from './saga-log';
 import { SagaService, type OrderCreated } from './saga-service';
@@ -46,7 +46,7 @@ describe('SagaService', () => {
   it('schedules one saga however often order_created is delivered', async () => {
     const f = fakes();
     const start = jest.spyOn(f.engine, 'start');
-    const service = new SagaService(f.engine, f.log, policy);
+    const service = new SagaService(f.engine, f.log, policy, CURRENT_SAGA_VERSION);
     await service.onOrderCreated(event);
     await service.onOrderCreated(event);
     // The engine leaves a running instance alone (Dapr: "already exists"): one instance, its first input.
@@ -64,7 +64,7 @@ describe('SagaService', () => {
 
   it('delivers a cancel that arrived before the saga existed once the saga is scheduled', async () => {
     const f = fakes();
-    const service = new SagaService(f.engine, f.log, policy);
+    const service = new SagaService(f.engine, f.log, policy, CURRENT_SAGA_VERSION);
     await service.requestCancel(event.orderId);
     expect(f.cancels).toEqual([]);
     await service.onOrderCreated(event);
@@ -73,7 +73,7 @@ describe('SagaService', () => {
 
   it('refuses to cancel a saga that already ended', async () => {
     const f = fakes();
-    const service = new SagaService(f.engine, f.log, policy);
+    const service = new SagaService(f.engine, f.log, policy, CURRENT_SAGA_VERSION);
     await service.onOrderCreated(event);
     f.sagas.set(event.orderId, { status: 'COMPLETED', cancelRequested: false });
     await expect(service.requestCancel(event.orderId)).rejects.toEqual(expect.any(AppError));
@@ -83,7 +83,7 @@ describe('SagaService', () => {
   it('never restarts an ended saga, even when the workflow engine forgot it', async () => {
     const f = fakes();
     const start = jest.spyOn(f.engine, 'start');
-    const service = new SagaService(f.engine, f.log, policy);
+    const service = new SagaService(f.engine, f.log, policy, CURRENT_SAGA_VERSION);
     f.sagas.set(event.orderId, { status: 'COMPENSATED', cancelRequested: false });
     await service.onOrderCreated(event);
     expect(start).not.toHaveBeenCalled();

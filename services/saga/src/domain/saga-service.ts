@@ -1,13 +1,7 @@
 import { AppError, currentContext } from '@ecom/shared';
 import type { SagaEngine } from './saga-engine';
 import type { SagaLog } from './saga-log';
-import {
-  CURRENT_SAGA_VERSION,
-  finalSagaStatuses,
-  type OrderSagaInput,
-  type SagaPolicy,
-  type SagaVersion,
-} from './saga';
+import { finalSagaStatuses, type OrderSagaInput, type SagaPolicy, type SagaVersion } from './saga';
 
 export interface OrderCreated {
   orderId: string;
@@ -26,7 +20,7 @@ export class SagaService {
     private readonly log: SagaLog,
     private readonly policy: SagaPolicy,
     /** The version new instances start with (SAGA_START_VERSION). */
-    private readonly startVersion: SagaVersion = CURRENT_SAGA_VERSION,
+    private readonly startVersion: SagaVersion,
   ) {}
 
   /**

@@ -456,10 +456,10 @@ describe('orderSagaWorkflow', () => {
       const runtime = new FakeRuntime(settling(participants(overrides)));
       return { runtime, result: runtime.run(v4(deadlineInMs)) };
     };
-    /** confirm_order inside the activity never answers; the workflow's own call to it does. */
-    const stuckInTheActivity = (): Script => {
+    /** confirm_order inside the activity never answers; the workflow's own call to it does, with `then`. */
+    const stuckInTheActivity = (then: ActivityResult<unknown> = ok({ outcome: 'paid' })): Script => {
       let calls = 0;
-      return () => (++calls === 1 ? PENDING : ok({ outcome: 'paid' }));
+      return () => (++calls === 1 ? PENDING : then);
     };
 
     it('pays an order in one activity', async () => {
@@ -538,11 +538,9 @@ describe('orderSagaWorkflow', () => {
     });
 
     it('refunds a settled sale whose late confirmation is refused (the reservation expired meanwhile)', async () => {
-      let calls = 0;
       const { runtime, result } = run(
         {
-          confirm_order: () =>
-            ++calls === 1 ? PENDING : ok({ outcome: 'commit_refused', error: 'reservation expired' }),
+          confirm_order: stuckInTheActivity(ok({ outcome: 'commit_refused', error: 'reservation expired' })),
         },
         4_000,
       );

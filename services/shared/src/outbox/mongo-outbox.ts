@@ -36,8 +36,8 @@ export const OUTBOX_PENDING_FIELD = 'outboxPending';
  * while the relay publishes could lose its renewed mark, or have its newer event overwritten by the
  * pop. The sweep would still find a raised flag, but not an overwritten event.
  */
-export async function markOutbox(marks: OutboxCollection, id: string, now: Date = new Date()): Promise<void> {
-  await marks.updateOne({ _id: id }, { $set: { nonce: randomUUID(), at: now } }, { upsert: true });
+export async function markOutbox(marks: OutboxCollection, id: string): Promise<void> {
+  await marks.updateOne({ _id: id }, { $set: { nonce: randomUUID() } }, { upsert: true });
 }
 
 /** The fields a write embeds to carry `events` (spread them into the inserted document or `$set`). */
@@ -186,8 +186,7 @@ export class MongoOutboxRelay {
           this.orphansSince.delete(key);
           published += await this.publishOutbox(documents, document);
         } else {
-          // Timed by this relay's own clock, from when it first found the mark alone (the writer's
-          // clock may be another replica's).
+          // Timed from when this relay first found the mark alone.
           const since = this.orphansSince.get(key) ?? Date.now();
           this.orphansSince.set(key, since);
           alone.add(key);

@@ -1,3 +1,4 @@
+import { isDuplicateKey } from '@ecom/shared';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { ProfileStore } from '../domain/ports';
 import type { Address, Profile, ProfilePatch } from '../domain/profile';
@@ -40,8 +41,6 @@ const profileSchema = new Schema<ProfileDocument>(
   { versionKey: false, collection: 'profiles' },
 );
 
-const DUPLICATE_KEY = 11000;
-
 function toProfile(doc: ProfileDocument): Profile {
   return {
     userId: doc._id,
@@ -81,7 +80,7 @@ export class MongoProfileStore implements ProfileStore {
       });
       return 'created';
     } catch (error) {
-      if ((error as { code?: unknown }).code === DUPLICATE_KEY) return 'exists';
+      if (isDuplicateKey(error)) return 'exists';
       throw error;
     }
   }
