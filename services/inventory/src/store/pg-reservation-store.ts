@@ -36,56 +36,60 @@ export class PgReservationStore implements ReservationStore {
 
   async reserve(orderId: string, lines: Line[], expiresAt: Date, now: Date): Promise<ReserveOutcome> {
     const outcome = await this.dataSource.transaction(async (m): Promise<ReserveOutcome> => {
+      // Claimed as RESERVED at once: nobody sees the row before the commit, and a shortfall below
+      // turns it FAILED in the same transaction.
       const claimed = await sqlRows(
         m,
-        `INSERT INTO reservations (order_id, status, created_at, updated_at)
-         VALUES ($1, 'PENDING', $2, $2) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
-        [orderId, now],
+        `INSERT INTO reservations (order_id, status, expires_at, created_at, updated_at)
+         VALUES ($1, 'RESERVED', $2, $3, $3) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
+        [orderId, expiresAt, now],
       );
       if (claimed.length === 0) return this.recordedReserveOutcome(m, orderId);
 
-      await m.query('SAVEPOINT reserve_lines');
+      const taken: Line[] = [];
       const shortfalls: Shortfall[] = [];
       for (const line of lines) {
-        const taken = await sqlRows(
+        const took = await sqlRows<{ sku: string }>(
           m,
           `UPDATE products SET available = available - $2, reserved = reserved + $2, updated_at = $3
            WHERE sku = $1 AND available >= $2 RETURNING sku`,
           [line.sku, line.quantity, now],
         );
-        if (taken.length === 0) {
-          const [left] = await sqlRows<{ available: number }>(
-            m,
-            'SELECT available FROM products WHERE sku = $1',
-            [line.sku],
-          );
-          shortfalls.push({ sku: line.sku, requested: line.quantity, available: left?.available ?? 0 });
+        if (took.length > 0) {
+          taken.push(line);
+          continue;
         }
+        const [left] = await sqlRows<{ available: number }>(
+          m,
+          'SELECT available FROM products WHERE sku = $1',
+          [line.sku],
+        );
+        shortfalls.push({ sku: line.sku, requested: line.quantity, available: left?.available ?? 0 });
       }
 
       if (shortfalls.length > 0) {
-        // All or nothing: give back the lines that were taken before recording the failure.
-        await m.query('ROLLBACK TO SAVEPOINT reserve_lines');
+        // All or nothing: give back the lines taken before recording the failure. (Not a savepoint:
+        // that costs two more statements on every reserve, for a path this rare.)
+        for (const line of taken) {
+          await m.query(
+            `UPDATE products SET available = available + $2, reserved = reserved - $2, updated_at = $3 WHERE sku = $1`,
+            [line.sku, line.quantity, now],
+          );
+        }
         await m.query(
           `UPDATE reservations SET status = 'FAILED', reason = 'insufficient_stock', shortfalls = $2::jsonb,
-           updated_at = $3 WHERE order_id = $1`,
+           expires_at = NULL, updated_at = $3 WHERE order_id = $1`,
           [orderId, JSON.stringify(shortfalls), now],
         );
         await enqueueEvent(m, 'inventory_failed', { orderId, reason: 'insufficient_stock', shortfalls });
         return { outcome: 'failed', reason: 'insufficient_stock', shortfalls };
       }
 
-      await m.query('RELEASE SAVEPOINT reserve_lines');
-      for (const line of lines) {
-        await m.query('INSERT INTO reservation_lines (order_id, sku, quantity) VALUES ($1, $2, $3)', [
-          orderId,
-          line.sku,
-          line.quantity,
-        ]);
-      }
+      // Every line in one statement, whatever their number.
       await m.query(
-        `UPDATE reservations SET status = 'RESERVED', expires_at = $2, updated_at = $3 WHERE order_id = $1`,
-        [orderId, expiresAt, now],
+        `INSERT INTO reservation_lines (order_id, sku, quantity)
+         SELECT $1, sku, quantity FROM unnest($2::text[], $3::int[]) AS l(sku, quantity)`,
+        [orderId, lines.map((l) => l.sku), lines.map((l) => l.quantity)],
       );
       await enqueueEvent(m, 'inventory_reserved', {
         orderId,
@@ -100,20 +104,20 @@ export class PgReservationStore implements ReservationStore {
 
   async commit(orderId: string, now: Date): Promise<CommitResult> {
     const result = await this.dataSource.transaction(async (m): Promise<CommitResult> => {
-      const moved = await sqlRows(
+      const moved = await this.moveWithLines(
         m,
         `UPDATE reservations SET status = 'COMMITTED', updated_at = $2
-         WHERE order_id = $1 AND status = 'RESERVED' AND expires_at > $2 RETURNING order_id`,
+         WHERE order_id = $1 AND status = 'RESERVED' AND expires_at > $2`,
         [orderId, now],
       );
-      if (moved.length === 0) {
+      if (moved === undefined) {
         const current = await this.find(m, orderId);
         if (!current) return 'missing';
         if (current.status === 'COMMITTED') return 'committed';
         if (current.status === 'RESERVED') return 'expired';
         return current.status === 'FAILED' ? 'failed' : 'released';
       }
-      for (const line of await this.lines(m, orderId)) {
+      for (const line of moved) {
         await m.query(
           `UPDATE products SET reserved = reserved - $2, sold = sold + $2, updated_at = $3 WHERE sku = $1`,
           [line.sku, line.quantity, now],
@@ -138,19 +142,18 @@ export class PgReservationStore implements ReservationStore {
         );
         if (tombstone.length > 0) return 'not_reserved';
       }
-      const moved = await sqlRows(
+      const moved = await this.moveWithLines(
         m,
         `UPDATE reservations SET status = 'RELEASED', reason = $2, updated_at = $3
-         WHERE order_id = $1 AND status = 'RESERVED' AND ($4::timestamptz IS NULL OR expires_at <= $4)
-         RETURNING order_id`,
+         WHERE order_id = $1 AND status = 'RESERVED' AND ($4::timestamptz IS NULL OR expires_at <= $4)`,
         [orderId, reason, now, onlyExpiredAt ?? null],
       );
-      if (moved.length === 0) {
+      if (moved === undefined) {
         const current = await this.find(m, orderId);
         if (current?.status === 'COMMITTED') return 'already_committed';
         return current?.status === 'RELEASED' ? 'released' : 'not_reserved';
       }
-      for (const line of await this.lines(m, orderId)) {
+      for (const line of moved) {
         await m.query(
           `UPDATE products SET available = available + $2, reserved = reserved - $2, updated_at = $3 WHERE sku = $1`,
           [line.sku, line.quantity, now],
@@ -215,6 +218,29 @@ export class PgReservationStore implements ReservationStore {
       [orderId],
     );
     return row;
+  }
+
+  /**
+   * Runs a reservation's status move (an UPDATE of its one row) and reads its lines in the same
+   * statement, in the order `lines` gives them: undefined when the move matched no row. (A moved
+   * reservation always has lines; the outer join keeps one without them a move all the same.)
+   */
+  private async moveWithLines(
+    m: EntityManager,
+    update: string,
+    params: unknown[],
+  ): Promise<Line[] | undefined> {
+    const rows = await sqlRows<{ sku: string | null; quantity: number | null }>(
+      m,
+      `WITH moved AS (${update} RETURNING order_id)
+       SELECT l.sku, l.quantity FROM moved LEFT JOIN reservation_lines l ON l.order_id = moved.order_id
+       ORDER BY l.sku COLLATE "C"`,
+      params,
+    );
+    if (rows.length === 0) return undefined;
+    return rows.flatMap((r) =>
+      r.sku === null || r.quantity === null ? [] : [{ sku: r.sku, quantity: r.quantity }],
+    );
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import type { Directory, Recipient } from '../domain/ports';
 
 interface RecipientDocument {
@@ -41,14 +41,19 @@ export class MongoDirectory implements Directory {
    * customer skips a read.
    */
   private readonly known = new Map<string, Recipient>();
+  /** The driver's collections, as the notification store uses them: no mongoose casting per event. */
+  private readonly recipientDocs: mongo.Collection<RecipientDocument>;
+  private readonly orderDocs: mongo.Collection<OrderCustomerDocument>;
 
   constructor(connection: Connection) {
     this.recipients = connection.model<RecipientDocument>('Recipient', recipientSchema);
     this.orders = connection.model<OrderCustomerDocument>('OrderCustomer', orderCustomerSchema);
+    this.recipientDocs = this.recipients.collection as unknown as mongo.Collection<RecipientDocument>;
+    this.orderDocs = this.orders.collection as unknown as mongo.Collection<OrderCustomerDocument>;
   }
 
   async saveRecipient(recipient: Recipient): Promise<void> {
-    await this.recipients.updateOne(
+    await this.recipientDocs.updateOne(
       { _id: recipient.userId },
       {
         $set: {
@@ -65,7 +70,7 @@ export class MongoDirectory implements Directory {
   async findRecipient(userId: string): Promise<Recipient | undefined> {
     const known = this.known.get(userId);
     if (known) return known;
-    const doc = await this.recipients.findById(userId).lean<RecipientDocument>();
+    const doc = await this.recipientDocs.findOne({ _id: userId });
     if (!doc) return undefined;
     const recipient = {
       userId: doc._id,
@@ -85,11 +90,11 @@ export class MongoDirectory implements Directory {
   }
 
   async saveOrderCustomer(orderId: string, customerId: string): Promise<void> {
-    await this.orders.updateOne({ _id: orderId }, { $set: { customerId } }, { upsert: true });
+    await this.orderDocs.updateOne({ _id: orderId }, { $set: { customerId } }, { upsert: true });
   }
 
   async findOrderCustomer(orderId: string): Promise<string | undefined> {
-    const doc = await this.orders.findById(orderId).lean<OrderCustomerDocument>();
+    const doc = await this.orderDocs.findOne({ _id: orderId });
     return doc?.customerId;
   }
 }

@@ -118,24 +118,21 @@ export async function enqueueEvent<K extends EventName>(
 ): Promise<EventPayload<K>> {
   const payload = buildEvent(name, input, clock);
   const trace = currentContext();
-  // jsonb goes through the query builder as a parameter; typeorm's deep-partial type does not model it.
+  // One plain statement, not typeorm's insert builder, which builds and parses SQL per call and
+  // asks for the defaulted columns back: events are enqueued in every write transaction.
   // clock_timestamp(), not now(): two events of one transaction keep the order they were enqueued in.
-  await manager
-    .createQueryBuilder()
-    .insert()
-    .into(OutboxEntity)
-    .values({
-      eventId: payload.eventId,
-      topic: name,
-      aggregateId: aggregateIdOf(name, payload),
-      payload: () => ':payload',
-      createdAt: () => 'clock_timestamp()',
-      attempts: 0,
-      traceparent: trace?.traceparent ?? null,
-      tracestate: trace?.tracestate ?? null,
-    })
-    .setParameter('payload', JSON.stringify(payload))
-    .execute();
+  await manager.query(
+    `INSERT INTO outbox (event_id, topic, aggregate_id, payload, created_at, attempts, traceparent, tracestate)
+     VALUES ($1, $2, $3, $4::jsonb, clock_timestamp(), 0, $5, $6)`,
+    [
+      payload.eventId,
+      name,
+      aggregateIdOf(name, payload),
+      JSON.stringify(payload),
+      trace?.traceparent ?? null,
+      trace?.tracestate ?? null,
+    ],
+  );
   return payload;
 }
 
