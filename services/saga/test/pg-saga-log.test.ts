@@ -131,4 +131,47 @@ describe('the saga log on PostgreSQL', () => {
       nextCursor: null,
     });
   });
+
+  // After the listing, which counts every COMPLETED saga of the database.
+  it('ends a step and starts the next, or completes the saga, in one statement, with the same rules', async () => {
+    const orderId = randomUUID();
+    await log.open({ orderId, customerId: 'c', deadline });
+    await log.stepStarted(orderId, 'commit_stock');
+    await log.stepEnded(orderId, 'commit_stock', 'COMPLETED', { ok: 1 }, { start: 'mark_paid' });
+    // Ending it again changes nothing of it, and counts another start of the next step, as stepStarted would.
+    await log.stepEnded(orderId, 'commit_stock', 'FAILED', { late: true }, { start: 'mark_paid' });
+    await log.stepEnded(orderId, 'mark_paid', 'COMPLETED', {}, { sagaStatus: 'COMPLETED' });
+    const saga = await log.get(orderId);
+    expect(saga?.status).toBe('COMPLETED');
+    expect(saga?.steps).toMatchObject([
+      { name: 'commit_stock', status: 'COMPLETED', detail: { ok: 1 } },
+      { name: 'mark_paid', status: 'COMPLETED', attempts: 2 },
+    ]);
+
+    // The saga's completion never leaves a final status.
+    const compensated = randomUUID();
+    await log.open({ orderId: compensated, customerId: 'c', deadline });
+    await log.setStatus(compensated, 'COMPENSATED', 'payment_declined');
+    await log.stepStarted(compensated, 'mark_paid');
+    await log.stepEnded(compensated, 'mark_paid', 'COMPLETED', {}, { sagaStatus: 'COMPLETED' });
+    expect(await log.get(compensated)).toMatchObject({
+      status: 'COMPENSATED',
+      steps: [{ status: 'COMPLETED' }],
+    });
+  });
+
+  it('starts the next step with a settlement only for the caller whose decision stands', async () => {
+    for (let round = 0; round < 10; round += 1) {
+      const orderId = randomUUID();
+      await log.open({ orderId, customerId: 'c', deadline });
+      const [confirmed] = await Promise.all([
+        log.decide(orderId, 'confirm', 'commit_stock'),
+        log.decide(orderId, 'compensate'),
+      ]);
+      const steps = (await log.get(orderId))?.steps ?? [];
+      expect(steps).toEqual(
+        confirmed === 'confirm' ? [expect.objectContaining({ name: 'commit_stock', status: 'RUNNING' })] : [],
+      );
+    }
+  });
 });

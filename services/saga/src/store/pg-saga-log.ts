@@ -9,7 +9,7 @@ import {
   type StepName,
   type StepStatus,
 } from '../domain/saga';
-import type { SagaListPage, SagaLog, SagaRecord, SagaStepRecord } from '../domain/saga-log';
+import type { AfterStep, SagaListPage, SagaLog, SagaRecord, SagaStepRecord } from '../domain/saga-log';
 import { SagaEntity, SagaStepEntity, type SagaRow, type SagaStepRow } from './entities';
 
 function toSaga(row: SagaRow): Omit<SagaRecord, 'steps'> {
@@ -34,6 +34,24 @@ function toStep(row: SagaStepRow): SagaStepRecord {
     attempts: row.attempts,
     detail: row.detail,
   };
+}
+
+/**
+ * Starts a step of the saga in `$1`, named by the parameter `name`, for each row of `from` (one
+ * when empty): the attempt is counted under the row's lock, so concurrent starts each add theirs.
+ */
+function startStep(name: string, from = ''): string {
+  return `INSERT INTO saga_step (order_id, name, status) SELECT $1::uuid, ${name}::text, 'RUNNING' ${from}
+       ON CONFLICT (order_id, name) DO UPDATE SET attempts = saga_step.attempts + 1`;
+}
+
+/**
+ * Moves the saga in `$1` to a status: a final status is never left again, and a compensating saga
+ * keeps the first reason it got. The arguments name the parameters (or NULL).
+ */
+function setSagaStatus(status: string, reason: string, finals: string): string {
+  return `UPDATE saga SET status = ${status}, reason = COALESCE(reason, ${reason}), updated_at = now()
+       WHERE order_id = $1 AND status <> ALL (${finals}::text[])`;
 }
 
 /** Opaque keyset cursor over (created_at, order_id), newest first. */
@@ -105,13 +123,7 @@ export class PgSagaLog implements SagaLog {
   }
 
   async stepStarted(orderId: string, step: StepName): Promise<void> {
-    // The attempt is counted under the row's lock: concurrent starts each add theirs.
-    await sqlRows(
-      this.db.manager,
-      `INSERT INTO saga_step (order_id, name, status) VALUES ($1, $2, 'RUNNING')
-       ON CONFLICT (order_id, name) DO UPDATE SET attempts = saga_step.attempts + 1`,
-      [orderId, step],
-    );
+    await sqlRows(this.db.manager, startStep('$2'), [orderId, step]);
   }
 
   async stepRetrying(orderId: string, step: StepName, error: string): Promise<void> {
@@ -129,32 +141,49 @@ export class PgSagaLog implements SagaLog {
     step: StepName,
     status: StepStatus,
     detail: Record<string, unknown>,
+    then?: AfterStep,
   ): Promise<void> {
-    await sqlRows(
-      this.db.manager,
-      `UPDATE saga_step SET status = $3, ended_at = clock_timestamp(), detail = detail || $4::jsonb
-       WHERE order_id = $1 AND name = $2 AND status = 'RUNNING'`,
-      [orderId, step, status, JSON.stringify(detail)],
-    );
+    const end = `UPDATE saga_step SET status = $3, ended_at = clock_timestamp(), detail = detail || $4::jsonb
+       WHERE order_id = $1 AND name = $2 AND status = 'RUNNING'`;
+    const params = [orderId, step, status, JSON.stringify(detail)];
+    if (then === undefined) {
+      await sqlRows(this.db.manager, end, params);
+    } else if ('start' in then) {
+      // Two rows of saga_step, never the same one: the ended step and the next.
+      await sqlRows(this.db.manager, `WITH ended AS (${end} RETURNING 1) ${startStep('$5')}`, [
+        ...params,
+        then.start,
+      ]);
+    } else {
+      await sqlRows(
+        this.db.manager,
+        `WITH ended AS (${end} RETURNING 1) ${setSagaStatus('$5', 'NULL', '$6')}`,
+        [...params, then.sagaStatus, finalSagaStatuses],
+      );
+    }
   }
 
   async setStatus(orderId: string, status: SagaStatus, reason?: CancellationReason): Promise<void> {
-    // A final status is never left again; a compensating saga keeps the first reason it got.
-    await sqlRows(
-      this.db.manager,
-      `UPDATE saga SET status = $2, reason = COALESCE(reason, $3), updated_at = now()
-       WHERE order_id = $1 AND status <> ALL ($4::text[])`,
-      [orderId, status, reason ?? null, finalSagaStatuses],
-    );
+    await sqlRows(this.db.manager, setSagaStatus('$2', '$3', '$4'), [
+      orderId,
+      status,
+      reason ?? null,
+      finalSagaStatuses,
+    ]);
   }
 
-  async decide(orderId: string, decision: SagaDecision): Promise<SagaDecision> {
+  async decide(orderId: string, decision: SagaDecision, thenStart?: StepName): Promise<SagaDecision> {
     // Under the row's lock: of two callers racing, the second waits, then re-reads the row the first
-    // wrote and keeps its decision.
+    // wrote and keeps its decision. The next step starts only for the caller whose decision stands.
+    const decide = 'UPDATE saga SET decision = COALESCE(decision, $2) WHERE order_id = $1 RETURNING decision';
     const [row] = await sqlRows<{ decision: SagaDecision }>(
       this.db.manager,
-      'UPDATE saga SET decision = COALESCE(decision, $2) WHERE order_id = $1 RETURNING decision',
-      [orderId, decision],
+      thenStart === undefined
+        ? decide
+        : `WITH decided AS (${decide}),
+           started AS (${startStep('$3', 'FROM decided WHERE decided.decision = $2')})
+           SELECT decision FROM decided`,
+      thenStart === undefined ? [orderId, decision] : [orderId, decision, thenStart],
     );
     if (!row) throw new Error(`no saga is recorded for order ${orderId}`);
     return row.decision;

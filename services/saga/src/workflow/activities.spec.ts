@@ -4,28 +4,43 @@ import type { SagaDecision } from '../domain/saga';
 import type { SagaLog } from '../domain/saga-log';
 import { createActivities, type SagaClients } from './activities';
 
-/** A saga log that records what the activities write; `decide` keeps the first decision, as the table does. */
+/**
+ * A saga log that records what the activities write, and how many statements they cost (`writes`);
+ * `decide` keeps the first decision, as the table does.
+ */
 function recordingLog() {
   const events: string[] = [];
   let decided: SagaDecision | undefined;
+  let writes = 0;
+  const write = (...lines: string[]) => {
+    writes += 1;
+    events.push(...lines);
+    return Promise.resolve();
+  };
   const log: SagaLog = {
     open: () => Promise.resolve(undefined),
     requestCancel: () => Promise.resolve(undefined),
     isCancelRequested: () => Promise.resolve(false),
-    stepStarted: (_o, step) => Promise.resolve(void events.push(`start ${step}`)),
-    stepRetrying: (_o, step) => Promise.resolve(void events.push(`retry ${step}`)),
-    stepEnded: (_o, step, status) => Promise.resolve(void events.push(`end ${step} ${status}`)),
-    setStatus: (_o, status, reason) =>
-      Promise.resolve(void events.push(`saga ${status} ${reason ?? ''}`.trim())),
-    decide: (_o, decision) => {
+    stepStarted: (_o, step) => write(`start ${step}`),
+    stepRetrying: (_o, step) => write(`retry ${step}`),
+    stepEnded: (_o, step, status, _detail, then) =>
+      write(
+        `end ${step} ${status}`,
+        ...(then === undefined ? [] : ['start' in then ? `start ${then.start}` : `saga ${then.sagaStatus}`]),
+      ),
+    setStatus: (_o, status, reason) => write(`saga ${status} ${reason ?? ''}`.trim()),
+    decide: async (_o, decision, thenStart) => {
       decided ??= decision;
-      events.push(`decide ${decision}: ${decided}`);
-      return Promise.resolve(decided);
+      await write(
+        `decide ${decision}: ${decided}`,
+        ...(thenStart !== undefined && decided === decision ? [`start ${thenStart}`] : []),
+      );
+      return decided;
     },
     get: () => Promise.resolve(undefined),
     list: () => Promise.resolve({ items: [], nextCursor: null }),
   };
-  return { log, events };
+  return { log, events, writes: () => writes };
 }
 
 const orderId = '6f1c1d2e-0000-4000-8000-000000000002';
@@ -158,8 +173,8 @@ describe('saga activities', () => {
   });
 
   describe('reserve_charge_confirm (version 4: reserve, charge and confirm in one activity)', () => {
-    it('settles the saga on the sale before it commits, then marks the order paid', async () => {
-      const { log, events } = recordingLog();
+    it('settles the saga on the sale before it commits, then marks the order paid, in 6 log writes', async () => {
+      const { log, events, writes } = recordingLog();
       const activities = willing(log);
       expect(await activities.reserve_charge_confirm(undefined, command)).toMatchObject({
         status: 'ok',
@@ -174,9 +189,11 @@ describe('saga activities', () => {
         'start commit_stock',
         'end commit_stock COMPLETED',
         'start mark_paid',
-        'saga COMPLETED',
         'end mark_paid COMPLETED',
+        'saga COMPLETED',
       ]);
+      // Each step's end starts the next (the settlement starts the commit), and completes the saga.
+      expect(writes()).toBe(6);
     });
 
     it('commits nothing once the workflow settled on compensation', async () => {
@@ -192,6 +209,7 @@ describe('saga activities', () => {
       expect(commit).not.toHaveBeenCalled();
       expect(markPaid).not.toHaveBeenCalled();
       expect(events).toContain('decide confirm: compensate');
+      expect(events).not.toContain('start commit_stock');
     });
 
     it('neither settles nor confirms a charge that does not stand: declined, or not for the total', async () => {
@@ -250,7 +268,7 @@ describe('saga activities', () => {
     const committing: InventoryPort = { ...inventory, commit: () => Promise.resolve() };
 
     it('commits and marks paid, logging both steps under their own names', async () => {
-      const { log, events } = recordingLog();
+      const { log, events, writes } = recordingLog();
       const activities = createActivities({ inventory: committing, payment, order, sagaLog: log });
       expect(await activities.confirm_order(undefined, { orderId })).toEqual({
         status: 'ok',
@@ -260,9 +278,10 @@ describe('saga activities', () => {
         'start commit_stock',
         'end commit_stock COMPLETED',
         'start mark_paid',
-        'saga COMPLETED',
         'end mark_paid COMPLETED',
+        'saga COMPLETED',
       ]);
+      expect(writes()).toBe(3);
     });
 
     it('never marks paid when the commit is refused, and says so', async () => {
