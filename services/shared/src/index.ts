@@ -22,6 +22,7 @@ export * from './auth/authenticate';
 export * from './outbox/mongo-outbox';
 export * from './outbox/mongo-outbox-choice';
 export * from './store/postgres';
+export * from './store/sql';
 export * from './store/migrations';
 export * from './store/mongo';
 export * from './outbox/migrations';

@@ -71,12 +71,14 @@ export class PgReservationStore implements ReservationStore {
         // All or nothing: give back the lines taken before recording the failure. (Not a savepoint:
         // that costs two more statements on every reserve, for a path this rare.)
         for (const line of taken) {
-          await m.query(
+          await sqlRows(
+            m,
             `UPDATE products SET available = available + $2, reserved = reserved - $2, updated_at = $3 WHERE sku = $1`,
             [line.sku, line.quantity, now],
           );
         }
-        await m.query(
+        await sqlRows(
+          m,
           `UPDATE reservations SET status = 'FAILED', reason = 'insufficient_stock', shortfalls = $2::jsonb,
            expires_at = NULL, updated_at = $3 WHERE order_id = $1`,
           [orderId, JSON.stringify(shortfalls), now],
@@ -86,7 +88,8 @@ export class PgReservationStore implements ReservationStore {
       }
 
       // Every line in one statement, whatever their number.
-      await m.query(
+      await sqlRows(
+        m,
         `INSERT INTO reservation_lines (order_id, sku, quantity)
          SELECT $1, sku, quantity FROM unnest($2::text[], $3::int[]) AS l(sku, quantity)`,
         [orderId, lines.map((l) => l.sku), lines.map((l) => l.quantity)],
@@ -118,7 +121,8 @@ export class PgReservationStore implements ReservationStore {
         return current.status === 'FAILED' ? 'failed' : 'released';
       }
       for (const line of moved) {
-        await m.query(
+        await sqlRows(
+          m,
           `UPDATE products SET reserved = reserved - $2, sold = sold + $2, updated_at = $3 WHERE sku = $1`,
           [line.sku, line.quantity, now],
         );
@@ -154,7 +158,8 @@ export class PgReservationStore implements ReservationStore {
         return current?.status === 'RELEASED' ? 'released' : 'not_reserved';
       }
       for (const line of moved) {
-        await m.query(
+        await sqlRows(
+          m,
           `UPDATE products SET available = available + $2, reserved = reserved - $2, updated_at = $3 WHERE sku = $1`,
           [line.sku, line.quantity, now],
         );

@@ -6,6 +6,7 @@ import { aggregateIdOf } from '../events/catalogue';
 import { buildEvent, systemEventClock, type EventClock } from '../events/envelope';
 import type { Logger } from '../logging/logger';
 import { currentContext, runWithContext } from '../logging/request-context';
+import { sqlRows } from '../store/sql';
 
 /**
  * A row of the transactional outbox: an event committed with the change that caused it.
@@ -118,10 +119,11 @@ export async function enqueueEvent<K extends EventName>(
 ): Promise<EventPayload<K>> {
   const payload = buildEvent(name, input, clock);
   const trace = currentContext();
-  // One plain statement, not typeorm's insert builder, which builds and parses SQL per call and
+  // One prepared statement, not typeorm's insert builder, which builds and parses SQL per call and
   // asks for the defaulted columns back: events are enqueued in every write transaction.
   // clock_timestamp(), not now(): two events of one transaction keep the order they were enqueued in.
-  await manager.query(
+  await sqlRows(
+    manager,
     `INSERT INTO outbox (event_id, topic, aggregate_id, payload, created_at, attempts, traceparent, tracestate)
      VALUES ($1, $2, $3, $4::jsonb, clock_timestamp(), 0, $5, $6)`,
     [
@@ -318,14 +320,8 @@ export class PgOutboxStore implements OutboxStore {
   }
 
   /** One statement in its own (auto-committed) transaction, with its rows whatever its kind. */
-  private async rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      const result = await runner.query(sql, params, true);
-      return result.records as T[];
-    } finally {
-      await runner.release();
-    }
+  private rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return sqlRows<T>(this.dataSource.manager, sql, params);
   }
 }
 

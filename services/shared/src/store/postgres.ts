@@ -1,4 +1,4 @@
-import { DataSource, type EntityManager, type EntitySchema, QueryFailedError } from 'typeorm';
+import { DataSource, type EntitySchema, QueryFailedError } from 'typeorm';
 import { OutboxTables1764633600000 } from '../outbox/migrations';
 import { outboxEntities } from '../outbox/sql-outbox';
 import type { MigrationClass } from './migrations';
@@ -58,24 +58,4 @@ export function sqlStateOf(error: unknown): string | undefined {
   if (typeof driverError !== 'object' || driverError === null) return undefined;
   const code = (driverError as { code?: unknown }).code;
   return typeof code === 'string' ? code : undefined;
-}
-
-/**
- * Runs one SQL statement and returns its rows, for SELECT and for
- * INSERT/UPDATE/DELETE ... RETURNING alike (typeorm's `manager.query` shapes
- * the result differently per statement kind). Uses the manager's transaction
- * when it has one.
- */
-export async function sqlRows<T>(manager: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
-  if (manager.queryRunner) {
-    const result = await manager.queryRunner.query(sql, params, true);
-    return result.records as T[];
-  }
-  const runner = manager.dataSource.createQueryRunner();
-  try {
-    const result = await runner.query(sql, params, true);
-    return result.records as T[];
-  } finally {
-    await runner.release();
-  }
 }
