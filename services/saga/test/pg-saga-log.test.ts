@@ -161,6 +161,12 @@ describe('the saga log on PostgreSQL', () => {
   });
 
   it('starts the next step with a settlement only for the caller whose decision stands', async () => {
+    const compensating = randomUUID();
+    await log.open({ orderId: compensating, customerId: 'c', deadline });
+    expect(await log.decide(compensating, 'compensate')).toBe('compensate');
+    expect(await log.decide(compensating, 'confirm', 'commit_stock')).toBe('compensate');
+    expect((await log.get(compensating))?.steps).toEqual([]);
+
     for (let round = 0; round < 10; round += 1) {
       const orderId = randomUUID();
       await log.open({ orderId, customerId: 'c', deadline });

@@ -21,6 +21,10 @@ interface ReservationRecord {
   updated_at: Date;
 }
 
+/** Gives a line's held stock back to the shelf: `$1` sku, `$2` quantity, `$3` now. */
+const GIVE_BACK = `UPDATE products SET available = available + $2, reserved = reserved - $2, updated_at = $3
+  WHERE sku = $1`;
+
 /**
  * Reservations in PostgreSQL. Stock moves only through conditional UPDATEs
  * (`... WHERE available >= $n`), never read-then-write, always in sku order;
@@ -71,11 +75,7 @@ export class PgReservationStore implements ReservationStore {
         // All or nothing: give back the lines taken before recording the failure. (Not a savepoint:
         // that costs two more statements on every reserve, for a path this rare.)
         for (const line of taken) {
-          await sqlRows(
-            m,
-            `UPDATE products SET available = available + $2, reserved = reserved - $2, updated_at = $3 WHERE sku = $1`,
-            [line.sku, line.quantity, now],
-          );
+          await sqlRows(m, GIVE_BACK, [line.sku, line.quantity, now]);
         }
         await sqlRows(
           m,
@@ -158,11 +158,7 @@ export class PgReservationStore implements ReservationStore {
         return current?.status === 'RELEASED' ? 'released' : 'not_reserved';
       }
       for (const line of moved) {
-        await sqlRows(
-          m,
-          `UPDATE products SET available = available + $2, reserved = reserved - $2, updated_at = $3 WHERE sku = $1`,
-          [line.sku, line.quantity, now],
-        );
+        await sqlRows(m, GIVE_BACK, [line.sku, line.quantity, now]);
       }
       await enqueueEvent(m, 'inventory_released', { orderId, reason });
       return 'released';

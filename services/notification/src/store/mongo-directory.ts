@@ -1,3 +1,4 @@
+import { driverCollection } from '@ecom/shared';
 import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import type { Directory, Recipient } from '../domain/ports';
 
@@ -48,8 +49,8 @@ export class MongoDirectory implements Directory {
   constructor(connection: Connection) {
     this.recipients = connection.model<RecipientDocument>('Recipient', recipientSchema);
     this.orders = connection.model<OrderCustomerDocument>('OrderCustomer', orderCustomerSchema);
-    this.recipientDocs = this.recipients.collection as unknown as mongo.Collection<RecipientDocument>;
-    this.orderDocs = this.orders.collection as unknown as mongo.Collection<OrderCustomerDocument>;
+    this.recipientDocs = driverCollection(this.recipients);
+    this.orderDocs = driverCollection(this.orders);
   }
 
   async saveRecipient(recipient: Recipient): Promise<void> {

@@ -1,4 +1,4 @@
-import { isDuplicateKey } from '@ecom/shared';
+import { driverCollection, isDuplicateKey } from '@ecom/shared';
 import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import { channels, statuses, type Notification } from '../domain/notification';
 import type { AttemptOutcome, NotificationQuery, NotificationStore } from '../domain/ports';
@@ -80,14 +80,14 @@ export class MongoNotificationStore implements NotificationStore {
   readonly model: Model<NotificationDocument>;
   /**
    * The driver's collection, for the writes and reads of every attempt: the domain hands over whole,
-   * typed values, and mongoose's casting of each query and update (a third of this service's CPU per
-   * order, profiled) buys nothing for them. The schema stays for its indexes and the API's reads.
+   * typed values, and mongoose's casting buys nothing for them. The schema stays for its indexes and
+   * the API's reads.
    */
   private readonly collection: mongo.Collection<NotificationDocument>;
 
   constructor(connection: Connection) {
     this.model = connection.model<NotificationDocument>('Notification', notificationSchema);
-    this.collection = this.model.collection as unknown as mongo.Collection<NotificationDocument>;
+    this.collection = driverCollection(this.model);
   }
 
   async init(): Promise<void> {

@@ -183,7 +183,7 @@ export class PgSagaLog implements SagaLog {
         : `WITH decided AS (${decide}),
            started AS (${startStep('$3', 'FROM decided WHERE decided.decision = $2')})
            SELECT decision FROM decided`,
-      thenStart === undefined ? [orderId, decision] : [orderId, decision, thenStart],
+      [orderId, decision, ...(thenStart === undefined ? [] : [thenStart])],
     );
     if (!row) throw new Error(`no saga is recorded for order ${orderId}`);
     return row.decision;

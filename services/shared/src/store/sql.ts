@@ -29,6 +29,9 @@ function statementName(sql: string): string {
  * about two fifths of PostgreSQL's CPU for them. (typeorm has no way to name a statement; its
  * runner's pg connection and its pool are what it runs queries on.) Errors are pg's own, with their
  * SQLSTATE in `code` (see `sqlStateOf`).
+ *
+ * `sql` must be one of a fixed set of texts, values always passed in `params`: every distinct text
+ * is prepared, and kept, on each connection that runs it.
  */
 export async function sqlRows<T>(manager: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
   const query = { name: statementName(sql), text: sql, values: params };
