@@ -4,6 +4,7 @@ import { startProcess } from '../stack/src/supervisor';
 import {
   crash,
   finalOrder,
+  freeze,
   newCustomer,
   newProduct,
   order,
@@ -13,6 +14,7 @@ import {
   settings,
   stockCounters,
   step,
+  thaw,
   type Customer,
 } from './support/shop';
 
@@ -62,6 +64,31 @@ describe('order saga: a participant or the saga itself going down delays an orde
       expect(await stockCounters(product.sku)).toEqual({ available: 1, reserved: 0, sold: 1 });
     } finally {
       await recover('payment');
+    }
+  });
+
+  it('gives up a charge whose payment service hangs at the step deadline, and compensates once it answers', async () => {
+    const product = await newProduct(2);
+    freeze('payment');
+    try {
+      const orderId = await order(customer, [{ sku: product.sku, quantity: 1 }]);
+      // No answer and no error comes back: only the step deadline ends the wait (in version 5 the
+      // activity's own, its calls cut at the deadline; no durable timer is set for it).
+      await sagaReaches(
+        orderId,
+        (saga) => step(saga, 'charge_payment')?.status === 'TIMED_OUT',
+        'the charge given up at its deadline while payment hangs',
+      );
+      thaw('payment');
+      // The refund waited for payment; a charge that payment takes up late is refunded or refused.
+      expect(await finalOrder(customer, orderId)).toMatchObject({
+        status: 'CANCELLED',
+        cancellationReason: 'deadline_exceeded',
+      });
+      expect((await paymentsOf(orderId)).filter((p) => p.status === 'SUCCEEDED')).toEqual([]);
+      expect(await stockCounters(product.sku)).toEqual({ available: 2, reserved: 0, sold: 0 });
+    } finally {
+      thaw('payment');
     }
   });
 

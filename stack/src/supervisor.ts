@@ -159,6 +159,15 @@ export async function stopProcess(name: string, graceMs = 10_000): Promise<void>
   rmSync(pidFile(name), { force: true });
 }
 
+/**
+ * Stops a process without ending it (SIGSTOP), or lets it go on (SIGCONT): for fault tests, a
+ * process that hangs, holding its connections open and answering nothing.
+ */
+export function freezeProcess(name: string, frozen: boolean): void {
+  const pid = readPid(name);
+  if (isAlive(pid)) signalGroup(pid as number, frozen ? 'SIGSTOP' : 'SIGCONT');
+}
+
 /** Kills a process at once (a crash, for fault tests); its pid file stays so status shows it down. */
 export function killProcess(name: string): void {
   const pid = readPid(name);

@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import { appSpec } from '../../stack/src/services';
 import type { ServiceId } from '../../stack/src/settings';
 import { loadStackSettings } from '../../stack/src/stack';
-import { killProcess, startProcess } from '../../stack/src/supervisor';
+import { freezeProcess, killProcess, startProcess } from '../../stack/src/supervisor';
 import { eventually } from '../../stack/test/support/eventually';
 import {
   call,
@@ -204,6 +204,14 @@ export async function stockCounters(
 /** Crashes a process of the stack (SIGKILL): an app (its sidecar stays, calls to it fail) or a sidecar (`<id>-dapr`). */
 export function crash(name: ServiceId | `${ServiceId}-dapr`): void {
   killProcess(name);
+}
+
+/** Makes a service hang (stopped, its sockets open) until `thaw`. */
+export function freeze(id: ServiceId): void {
+  freezeProcess(id, true);
+}
+export function thaw(id: ServiceId): void {
+  freezeProcess(id, false);
 }
 
 /** Starts a crashed participant again and waits until it is healthy. */

@@ -14,7 +14,7 @@ describe('saga configuration', () => {
   });
 
   it('refuses a start version it does not know, naming the key', () => {
-    for (const value of ['5', '0', '2.5', 'four']) {
+    for (const value of ['6', '0', '2.5', 'five']) {
       const parsed = sagaConfigSchema.safeParse({ ...base, SAGA_START_VERSION: value });
       expect(parsed.success).toBe(false);
       expect(parsed.error?.issues.map((issue) => issue.path)).toEqual([['SAGA_START_VERSION']]);

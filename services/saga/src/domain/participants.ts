@@ -5,6 +5,9 @@ import type { CancellationReason, OrderLine } from './saga';
  * idempotent and keyed by the order id: a retry returns the recorded outcome.
  * Adapters throw AppError: UNAVAILABLE / INTERNAL / RATE_LIMITED mean "try
  * again", any other kind is the participant's definitive refusal.
+ *
+ * The forward commands take the step's deadline (`until`, saga version 5): the call gets only the
+ * time left before it, and one that has none left fails UNAVAILABLE without being sent.
  */
 
 export type ReserveOutcome =
@@ -37,6 +40,7 @@ export interface InventoryPort {
     orderId: string,
     items: Pick<OrderLine, 'sku' | 'quantity'>[],
     ttlSeconds: number,
+    until?: Date,
   ): Promise<ReserveOutcome>;
   /** Turns the reservation into a sale; CONFLICT when it was released or expired. */
   commit(orderId: string): Promise<void>;
@@ -44,12 +48,10 @@ export interface InventoryPort {
 }
 
 export interface PaymentPort {
-  charge(command: {
-    orderId: string;
-    amount: number;
-    currency: string;
-    paymentToken: string;
-  }): Promise<ChargeOutcome>;
+  charge(
+    command: { orderId: string; customerId?: string; amount: number; currency: string; paymentToken: string },
+    until?: Date,
+  ): Promise<ChargeOutcome>;
   /** Refunds a successful charge and voids the order, so a late charge is refused. */
   refund(orderId: string, reason: CancellationReason): Promise<RefundOutcome>;
 }

@@ -53,7 +53,11 @@ describe('SagaService', () => {
     expect(start).toHaveBeenCalledTimes(2);
     expect(f.instances.size).toBe(1);
     // New sagas start in the current shape; an instance keeps the shape it started with.
-    expect(f.instances.get(event.orderId)).toMatchObject({ orderId: event.orderId, policy, version: 4 });
+    expect(f.instances.get(event.orderId)).toMatchObject({
+      orderId: event.orderId,
+      policy,
+      version: CURRENT_SAGA_VERSION,
+    });
   });
 
   it('starts new sagas at the version it was given, to hold them back during a rolling upgrade', async () => {

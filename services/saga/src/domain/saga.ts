@@ -65,8 +65,10 @@ export interface OrderSagaInput {
    * The saga's shape this instance was started with (absent: 1). A workflow replays its history on
    * every turn, so an instance in flight across an upgrade must keep the shape it began with:
    * 1 confirms in two activities (commit_stock, then mark_paid), 2 in one (confirm_order), 3 also
-   * reserves and charges in one (reserve_and_charge), and 4 runs all four commands in one activity
-   * (reserve_charge_confirm).
+   * reserves and charges in one (reserve_and_charge), 4 runs all four commands in one activity
+   * (reserve_charge_confirm), and 5 runs that activity without a durable timer for the step
+   * deadline: the activity gives each participant call only the time left before it, and the
+   * workflow checks it between attempts.
    */
   version?: SagaVersion;
 }
@@ -75,9 +77,9 @@ export interface OrderSagaInput {
  * The shapes of the saga a running instance may have. New instances start with the last, unless
  * SAGA_START_VERSION holds them at an earlier one while a rolling upgrade still runs older replicas.
  */
-export const sagaVersions = [1, 2, 3, 4] as const;
+export const sagaVersions = [1, 2, 3, 4, 5] as const;
 export type SagaVersion = (typeof sagaVersions)[number];
-export const CURRENT_SAGA_VERSION: SagaVersion = 4;
+export const CURRENT_SAGA_VERSION: SagaVersion = 5;
 
 export interface SagaPolicy {
   stepTimeoutMs: number;

@@ -251,6 +251,63 @@ describe('saga activities', () => {
     });
   });
 
+  describe("reserve_charge_confirm with version 5's step deadline in its input", () => {
+    afterEach(() => jest.restoreAllMocks());
+    const within = (ms: number) => ({ ...command, deadline: new Date(Date.now() + ms).toISOString() });
+
+    it('gives each participant call the deadline, and pays as version 4 does before it', async () => {
+      const { log, events } = recordingLog();
+      const reserve = jest.fn((...args: Parameters<InventoryPort['reserve']>) => holding.reserve(...args));
+      const charge = jest.fn((...args: Parameters<PaymentPort['charge']>) => charging(1_000).charge(...args));
+      const activities = willing(log, {
+        inventory: { ...holding, reserve },
+        payment: { ...payment, charge },
+      });
+      const bounded = within(60_000);
+      expect(await activities.reserve_charge_confirm(undefined, bounded)).toMatchObject({
+        status: 'ok',
+        value: { confirm: { outcome: 'paid' } },
+      });
+      expect(reserve).toHaveBeenCalledWith(orderId, items, 30, new Date(bounded.deadline));
+      expect(charge).toHaveBeenCalledWith(
+        expect.objectContaining({ amount: 1_000 }),
+        new Date(bounded.deadline),
+      );
+      expect(events).toContain('saga COMPLETED');
+    });
+
+    it('answers retry at once, calling no participant and writing nothing, once the deadline has passed', async () => {
+      const { log, writes } = recordingLog();
+      const reserve = jest.fn((...args: Parameters<InventoryPort['reserve']>) => holding.reserve(...args));
+      const activities = willing(log, { inventory: { ...holding, reserve } });
+      expect(await activities.reserve_charge_confirm(undefined, within(-1))).toMatchObject({
+        status: 'retry',
+        error: expect.stringContaining('deadline') as unknown,
+      });
+      expect(reserve).not.toHaveBeenCalled();
+      expect(writes()).toBe(0);
+    });
+
+    it('does not settle on the sale when the deadline passed during the charge: the workflow refunds', async () => {
+      const { log, events } = recordingLog();
+      const bounded = within(60_000);
+      const commit = jest.fn(() => Promise.resolve());
+      const slow: PaymentPort = {
+        ...payment,
+        charge: () => {
+          // The charge answers just after the deadline.
+          jest.spyOn(Date, 'now').mockReturnValue(Date.parse(bounded.deadline) + 1);
+          return charging(1_000).charge({ orderId, amount: 1_000, currency: 'USD', paymentToken: 't' });
+        },
+      };
+      const activities = willing(log, { inventory: { ...holding, commit }, payment: slow });
+      expect(await activities.reserve_charge_confirm(undefined, bounded)).toMatchObject({ status: 'retry' });
+      expect(events).toContain('end charge_payment COMPLETED');
+      expect(events.filter((e) => e.startsWith('decide'))).toEqual([]);
+      expect(commit).not.toHaveBeenCalled();
+    });
+  });
+
   it('decide answers the decision the saga log settled first', async () => {
     const { log } = recordingLog();
     const activities = createActivities({ inventory, payment, order, sagaLog: log });

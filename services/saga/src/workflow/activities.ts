@@ -69,8 +69,17 @@ export interface RecordSagaCommand {
 export type ConfirmOutcome =
   { outcome: 'paid' } | { outcome: 'commit_refused' | 'paid_refused'; error: string; kind?: string };
 
-/** Version 3's forward path, one activity: the reservation, then the charge. */
-export interface ReserveAndChargeCommand {
+/**
+ * Version 5's step deadline, an ISO time, in the forward activity's input: the activity gives each
+ * participant call only the time left before it, settles on no sale after it, and answers `retry`
+ * once it has passed; the workflow then stops waiting, without a durable timer of its own.
+ */
+interface Bounded {
+  deadline?: string;
+}
+
+/** Version 3's forward path, one activity: the reservation, then the charge (and version 5's deadline). */
+export interface ReserveAndChargeCommand extends Bounded {
   orderId: string;
   reserve: ReserveCommand;
   charge: ChargeCommand;
@@ -141,6 +150,15 @@ function refused(
     status: 'ok',
     value: { outcome, error: answer.error, ...(answer.kind ? { kind: answer.kind } : {}) },
   };
+}
+
+const untilOf = (c: Bounded): Date | undefined =>
+  c.deadline === undefined ? undefined : new Date(c.deadline);
+
+/** Whether version 5's step deadline has passed: then the activity answers `retry` at once. */
+function pastDeadline(c: Bounded): ActivityResult<never> | undefined {
+  if (c.deadline === undefined || Date.now() < Date.parse(c.deadline)) return undefined;
+  return { status: 'retry', error: `the step's deadline ${c.deadline} has passed` };
 }
 
 function messageOf(error: unknown): string {
@@ -216,7 +234,7 @@ export function createActivities(clients: SagaClients) {
 
   const reserveStock = logged(
     stepNames.reserveStock,
-    (c: ReserveCommand) => inventory.reserve(c.orderId, c.items, c.ttlSeconds),
+    (c: ReserveCommand & Bounded) => inventory.reserve(c.orderId, c.items, c.ttlSeconds, untilOf(c)),
     (outcome, c) => ({
       ok: reservationHolds(c.items, outcome),
       mismatch: reservationMismatch(c.items, outcome),
@@ -224,7 +242,7 @@ export function createActivities(clients: SagaClients) {
   );
   const chargePayment = logged(
     stepNames.chargePayment,
-    (c: ChargeCommand) => payment.charge(c),
+    (c: ChargeCommand & Bounded) => payment.charge(c, untilOf(c)),
     (outcome, c) => ({ ok: chargeStands(c, outcome), mismatch: chargeMismatch(c, outcome) }),
   );
 
@@ -232,11 +250,15 @@ export function createActivities(clients: SagaClients) {
     context: unknown,
     c: ReserveAndChargeCommand & Traced,
   ): Promise<ActivityResult<ForwardOutcome>> => {
-    const traced = c.trace ? { trace: c.trace } : {};
+    // The order's trace and, in version 5, the step's deadline go along with each command.
+    const carried = {
+      ...(c.trace ? { trace: c.trace } : {}),
+      ...(c.deadline === undefined ? {} : { deadline: c.deadline }),
+    };
     // A reservation that holds completes its step, and that statement starts the charge's.
     const reserve = await reserveStock(
       context,
-      { ...c.reserve, ...traced },
+      { ...c.reserve, ...carried },
       {
         then: { start: stepNames.chargePayment },
       },
@@ -246,7 +268,7 @@ export function createActivities(clients: SagaClients) {
     if (reserve.status === 'rejected' || !reservationHolds(c.reserve.items, reserve.value)) {
       return { status: 'ok', value: { reserve } };
     }
-    const charge = await chargePayment(context, { ...c.charge, ...traced }, { started: true });
+    const charge = await chargePayment(context, { ...c.charge, ...carried }, { started: true });
     if (charge.status === 'retry') return charge;
     return { status: 'ok', value: { reserve, charge } };
   };
@@ -280,10 +302,15 @@ export function createActivities(clients: SagaClients) {
       context: unknown,
       c: ReserveAndChargeCommand & Traced,
     ): Promise<ActivityResult<SettleOutcome>> => {
+      const late = pastDeadline(c);
+      if (late) return late;
       const forward = await reserveAndCharge(context, c);
       if (forward.status !== 'ok') return forward;
       const { charge } = forward.value;
       if (charge?.status !== 'ok' || !chargeStands(c.charge, charge.value)) return forward;
+      // Past the deadline the workflow settles on the refund (as version 4's did, its timer fired).
+      const tooLate = pastDeadline(c);
+      if (tooLate) return tooLate;
       // The sale is settled here, or not at all: a workflow that stopped waiting may have settled
       // on the refund, and then nothing is committed.
       // Settled on the sale, the same statement starts the commit's step.

@@ -47,6 +47,11 @@ class FakeRuntime {
     return this.calls.map((c) => c.name);
   }
 
+  /** How many durable timers the workflow asked for: each is a Scheduler job in Dapr. */
+  timersCreated(): number {
+    return this.timers.length;
+  }
+
   async run(input: OrderSagaInput): Promise<OrderSagaResult> {
     const workflow = orderSagaWorkflow(this.context(), input);
     let step = await workflow.next();
@@ -145,6 +150,19 @@ function settling(script: Script): Script {
     return ok({ ...value, confirm: confirmed.status === 'ok' ? confirmed.value : { outcome: 'pending' } });
   };
 }
+
+/**
+ * What follows when a version 4 or 5 workflow stops waiting for its forward activity (the deadline or
+ * the customer's cancel): it settles on the refund, notes both steps, and compensates.
+ */
+const stoppedWaiting = [
+  'decide',
+  'record_step',
+  'record_step',
+  'refund_payment',
+  'release_stock',
+  'mark_cancelled',
+];
 
 /** A version 1 instance: started before confirm_order existed, it replays commit_stock then mark_paid. */
 function sagaInput(deadlineInMs = 60_000): OrderSagaInput {
@@ -446,8 +464,8 @@ describe('orderSagaWorkflow', () => {
   });
   it('refuses to replay a version newer than it knows, before it runs any activity', async () => {
     const runtime = new FakeRuntime(participants());
-    const newer = { ...sagaInput(), version: 5 } as unknown as OrderSagaInput;
-    await expect(runtime.run(newer)).rejects.toThrow(/saga version 5 is newer than this replica knows \(4\)/);
+    const newer = { ...sagaInput(), version: 6 } as unknown as OrderSagaInput;
+    await expect(runtime.run(newer)).rejects.toThrow(/saga version 6 is newer than this replica knows \(5\)/);
     expect(runtime.names()).toEqual([]);
   });
   describe('version 4: one reserve_charge_confirm activity reserves, charges and confirms', () => {
@@ -579,15 +597,7 @@ describe('orderSagaWorkflow', () => {
         ),
       );
       await expect(early.run(v4())).resolves.toEqual({ status: 'COMPENSATED', reason: 'customer_cancelled' });
-      expect(early.names()).toEqual([
-        'reserve_charge_confirm',
-        'decide',
-        'record_step',
-        'record_step',
-        'refund_payment',
-        'release_stock',
-        'mark_cancelled',
-      ]);
+      expect(early.names()).toEqual(['reserve_charge_confirm', ...stoppedWaiting]);
     });
 
     it('does not start once the customer cancelled', async () => {
@@ -598,6 +608,91 @@ describe('orderSagaWorkflow', () => {
         reason: 'customer_cancelled',
       });
       expect(runtime.names()).toEqual(['mark_cancelled']);
+    });
+  });
+
+  describe('version 5: reserve_charge_confirm keeps the step deadline, and the workflow sets no timer', () => {
+    const start = Date.parse('2026-01-01T00:00:00Z');
+    const v5 = (deadlineInMs?: number): OrderSagaInput => ({ ...sagaInput(deadlineInMs), version: 5 });
+    /** The runtime and a script that may move its clock, as an activity that takes time does. */
+    const run = (
+      overrides: (runtime: () => FakeRuntime) => Partial<Record<string, Script>>,
+      deadlineInMs?: number,
+    ) => {
+      const runtime: FakeRuntime = new FakeRuntime(settling(participants(overrides(() => runtime))));
+      return { runtime, result: runtime.run(v5(deadlineInMs)) };
+    };
+
+    it('pays an order in one activity without a single timer, the deadline in its input', async () => {
+      for (const [deadlineInMs, deadline] of [
+        [60_000, '2026-01-01T00:00:15.000Z'],
+        [4_000, '2026-01-01T00:00:04.000Z'],
+      ] as const) {
+        const { runtime, result } = run(() => ({}), deadlineInMs);
+        await expect(result).resolves.toEqual({ status: 'COMPLETED' });
+        expect(runtime.names()).toEqual(['reserve_charge_confirm']);
+        // The step's own timeout, or the order's deadline when that comes first.
+        expect(runtime.calls[0]?.input).toMatchObject({ deadline });
+        expect(runtime.timersCreated()).toBe(0);
+      }
+      // Version 4 keeps its timer: its instances in flight must replay the turns they took.
+      const v4 = new FakeRuntime(settling(participants()));
+      await expect(v4.run({ ...sagaInput(), version: 4 })).resolves.toEqual({ status: 'COMPLETED' });
+      expect(v4.timersCreated()).toBe(1);
+      expect(v4.calls[0]?.input).not.toHaveProperty('deadline');
+    });
+
+    it('stops waiting when the activity answers at its deadline, and compensates without a timer', async () => {
+      // The charge hangs; the activity cut its call at the deadline and answered `retry`.
+      const { runtime, result } = run(
+        (runtime) => ({
+          charge_payment: () => {
+            runtime().now = new Date(start + 4_000);
+            return retry;
+          },
+        }),
+        4_000,
+      );
+      await expect(result).resolves.toEqual({ status: 'COMPENSATED', reason: 'deadline_exceeded' });
+      expect(runtime.names()).toEqual(['reserve_charge_confirm', ...stoppedWaiting]);
+      expect(runtime.timersCreated()).toBe(0);
+    });
+
+    it('backs off while a participant is down, never sleeping past the deadline', async () => {
+      const { runtime, result } = run(() => ({ charge_payment: () => retry }), 4_000);
+      await expect(result).resolves.toEqual({ status: 'COMPENSATED', reason: 'deadline_exceeded' });
+      // Attempts at 0, 250, 750, 1750 and 3750 ms; the next back-off (2 s) is cut to the deadline.
+      expect(runtime.names()).toEqual([...Array(5).fill('reserve_charge_confirm'), ...stoppedWaiting]);
+      expect(runtime.now.getTime() - start).toBe(4_000);
+    });
+
+    it('goes on with the sale that a lost run of the activity settled before the deadline', async () => {
+      // The first run settled on the sale, then its answer was lost; the next finds the deadline passed.
+      let settled: string | undefined;
+      const lost: FakeRuntime = new FakeRuntime(
+        participants({
+          reserve_charge_confirm: () => {
+            settled ??= 'confirm';
+            lost.now = new Date(start + 15_000);
+            return retry;
+          },
+          decide: (_n, input) => ok((settled ??= String(input.decision))),
+        }),
+      );
+      await expect(lost.run(v5())).resolves.toEqual({ status: 'COMPLETED' });
+      expect(lost.names()).toEqual(['reserve_charge_confirm', 'decide', 'confirm_order']);
+    });
+
+    it("stops waiting at the customer's cancel, and refunds what may have been charged", async () => {
+      const { runtime, result } = run((runtime) => ({
+        charge_payment: () => {
+          runtime().cancel.complete({ reason: 'customer_cancelled' });
+          return PENDING;
+        },
+      }));
+      await expect(result).resolves.toEqual({ status: 'COMPENSATED', reason: 'customer_cancelled' });
+      expect(runtime.names()).toEqual(['reserve_charge_confirm', ...stoppedWaiting]);
+      expect(runtime.timersCreated()).toBe(0);
     });
   });
 

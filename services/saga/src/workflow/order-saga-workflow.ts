@@ -108,6 +108,19 @@ interface SagaRun {
 }
 
 /**
+ * What ends the wait for a step other than its answer: `deadline` and the customer's `cancel`.
+ * Versions 1–4 race the activity against a durable timer set at the deadline. In version 5 the
+ * activity keeps the deadline itself (`deadlineInActivity`: its participant calls get only the time
+ * left, and it answers `retry` once the deadline has passed), so a paid order needs no timer at all;
+ * the workflow looks at the deadline only between attempts, and no back-off sleeps past it.
+ */
+interface Stops {
+  deadline?: Date;
+  cancel?: Task<unknown>;
+  deadlineInActivity?: boolean;
+}
+
+/**
  * Calls an activity until it answers definitively, backing off with durable
  * timers while the participant is down. Stops early when `deadline` passes or
  * `cancel` fires. Deterministic: time comes only from the workflow context.
@@ -118,13 +131,17 @@ async function* attempt<T>(
   activity: ActivityName,
   input: object,
   run: SagaRun,
-  stops: { deadline?: Date; cancel?: Task<unknown> } = {},
+  stops: Stops = {},
 ): Step<StepEnd<T>> {
-  const timer = stops.deadline ? ctx.createTimer(stops.deadline) : undefined;
-  const waits: Task<unknown>[] = [...(timer ? [timer] : []), ...(stops.cancel ? [stops.cancel] : [])];
+  const { deadline, cancel, deadlineInActivity = false } = stops;
+  const timer = deadline && !deadlineInActivity ? ctx.createTimer(deadline) : undefined;
+  const waits: Task<unknown>[] = [...(timer ? [timer] : []), ...(cancel ? [cancel] : [])];
   const stopped = (task: unknown): StepEnd<T> =>
-    task === stops.cancel ? { kind: 'cancelled' } : { kind: 'timeout' };
+    task === cancel ? { kind: 'cancelled' } : { kind: 'timeout' };
+  // Only version 5 reads the clock here: an older instance's replay must take the turns it took.
+  const lateBy = deadlineInActivity ? deadline?.getTime() : undefined;
   for (let attemptNo = 1; ; attemptNo += 1) {
+    if (lateBy !== undefined && ctx.getCurrentUtcDateTime().getTime() >= lateBy) return { kind: 'timeout' };
     const call = ctx.callActivity(activity, run.trace ? { ...input, trace: run.trace } : input) as Task<
       ActivityResult<T>
     >;
@@ -134,7 +151,9 @@ async function* attempt<T>(
       ? { status: 'retry', error: call.getException().message }
       : call.getResult();
     if (result.status !== 'retry') return { kind: 'done', result };
-    const wakeAt = new Date(ctx.getCurrentUtcDateTime().getTime() + backoffMs(run.policy, attemptNo));
+    const now = ctx.getCurrentUtcDateTime().getTime();
+    if (lateBy !== undefined && now >= lateBy) return { kind: 'timeout' };
+    const wakeAt = new Date(Math.min(now + backoffMs(run.policy, attemptNo), lateBy ?? Infinity));
     const pause = ctx.createTimer(wakeAt);
     const woke = yield ctx.whenAny([pause, ...waits]);
     if (woke !== pause) return stopped(woke);
@@ -240,8 +259,9 @@ const forwardBySteps: Forward = async function* (ctx, input, run, cancel, compen
 };
 
 /**
- * Versions 3 and 4: one activity raced against one step deadline. Version 3's reserve_and_charge
- * reserves, then charges; version 4's reserve_charge_confirm also confirms, once the charge stands.
+ * Versions 3 to 5: one activity, stopped at one step deadline. Version 3's reserve_and_charge
+ * reserves, then charges; version 4's reserve_charge_confirm also confirms, once the charge stands;
+ * version 5 runs that activity with the deadline in its input and no timer (see `Stops`).
  * The release is always owed once the reservation is sent; the refund once payment may have heard of
  * the order: when the answer carries a charge, or when no answer came at all.
  *
@@ -250,21 +270,26 @@ const forwardBySteps: Forward = async function* (ctx, input, run, cancel, compen
  * cancel stops the workflow waiting, the workflow asks to compensate. Whichever asked first wins, so
  * a sale being confirmed is never refunded, and nothing is committed once the refund is decided.
  */
-function forwardInOne(confirms: boolean): Forward {
+function forwardInOne(version: number): Forward {
+  const confirms = version >= 4;
+  const deadlineInActivity = version >= 5;
   return async function* (ctx, input, run, cancel, compensations) {
     const orderDeadline = new Date(input.deadline);
     const stop = stopBeforeStep(ctx, cancel, orderDeadline);
     if (stop) return stop;
     compensations.unshift(reserveStep.compensation);
+    const deadline = stepDeadline(ctx.getCurrentUtcDateTime(), input.policy, orderDeadline);
     const command: ReserveAndChargeCommand = {
       orderId: input.orderId,
       reserve: reserveStep.command(input),
       charge: chargeStep.command(input),
+      ...(deadlineInActivity ? { deadline: deadline.toISOString() } : {}),
     };
     const activity = confirms ? activityNames.reserveChargeConfirm : activityNames.reserveAndCharge;
     const end = yield* attempt<SettleOutcome>(ctx, activity, command, run, {
-      deadline: stepDeadline(ctx.getCurrentUtcDateTime(), input.policy, orderDeadline),
+      deadline,
       cancel,
+      deadlineInActivity,
     });
     if (end.kind !== 'done') {
       // The charge may have landed (in version 4, when the sale was settled, it did): owe its refund
@@ -305,7 +330,7 @@ function forwardOf(version: number): Forward {
         'start new sagas at the old version (SAGA_START_VERSION) until every replica is upgraded',
     );
   }
-  return version >= 3 ? forwardInOne(version >= 4) : forwardBySteps;
+  return version >= 3 ? forwardInOne(version) : forwardBySteps;
 }
 
 /**
