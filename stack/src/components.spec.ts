@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { pgStateComponent, renderDaprResources, writeResource } from './components';
+import { sidecarSpec } from './sidecar';
+import { loadStackSettings } from './stack';
 
 describe('rendering Dapr resources for running sidecars', () => {
   it('leaves a file with unchanged content untouched, so hot-reloading sidecars see no change', () => {
@@ -45,6 +47,37 @@ describe('rendering Dapr resources for running sidecars', () => {
     expect(files).toContain('zz-extra-0.yaml');
     expect(files).not.toContain('zz-extra-1.yaml');
     expect(files).toContain('keep.txt');
+  });
+
+  it('knows which apps host actors: those an actor state store is scoped to, and only their sidecars join placement', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ecom-dapr-'));
+    const values = { KAFKA_BROKERS: 'k:1', ACTOR_STATE_CONNECTION_STRING: 'x', PUBLISHING_SCOPES: 'a=' };
+    // dapr-components/actorstate.yaml: the saga's.
+    expect([...renderDaprResources(dir, values).actorHosts]).toEqual(['saga']);
+    const probe = pgStateComponent(values, {
+      name: 'probe-store',
+      appId: 'probe',
+      table: 't',
+      metadata: { actorStateStore: 'true' },
+    });
+    const plain = pgStateComponent(values, { name: 'plain-store', appId: 'plain', table: 'u' });
+    const rendered = renderDaprResources(dir, values, [probe, plain]);
+    expect([...rendered.actorHosts].sort()).toEqual(['probe', 'saga']);
+
+    const args = (actors: boolean) =>
+      sidecarSpec(loadStackSettings(), {
+        appId: 'probe',
+        httpPort: 1,
+        grpcPort: 2,
+        internalGrpcPort: 3,
+        resourcesDir: rendered.resourcesDir,
+        configFile: rendered.configFile,
+        actors,
+      }).args;
+    expect(args(true)).toEqual(
+      expect.arrayContaining(['--placement-host-address', '--scheduler-host-address']),
+    );
+    expect(args(false).filter((a) => a.includes('placement') || a.includes('scheduler'))).toEqual([]);
   });
 
   it("renders a probe's own PostgreSQL state store: its tables, its settings as strings, its scope", () => {

@@ -39,6 +39,26 @@ export interface RenderedDaprResources {
   configFile: string;
   /** One app's Configuration: the shared one plus the app's access-control policy as the callee. */
   appConfigFile: (appId: ServiceId) => string;
+  /**
+   * The apps that host actors (Dapr Workflow runs on them): those in the scopes of an actor state
+   * store. Only their sidecars need placement and the scheduler (`SidecarOptions.actors`).
+   */
+  actorHosts: ReadonlySet<string>;
+}
+
+/** The apps an actor state store among `docs` is scoped to. */
+function actorHostsOf(docs: unknown[]): Set<string> {
+  const hosts = new Set<string>();
+  for (const doc of docs as { kind?: string; spec?: { metadata?: unknown }; scopes?: unknown }[]) {
+    const metadata = Array.isArray(doc.spec?.metadata)
+      ? (doc.spec.metadata as { name?: string; value?: unknown }[])
+      : [];
+    const isActorStore = metadata.some((m) => m.name === 'actorStateStore' && String(m.value) === 'true');
+    if (doc.kind === 'Component' && isActorStore && Array.isArray(doc.scopes)) {
+      for (const scope of doc.scopes) hosts.add(String(scope));
+    }
+  }
+  return hosts;
 }
 
 /** Local sidecars' identities: Sentry's default trust domain, and the namespace of self-hosted mode. */
@@ -64,6 +84,7 @@ export function renderDaprResources(
   const resourcesDir = path.join(outDir, 'resources');
   mkdirSync(resourcesDir, { recursive: true });
   let configFile = '';
+  const resources: unknown[] = extraResources.map((text) => YAML.parse(text) as unknown);
   for (const file of readdirSync(componentsSourceDir)
     .filter((f) => f.endsWith('.yaml'))
     .sort()) {
@@ -87,6 +108,7 @@ export function renderDaprResources(
       configFile = path.join(outDir, 'config.yaml');
       writeResource(configFile, YAML.stringify(doc));
     } else {
+      resources.push(doc);
       writeResource(path.join(resourcesDir, file), rendered);
     }
   }
@@ -111,7 +133,7 @@ export function renderDaprResources(
     );
     return file;
   };
-  return { resourcesDir, configFile, appConfigFile };
+  return { resourcesDir, configFile, appConfigFile, actorHosts: actorHostsOf(resources) };
 }
 
 /**

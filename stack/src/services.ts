@@ -112,6 +112,7 @@ export function serviceSidecarSpec(
     internalGrpcPort: ports.daprInternalGrpc,
     resourcesDir: dapr.resourcesDir,
     configFile: dapr.appConfigFile(id),
+    actors: dapr.actorHosts.has(id),
   });
   return { ...spec, env: { ...(spec.env ?? process.env), ...sidecarTokens(id) } };
 }

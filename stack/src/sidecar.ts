@@ -17,6 +17,12 @@ export interface SidecarOptions {
   /** Name of the process in the supervisor (default `<appId>-dapr`). */
   name?: string;
   logLevel?: string;
+  /**
+   * Whether the app hosts actors (Dapr Workflow is built on them): only then does the sidecar join
+   * placement and open its job streams to the scheduler. Each joined sidecar reports to placement
+   * every second and holds streams to the scheduler, for nothing, when its app hosts no actor.
+   */
+  actors: boolean;
 }
 
 /** Sentry's root certificate, which a sidecar trusts (empty until Sentry first started). */
@@ -44,10 +50,14 @@ export function sidecarSpec(s: StackSettings, o: SidecarOptions): ProcessSpec {
     // mTLS between sidecars with identities from the stack's Sentry: access control checks them.
     ...mtlsArgs(s, 'sidecar'),
     '--enable-metrics=false',
-    '--placement-host-address',
-    `127.0.0.1:${s.ECOM_PORT_PLACEMENT}`,
-    '--scheduler-host-address',
-    `127.0.0.1:${s.ECOM_PORT_SCHEDULER}`,
+    ...(o.actors
+      ? [
+          '--placement-host-address',
+          `127.0.0.1:${s.ECOM_PORT_PLACEMENT}`,
+          '--scheduler-host-address',
+          `127.0.0.1:${s.ECOM_PORT_SCHEDULER}`,
+        ]
+      : []),
     '--resources-path',
     o.resourcesDir,
     '--config',

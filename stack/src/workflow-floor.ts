@@ -117,6 +117,7 @@ export async function measureWorkflowFloor(s: StackSettings, o: FloorOptions): P
         resourcesDir: dapr.resourcesDir,
         configFile: dapr.configFile,
         name: SIDECAR_NAME,
+        actors: dapr.actorHosts.has(FLOOR_APP_ID),
       }),
     );
     runtime = new WorkflowRuntime(dial)

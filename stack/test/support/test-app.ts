@@ -63,6 +63,7 @@ export async function startTestApp(options: {
       configFile: dapr.configFile,
       name,
       logLevel: 'info',
+      actors: dapr.actorHosts.has(options.appId),
     }),
   );
   return {
