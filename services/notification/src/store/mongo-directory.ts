@@ -1,4 +1,4 @@
-import { driverCollection } from '@ecom/shared';
+import { driverCollection, isDuplicateKey } from '@ecom/shared';
 import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import type { Directory, Recipient } from '../domain/ports';
 
@@ -32,7 +32,7 @@ const orderCustomerSchema = new Schema<OrderCustomerDocument>(
 /** How many recipients one process keeps in memory (a few hundred bytes each). */
 const KNOWN_RECIPIENTS = 10_000;
 
-/** Who to reach for a user or an order, learnt from events; upserts keyed by the natural id are idempotent. */
+/** Who to reach for a user or an order, learnt from events; writes keyed by the natural id are idempotent. */
 export class MongoDirectory implements Directory {
   readonly recipients: Model<RecipientDocument>;
   readonly orders: Model<OrderCustomerDocument>;
@@ -90,8 +90,16 @@ export class MongoDirectory implements Directory {
     if (this.known.size > KNOWN_RECIPIENTS && !oldest.done) this.known.delete(oldest.value);
   }
 
+  /**
+   * An order's customer never changes, so the first event that names it writes it and any later one
+   * finds it there: one insert, where an upsert costs FerretDB a read before its write.
+   */
   async saveOrderCustomer(orderId: string, customerId: string): Promise<void> {
-    await this.orderDocs.updateOne({ _id: orderId }, { $set: { customerId } }, { upsert: true });
+    try {
+      await this.orderDocs.insertOne({ _id: orderId, customerId });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
   }
 
   async findOrderCustomer(orderId: string): Promise<string | undefined> {
