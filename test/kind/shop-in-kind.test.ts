@@ -609,7 +609,7 @@ describe('the shop in a kind cluster', () => {
     }
   });
 
-  it('runs every app pod 2/2: the app and its injected daprd', async () => {
+  it('runs every app pod 2/2: the app and its injected daprd, which joins placement and the scheduler only in the saga', async () => {
     for (const service of APPS) {
       const pods = running(await podsOf(service));
       expect({ service, running: pods.length }).toEqual({ service, running: 1 });
@@ -620,6 +620,18 @@ describe('the shop in a kind cluster', () => {
           ['daprd', true],
           [service, true],
         ].sort(),
+      });
+      const args = pods[0]?.spec?.containers.find((c) => c.name === 'daprd')?.args ?? [];
+      const at = args.indexOf('--scheduler-host-address');
+      const scheduler = at < 0 ? '' : (args[at + 1] ?? '');
+      expect({
+        service,
+        placement: args.includes('--placement-host-address'),
+        scheduler: scheduler !== '',
+      }).toEqual({
+        service,
+        placement: service === 'saga',
+        scheduler: service === 'saga',
       });
     }
   });

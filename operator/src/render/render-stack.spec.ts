@@ -93,6 +93,27 @@ describe('renderStack', () => {
     }
   });
 
+  it('leaves placement and the scheduler to the sidecars of the apps an actor state store is scoped to', () => {
+    const actorStores = ofKind<{ spec: { metadata: { name: string; value?: string }[] }; scopes: string[] }>(
+      objs,
+      'Component',
+    ).filter((c) => c.spec.metadata.some((m) => m.name === 'actorStateStore' && m.value === 'true'));
+    const hosts = actorStores.flatMap((c) => c.scopes);
+    expect(hosts).toEqual(['saga']);
+    const deployments = ofKind<V1Deployment>(objs, 'Deployment');
+    for (const d of deployments) {
+      const annotations = d.spec?.template.metadata?.annotations ?? {};
+      const app = annotations['dapr.io/app-id'] ?? '';
+      if (hosts.includes(app)) {
+        expect(annotations).not.toHaveProperty('dapr.io/placement-host-address');
+        expect(annotations).not.toHaveProperty('dapr.io/scheduler-host-address');
+      } else {
+        expect(annotations['dapr.io/placement-host-address']).toBe('');
+        expect(annotations['dapr.io/scheduler-host-address']).toBe('');
+      }
+    }
+  });
+
   it('gives every app its own Dapr API token, for its sidecar and itself only', () => {
     const deployments = ofKind<V1Deployment>(objs, 'Deployment');
     expect(deployments).toHaveLength(8);

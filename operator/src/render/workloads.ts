@@ -210,6 +210,13 @@ function daprAnnotations(ctx: RenderContext, app: AppPod): Record<string, string
     // The sidecar answers its API only to the holder of this Secret's token: the app.
     'dapr.io/api-token-secret': names.daprApiToken(ctx, app.name),
   };
+  if (!app.actors) {
+    // The injector points every sidecar at placement and the scheduler, and each connected sidecar
+    // keeps streams to both open. An app without actors uses neither; an empty annotation is the
+    // injector's way to leave placement's flag out and hand daprd no scheduler address.
+    annotations['dapr.io/placement-host-address'] = '';
+    annotations['dapr.io/scheduler-host-address'] = '';
+  }
   // The sidecar sends this Secret's token to the app, which trusts nothing else as its sidecar.
   if (app.appTokenSecret !== undefined) annotations['dapr.io/app-token-secret'] = app.appTokenSecret;
   const { requests, limits } = dapr.sidecarResources;
@@ -253,6 +260,8 @@ export interface AppPod {
   mounts: V1VolumeMount[];
   /** The Secret whose token the sidecar sends the app (a service tells its sidecar's requests by it). */
   appTokenSecret?: string;
+  /** Whether the app hosts actors (Dapr Workflow): only then does its sidecar need placement and the scheduler. */
+  actors: boolean;
 }
 
 /** A service's pod: its Secrets, auth's signing key, and the app token its routes demand. */
@@ -270,6 +279,7 @@ function servicePod(ctx: RenderContext, svc: ServiceNeeds): AppPod {
     volumes,
     mounts,
     appTokenSecret: names.appToken(ctx, svc.name),
+    actors: svc.actors,
   };
 }
 
@@ -281,6 +291,7 @@ function edgePod(ctx: RenderContext): AppPod {
     env: [daprApiTokenEnv(ctx, EDGE.name)],
     volumes: [],
     mounts: [],
+    actors: false,
   };
 }
 
