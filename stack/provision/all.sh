@@ -9,7 +9,7 @@ if [ ! -d "$REPO_DIR/node_modules" ]; then
   say "npm install"
   (cd "$REPO_DIR" && npm install --no-fund --no-audit >/dev/null) || fail "npm install failed" "run 'npm install' to see why"
 fi
-for part in postgres redis kafka ferretdb dapr; do
+for part in node postgres redis kafka ferretdb dapr; do
   bash "$STACK_DIR/provision/$part.sh"
 done
 if [ "${ECOM_SKIP_KUBE:-}" != 1 ]; then

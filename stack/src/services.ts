@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { serviceNode } from './binaries';
 import { httpHealthy } from './health';
 import { EDGE_APP_ID } from '@ecom/shared';
 import {
@@ -85,11 +86,23 @@ export function serviceEnv(s: StackSettings, id: ServiceId): Record<string, stri
   };
 }
 
+/** The command line of a service: its TypeScript entry point on the services' pinned Node. */
+export function appCommand(id: ServiceId): [string, ...string[]] {
+  return [
+    serviceNode(),
+    '--enable-source-maps',
+    '--import',
+    'tsx',
+    path.join('services', id, 'src', 'main.ts'),
+  ];
+}
+
 export function appSpec(s: StackSettings, id: ServiceId): ProcessSpec {
+  const [command, ...args] = appCommand(id);
   return {
     name: id,
-    command: process.execPath,
-    args: ['--enable-source-maps', '--import', 'tsx', path.join('services', id, 'src', 'main.ts')],
+    command,
+    args,
     cwd: repoDir,
     env: { ...process.env, ...serviceEnv(s, id) },
     ports: [appPort(s, id)],
