@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { ensureBinaries } from '../../stack/src/cluster';
+import { readVersions } from '../../stack/src/settings';
 import { admin, CHART, createNamespace, deleteNamespace, REPO } from './helpers';
 
 /**
@@ -99,6 +100,15 @@ describe('Dockerfiles, parsed by BuildKit’s own parser', () => {
       expect(runtime).not.toMatch(/npm (ci|install)/);
     }
     expect(services).toMatch(/npm install --omit=dev/);
+  });
+
+  it("build on the Node base of stack/versions.env's NODE_VERSION, the Node the local stack runs the services on", () => {
+    const { NODE_VERSION, DEBIAN_SUITE } = readVersions();
+    const base = `node:${(NODE_VERSION ?? '').split('.').slice(0, 2).join('.')}-${DEBIAN_SUITE ?? ''}-slim`;
+    for (const file of ['services', 'operator']) {
+      const text = readFileSync(join(REPO, file, 'Dockerfile'), 'utf8');
+      expect({ file, base: /^ARG NODE_IMAGE=(.+)$/m.exec(text)?.[1] }).toEqual({ file, base });
+    }
   });
 });
 
