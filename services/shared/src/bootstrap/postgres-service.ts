@@ -17,6 +17,11 @@ export const postgresServiceConfigSchema = baseConfigSchema.extend({
   DATABASE_URL: z.string().min(1),
   /** At least two: at start one connection holds the migration lock while another migrates. */
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
+  /**
+   * How long one SQL statement may wait for PostgreSQL's answer; one that overruns fails (a 503 to
+   * retry, an activity retried) and its connection is closed. Above any statement's time under load.
+   */
+  DB_QUERY_TIMEOUT_MS: millis().min(100).default(30_000),
   /** How often the outbox relay looks for events when nothing nudged it. */
   OUTBOX_POLL_MS: millis().default(500),
 });
@@ -60,6 +65,7 @@ export function runPostgresService<S extends typeof postgresServiceConfigSchema>
         entities: options.entities,
         migrations: options.migrations ?? [],
         poolSize: config.DB_POOL_SIZE,
+        queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
       });
       const applied = await migrateDatabase(dataSource, options.name).catch(async (error: unknown) => {
         await dataSource.destroy();

@@ -1,3 +1,4 @@
+import { Client, type ClientConfig, type QueryResult } from 'pg';
 import { DataSource, type EntitySchema, QueryFailedError } from 'typeorm';
 import { OutboxTables1764633600000 } from '../outbox/migrations';
 import { outboxEntities } from '../outbox/sql-outbox';
@@ -15,6 +16,49 @@ export interface PostgresDataSourceOptions {
    */
   migrations?: MigrationClass[];
   poolSize?: number;
+  /** How long one statement may wait for PostgreSQL's answer before its connection is given up. */
+  queryTimeoutMs?: number;
+}
+
+/** What a statement fails with when PostgreSQL did not answer it in time (see boundedClient). */
+export const STATEMENT_OVERRAN = 'PostgreSQL did not answer the statement within';
+
+/**
+ * pg's Client whose statements each wait at most `timeoutMs` for an answer; one that overruns fails
+ * and takes its connection down with it. pg's own `query_timeout` (8.x) fails the caller but, outside
+ * pipeline mode, leaves the statement in flight on the connection, and typeorm then hands that
+ * connection back to the pool as healthy: the next caller would queue behind a server that stopped
+ * answering, and a transaction whose COMMIT or ROLLBACK overran could stay open under the next
+ * caller's statements. Destroying the socket fails whatever was queued on it, and the pool opens a fresh
+ * connection for the next caller.
+ */
+export function boundedClient(timeoutMs: number): typeof Client {
+  return class BoundedClient extends Client {
+    constructor(config?: string | ClientConfig) {
+      super(config);
+      // Only the promise form is bounded: typeorm submits every statement that way.
+      const submit = this.query.bind(this) as (...args: unknown[]) => unknown;
+      this.query = ((...args: unknown[]) => {
+        const answer = submit(...args);
+        return answer instanceof Promise ? this.bound(answer as Promise<QueryResult>) : answer;
+      }) as Client['query'];
+    }
+
+    /**
+     * Destroying the socket with the error makes pg mark the client unqueryable before it fails the
+     * statement (and any queued behind it) with that error, so whoever releases it, the pool drops it.
+     */
+    private bound(answer: Promise<QueryResult>): Promise<QueryResult> {
+      const timer = setTimeout(() => {
+        this.connection.stream.destroy(
+          new Error(`${STATEMENT_OVERRAN} ${timeoutMs} ms; its connection was closed`),
+        );
+      }, timeoutMs);
+      return answer.finally(() => {
+        clearTimeout(timer);
+      });
+    }
+  };
 }
 
 /** A connected DataSource for a service's own PostgreSQL database (one database per service). */
@@ -29,7 +73,11 @@ export async function connectPostgres(options: PostgresDataSourceOptions): Promi
     ],
     synchronize: false,
     logging: false,
-    extra: { max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 },
+    extra: {
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 5_000,
+      Client: boundedClient(options.queryTimeoutMs ?? 30_000),
+    },
   });
   return dataSource.initialize();
 }

@@ -1,5 +1,6 @@
 import { QueryFailedError } from 'typeorm';
 import { AppError } from '../errors/app-error';
+import { STATEMENT_OVERRAN } from './postgres';
 import { isStoreUnavailable, translateStoreError } from './unavailable';
 
 function queryFailed(code: string): QueryFailedError {
@@ -13,6 +14,14 @@ describe('isStoreUnavailable', () => {
     ['a server shutting down (57P01)', queryFailed('57P01')],
     ['a connection failure (08006)', queryFailed('08006')],
     ['too many connections (53300)', queryFailed('53300')],
+    [
+      'a statement PostgreSQL did not answer in time',
+      new QueryFailedError(
+        'select 1',
+        [],
+        new Error(`${STATEMENT_OVERRAN} 500 ms; its connection was closed`),
+      ),
+    ],
     [
       'an operation Mongoose queued while disconnected',
       new Error('Operation `users.findOne()` buffering timed out after 10000ms'),

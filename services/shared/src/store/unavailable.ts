@@ -1,5 +1,5 @@
 import { AppError } from '../errors/app-error';
-import { sqlStateOf } from './postgres';
+import { sqlStateOf, STATEMENT_OVERRAN } from './postgres';
 
 /**
  * SQLSTATEs that say the database could not serve the statement now, not that the statement is
@@ -8,9 +8,15 @@ import { sqlStateOf } from './postgres';
  */
 const UNAVAILABLE_SQLSTATE = /^(08...|53300|57P0[123])$/;
 
-/** Messages of a connection the drivers lost or never got (pg, pg-pool, the MongoDB driver, Mongoose's queue). */
-const UNAVAILABLE_MESSAGE =
-  /timeout exceeded when trying to connect|Connection terminated|connection timeout|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|server selection timed out|buffering timed out/i;
+/**
+ * Messages of a connection the drivers lost or never got (pg, pg-pool, the MongoDB driver, Mongoose's
+ * queue), or of a statement PostgreSQL did not answer in time (boundedClient).
+ */
+const UNAVAILABLE_MESSAGE = new RegExp(
+  'timeout exceeded when trying to connect|Connection terminated|connection timeout|ECONNREFUSED|' +
+    `ECONNRESET|EPIPE|ETIMEDOUT|server selection timed out|buffering timed out|${STATEMENT_OVERRAN}`,
+  'i',
+);
 
 /** MongoDB driver error classes for a server it cannot reach or lost on the way. */
 const UNAVAILABLE_MONGO = new Set([
