@@ -1,4 +1,4 @@
-import { connectPostgres, STATEMENT_OVERRAN } from '@ecom/shared';
+import { connectPostgres, sqlRows, STATEMENT_OVERRAN } from '@ecom/shared';
 import type { DataSource } from 'typeorm';
 import { isStoreUnavailable } from '../src/store/unavailable';
 import { scratchDatabase, type ScratchDatabase } from '../../../stack/test/support/scratch-database';
@@ -52,6 +52,21 @@ describe('a statement PostgreSQL does not answer in time', () => {
     // The stopped server process still holds its socket: the next statement runs elsewhere.
     const next = await backendPid(ds);
     expect(next).not.toBe(first);
+  });
+
+  it('bounds a statement the pool runs itself (a prepared one outside a transaction) the same way', async () => {
+    const pidOf = async () =>
+      (await sqlRows<{ pid: number }>(ds.manager, 'SELECT pg_backend_pid() AS pid'))[0]!.pid;
+    const first = await pidOf();
+    stop(first);
+
+    const overrun = await sqlRows(ds.manager, 'SELECT 1 AS one').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect((overrun as Error).message).toContain(STATEMENT_OVERRAN);
+    expect(isStoreUnavailable(overrun)).toBe(true);
+    expect(await pidOf()).not.toBe(first);
   });
 
   it('leaves no transaction open behind a statement that overran inside it', async () => {

@@ -1,4 +1,4 @@
-import { Client, type ClientConfig, type QueryResult } from 'pg';
+import { Client, type ClientConfig } from 'pg';
 import { DataSource, type EntitySchema, QueryFailedError } from 'typeorm';
 import { OutboxTables1764633600000 } from '../outbox/migrations';
 import { outboxEntities } from '../outbox/sql-outbox';
@@ -36,11 +36,26 @@ export function boundedClient(timeoutMs: number): typeof Client {
   return class BoundedClient extends Client {
     constructor(config?: string | ClientConfig) {
       super(config);
-      // Only the promise form is bounded: typeorm submits every statement that way.
+      // Both forms are bounded: typeorm's runners submit a statement and await its promise; the
+      // pool's own query (sqlRows outside a transaction) passes a callback. A Submittable (a cursor,
+      // a stream) is not: nothing here submits one.
       const submit = this.query.bind(this) as (...args: unknown[]) => unknown;
       this.query = ((...args: unknown[]) => {
+        const callback = args.at(-1);
+        if (typeof callback === 'function') {
+          const timer = this.overrunTimer();
+          args[args.length - 1] = (...outcome: unknown[]) => {
+            clearTimeout(timer);
+            (callback as (...outcome: unknown[]) => void)(...outcome);
+          };
+          return submit(...args);
+        }
         const answer = submit(...args);
-        return answer instanceof Promise ? this.bound(answer as Promise<QueryResult>) : answer;
+        if (!(answer instanceof Promise)) return answer;
+        const timer = this.overrunTimer();
+        return answer.finally(() => {
+          clearTimeout(timer);
+        });
       }) as Client['query'];
     }
 
@@ -48,15 +63,12 @@ export function boundedClient(timeoutMs: number): typeof Client {
      * Destroying the socket with the error makes pg mark the client unqueryable before it fails the
      * statement (and any queued behind it) with that error, so whoever releases it, the pool drops it.
      */
-    private bound(answer: Promise<QueryResult>): Promise<QueryResult> {
-      const timer = setTimeout(() => {
+    private overrunTimer(): NodeJS.Timeout {
+      return setTimeout(() => {
         this.connection.stream.destroy(
           new Error(`${STATEMENT_OVERRAN} ${timeoutMs} ms; its connection was closed`),
         );
       }, timeoutMs);
-      return answer.finally(() => {
-        clearTimeout(timer);
-      });
     }
   };
 }
