@@ -4,7 +4,8 @@
  * customer's token), C at a time, and measures each from POST /orders to the
  * moment GET /orders/:id shows PAID or CANCELLED. Prints a summary, what each
  * order cost in CPU, the bare-workflow floor, and ends with one JSON line
- * (completed, failed, ordersPerSecond, p50Ms, ..., cpuMsPerOrder, floorWfPerSecond, ratioToFloor).
+ * (completed, failed, ordersPerSecond, p50Ms, ..., cpuMsPerOrder, floorWfPerSecond, ratioToFloor,
+ * floorCpuMsPerWorkflow, cpuRatioToFloor).
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -224,7 +225,11 @@ const FLOOR_CONCURRENCY = 20;
 async function floorOf(s: StackSettings, o: BenchOptions): Promise<FloorResult | string> {
   if (!o.floor) return 'skipped (--no-floor)';
   try {
-    return await measureWorkflowFloor(s, { workflows: o.floorWorkflows, concurrency: FLOOR_CONCURRENCY });
+    return await measureWorkflowFloor(s, {
+      workflows: o.floorWorkflows,
+      concurrency: FLOOR_CONCURRENCY,
+      cpuOf: stackProcesses(s),
+    });
   } catch (error) {
     return `failed: ${error instanceof Error ? error.message : String(error)}`;
   }
@@ -292,7 +297,8 @@ async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
   out(
     typeof floor === 'string'
       ? `floor: ${floor}`
-      : `floor: bare workflow of 4 chained no-op activities, ${floor.workflows} at concurrency ${floor.concurrency}: ${floor.workflowsPerSecond} workflows/s`,
+      : `floor: bare workflow of 4 chained no-op activities, ${floor.workflows} at concurrency ${floor.concurrency}: ${floor.workflowsPerSecond} workflows/s, ` +
+          `CPU per workflow ${floor.cpuMsPerWorkflow ?? '(not measured)'} ms in the stack and its sidecar + ${floor.workerAndClientCpuMsPerWorkflow} ms in its worker and client`,
   );
   out(
     `bench: ${o.orders} orders, concurrency ${o.concurrency}, sku ${sku} (stock ${o.orders}), through the edge on port ${s.ECOM_PORT_EDGE}, ` +
@@ -346,6 +352,10 @@ async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
     completed.length > 0 ? (clientCpu.user + clientCpu.system) / 1000 / completed.length : 0;
   const ordersPerSecond = completed.length / wallS;
   const floorWfPerSecond = typeof floor === 'string' ? null : floor.workflowsPerSecond;
+  const floorCpu =
+    typeof floor === 'string' || floor.cpuMsPerWorkflow === undefined
+      ? null
+      : round2(floor.cpuMsPerWorkflow + (floor.workerAndClientCpuMsPerWorkflow ?? 0));
   const summary = {
     orders: o.orders,
     concurrency: o.concurrency,
@@ -380,6 +390,16 @@ async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
     floorWfPerSecond,
     /** orders/s ÷ floor workflows/s: the share of bare Dapr Workflow's rate the whole shop reaches. */
     ratioToFloor: floorWfPerSecond ? round2(ordersPerSecond / floorWfPerSecond) : null,
+    /**
+     * CPU ms per floor workflow: the stack's processes and the floor's sidecar, plus this process
+     * (the floor's worker, and its client, which cannot be told apart from it; a few ms at most).
+     */
+    floorCpuMsPerWorkflow: floorCpu,
+    /**
+     * CPU per order ÷ CPU per floor workflow, both from /proc in this run: how many bare workflows'
+     * worth of CPU an order costs. A busy host raises both, so this holds where absolute CPU drifts.
+     */
+    cpuRatioToFloor: floorCpu ? round2(cpu.total / floorCpu) : null,
   };
   out(`outcomes: ${[...byStatus.entries()].map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   for (const f of failed.slice(0, 5)) out(`  failure: ${f.status} ${f.detail ?? ''}`);
@@ -402,7 +422,8 @@ async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
   out(
     floorWfPerSecond === null
       ? 'floor: none, so no ratio'
-      : `floor ${floorWfPerSecond} workflows/s; orders/s ÷ floor = ${summary.ratioToFloor}`,
+      : `floor ${floorWfPerSecond} workflows/s; orders/s ÷ floor = ${summary.ratioToFloor}; ` +
+          `CPU per order ÷ CPU per floor workflow = ${summary.cpuRatioToFloor ?? '(not measured)'}`,
   );
   out(JSON.stringify(summary));
 }

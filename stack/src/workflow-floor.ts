@@ -12,8 +12,9 @@ import { createLogger, routeConsoleTo } from '@ecom/shared';
 import { pgStateComponent, renderDaprResources } from './components';
 import { stateDir, type StackSettings } from './settings';
 import { sidecarSpec } from './sidecar';
+import { clockTicksPerSecond, cpuMsPer, readTreeCpu } from './process-cpu';
 import { localComponentValues } from './stack';
-import { startProcess, stopProcess } from './supervisor';
+import { readPid, startProcess, stopProcess } from './supervisor';
 
 /**
  * The bare-workflow floor: what Dapr Workflow itself costs on this stack, with no service behind it.
@@ -33,6 +34,8 @@ export interface FloorOptions {
   concurrency: number;
   /** A workflow not completed within this long fails the floor. */
   timeoutSeconds?: number;
+  /** The stack's processes (name → pid) whose CPU the timed round is charged, as the orders are. */
+  cpuOf?: ReadonlyMap<string, number>;
 }
 
 export interface FloorResult {
@@ -40,6 +43,16 @@ export interface FloorResult {
   concurrency: number;
   durationS: number;
   workflowsPerSecond: number;
+  /**
+   * CPU ms per workflow of the stack's processes (cpuOf) and the floor's sidecar over the timed
+   * round; undefined without cpuOf or when one of them restarted meanwhile.
+   */
+  cpuMsPerWorkflow?: number;
+  /**
+   * CPU ms per workflow of this process: the floor's worker (the saga app's part, for an order) and
+   * its client (the bench client's part, which the orders' figure leaves out). They share the process.
+   */
+  workerAndClientCpuMsPerWorkflow?: number;
 }
 
 /** Each activity hands on its input plus one: as little work as an activity can do. */
@@ -126,14 +139,24 @@ export async function measureWorkflowFloor(s: StackSettings, o: FloorOptions): P
     await runtime.start();
     client = new DaprWorkflowClient(dial);
     await runWorkflows(client, o.concurrency, o.concurrency, 90);
+    const sidecarPid = readPid(SIDECAR_NAME);
+    const roots = new Map(o.cpuOf ?? []);
+    if (sidecarPid !== undefined) roots.set(SIDECAR_NAME, sidecarPid);
+    const cpuBefore = readTreeCpu(roots);
+    const ownBefore = process.cpuUsage();
     const started = performance.now();
     await runWorkflows(client, o.workflows, o.concurrency, timeoutSeconds);
     const durationS = (performance.now() - started) / 1000;
+    const own = process.cpuUsage(ownBefore);
+    const cpu = cpuMsPer(cpuBefore, readTreeCpu(roots), o.workflows, clockTicksPerSecond());
+    const counted = o.cpuOf !== undefined && sidecarPid !== undefined && cpu.unmeasured.length === 0;
     return {
       workflows: o.workflows,
       concurrency: o.concurrency,
       durationS: Number(durationS.toFixed(2)),
       workflowsPerSecond: Number((o.workflows / durationS).toFixed(2)),
+      ...(counted ? { cpuMsPerWorkflow: Number(cpu.total.toFixed(2)) } : {}),
+      workerAndClientCpuMsPerWorkflow: Number(((own.user + own.system) / 1000 / o.workflows).toFixed(2)),
     };
   } finally {
     await client?.stop().catch(() => undefined);
