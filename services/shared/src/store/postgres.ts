@@ -27,10 +27,9 @@ export const STATEMENT_OVERRAN = 'PostgreSQL did not answer the statement within
  * pg's Client whose statements each wait at most `timeoutMs` for an answer; one that overruns fails
  * and takes its connection down with it. pg's own `query_timeout` (8.x) fails the caller but, outside
  * pipeline mode, leaves the statement in flight on the connection, and typeorm then hands that
- * connection back to the pool as healthy: the next caller would queue behind a server that stopped
- * answering, and a transaction whose COMMIT or ROLLBACK overran could stay open under the next
- * caller's statements. Destroying the socket fails whatever was queued on it, and the pool opens a fresh
- * connection for the next caller.
+ * connection back to the pool as healthy: every later caller handed it would queue behind a server
+ * that stopped answering, and learn it only from its own timeout. Destroying the socket fails whatever
+ * was queued on it, and the pool opens a fresh connection for the next caller.
  */
 export function boundedClient(timeoutMs: number): typeof Client {
   return class BoundedClient extends Client {
