@@ -355,7 +355,7 @@ async function bench(s: StackSettings, o: BenchOptions): Promise<void> {
   const floorCpu =
     typeof floor === 'string' || floor.cpuMsPerWorkflow === undefined
       ? null
-      : round2(floor.cpuMsPerWorkflow + (floor.workerAndClientCpuMsPerWorkflow ?? 0));
+      : round2(floor.cpuMsPerWorkflow + floor.workerAndClientCpuMsPerWorkflow);
   const summary = {
     orders: o.orders,
     concurrency: o.concurrency,

@@ -52,7 +52,7 @@ export interface FloorResult {
    * CPU ms per workflow of this process: the floor's worker (the saga app's part, for an order) and
    * its client (the bench client's part, which the orders' figure leaves out). They share the process.
    */
-  workerAndClientCpuMsPerWorkflow?: number;
+  workerAndClientCpuMsPerWorkflow: number;
 }
 
 /** Each activity hands on its input plus one: as little work as an activity can do. */
