@@ -23,6 +23,8 @@ OUTBOX_PATCH="$STACK_DIR/dapr-build/outbox-fixes.sed"
 # PostgreSQL state store v1's transactions in one round trip (see the file); the components-contrib
 # it patches is the version dapr requires.
 PG_BATCH="$STACK_DIR/dapr-build/pg-multi-batch.go"
+# How the outbox's handler settles a marker it does not find (see the file and outbox-fixes.sed).
+OUTBOX_SETTLE="$STACK_DIR/dapr-build/outbox-settle.go"
 TAGS=""; [ "$FLAVOUR" = all ] && TAGS="allcomponents"
 # Dapr's release ldflags (its Makefile's DEFAULT_LDFLAGS): the version the binaries report and log.
 LDFLAGS="-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION -X github.com/dapr/dapr/pkg/buildinfo.gitversion=v$DAPR_VERSION -X github.com/dapr/dapr/pkg/buildinfo.gitcommit=go-module-v$DAPR_VERSION -X github.com/dapr/kit/logger.DaprVersion=$DAPR_VERSION"
@@ -38,11 +40,11 @@ replace_lines() {
 
 # key CMD: what a binary is built from: tags, ldflags and, for daprd, its patches and registry.go. Kept in a stamp
 # next to the binary (.CMD.key), so the binary keeps the path the stack CLI reads ($OUT/bin/daprd)
-# and an edit of registry.go, outbox-fixes.sed or pg-multi-batch.go rebuilds daprd.
+# and an edit of registry.go, outbox-fixes.sed, outbox-settle.go or pg-multi-batch.go rebuilds daprd.
 key() {
   {
     echo "$TAGS $LDFLAGS"
-    if [ "$1" = daprd ]; then cat "$OUTBOX_PATCH" "$PG_BATCH"; fi
+    if [ "$1" = daprd ]; then cat "$OUTBOX_PATCH" "$OUTBOX_SETTLE" "$PG_BATCH"; fi
     if [ "$1" = daprd ] && [ "$FLAVOUR" = slim ]; then cat "$REGISTRY"; fi
   } | sha256sum | cut -c1-16
 }
@@ -99,7 +101,12 @@ prepare_wrapper() {
   [ "$(grep -c 'Stop: *backoff.Stop,' "$outbox")" = 1 ] \
     && [ "$(grep -c 'outboxDiscardWhenMissingState && ctx.Err() == nil && strings.HasSuffix' "$outbox")" = 1 ] \
     && [ "$(grep -cE 'defaultStateScanDelay +=  *time.Millisecond \* 100$' "$outbox")" = 1 ] \
+    && [ "$(grep -c 'Options: state.SetStateOption{Concurrency: state.FirstWrite},' "$outbox")" = 1 ] \
+    && [ "$(grep -c 'lookups := 0' "$outbox")" = 1 ] \
+    && [ "$(grep -c '&& !isOutboxTombstone(resp.Data) {' "$outbox")" = 1 ] \
+    && [ "$(grep -c 'return settleOutboxState(ctx, store, stateKey, lookups, ' "$outbox")" = 1 ] \
     || fail "the outbox fixes no longer apply to dapr v$DAPR_VERSION" "review $OUTBOX_PATCH against $outbox"
+  cp "$OUTBOX_SETTLE" "$src/dapr/pkg/runtime/pubsub/zz_outbox_settle.go"
   if [ "$FLAVOUR" = slim ]; then cp "$REGISTRY" "$src/dapr/cmd/daprd/components/zz_notag.go"; fi
   # components-contrib, copied the same way: its PostgreSQL v1 Multi renamed, the batched one added.
   local contrib_version

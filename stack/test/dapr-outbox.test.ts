@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { LOCAL_DAPR_NAMESPACE, loadStackSettings, localComponentValues } from '../src/stack';
 import { outboxInternalTopic } from '@ecom/shared';
 import { pgStateComponent } from '../src/components';
@@ -19,8 +20,7 @@ const outboxStore = pgStateComponent(localComponentValues(loadStackSettings()), 
     outboxPublishPubsub: 'pubsub',
     outboxPublishTopic: topic,
     // A rolled-back transaction leaves its message on the internal topic with no state behind it.
-    // Without discarding, infinite inbound retries (our resiliency policy) would block that
-    // partition for good.
+    // Without discarding, the message would be delivered again and again, blocking its partition.
     outboxDiscardWhenMissingState: 'true',
   },
 });
@@ -28,9 +28,15 @@ const outboxStore = pgStateComponent(localComponentValues(loadStackSettings()), 
 describe("Dapr's transactional outbox on state.postgresql", () => {
   const received: { id: string; data: unknown; datacontenttype?: string }[] = [];
   let app: TestApp;
+  let db: Client;
 
   beforeAll(async () => {
     const s = loadStackSettings();
+    // The store's database (the local stack's dapr_state), to read its rows and lock them.
+    db = new Client({
+      connectionString: `postgres://${s.ECOM_PG_USER}@127.0.0.1:${s.ECOM_PORT_POSTGRES}/dapr_state`,
+    });
+    await db.connect();
     // pubsub.kafka never creates topics: the final topic and the outbox's internal one must exist.
     // One partition each, so that a barrier message is always behind the messages it must follow.
     await ensureTopics(
@@ -55,6 +61,7 @@ describe("Dapr's transactional outbox on state.postgresql", () => {
 
   afterAll(async () => {
     await app?.stop();
+    await db?.end();
   });
 
   const upsert = (key: string, value: unknown, etag?: string) => ({
@@ -107,9 +114,8 @@ describe("Dapr's transactional outbox on state.postgresql", () => {
     ).rejects.toThrow(/state transaction/);
     expect(await app.sidecar.getState('outboxstore', `failed-${marker}`)).toBeUndefined();
 
-    // daprd publishes to its internal topic before the database commits, then
-    // only forwards a message whose state exists. Watch well past its 1 s
-    // outbox delay and 10 s state scan: nothing may come out.
+    // daprd publishes to its internal topic before the database commits, then only forwards a
+    // message whose state exists. Watch well past the handler's lookups: nothing may come out.
     await consistently(
       async () => eventsFor(marker),
       (events) => events.length === 0,
@@ -118,5 +124,75 @@ describe("Dapr's transactional outbox on state.postgresql", () => {
         what: 'no event for the rolled-back transaction',
       },
     );
+  });
+
+  // daprd's outbox handler, as built here (stack/dapr-build/outbox-settle.go), settles a missing
+  // marker with a tombstone instead of looking for it for 10 s while its partition waits.
+  const now = async () => (await db.query<{ now: Date }>('SELECT now() AS now')).rows[0]!.now;
+  const tombstonesSince = async (since: Date) =>
+    Number(
+      (
+        await db.query<{ n: string }>(
+          `SELECT count(*) AS n FROM outbox_probe_state WHERE value = '"rolled-back"'::jsonb AND insertdate >= $1`,
+          [since],
+        )
+      ).rows[0]!.n,
+    );
+  const seed = async () => {
+    const key = `existing-${randomUUID()}`;
+    await app.sidecar.stateTransaction('outboxstore', [upsert(key, { marker: 'seed' })]);
+    return key;
+  };
+  const barrierEvent = async () => {
+    const barrier = randomUUID();
+    await app.sidecar.stateTransaction('outboxstore', [upsert(`barrier-${barrier}`, { marker: barrier })]);
+    await eventually(
+      async () => eventsFor(barrier),
+      (events) => events.length === 1,
+      { what: 'the barrier event', timeoutMs: 60_000 },
+    );
+  };
+
+  it("settles each rolled-back transaction's message with a tombstone, and forwards the events behind it", async () => {
+    const existing = await seed();
+    const since = await now();
+    const marker = randomUUID();
+    const rolledBack = 3;
+    for (let i = 0; i < rolledBack; i += 1) {
+      // One upsert, so one message: daprd publishes a message for every upsert of a transaction.
+      await expect(
+        app.sidecar.stateTransaction('outboxstore', [upsert(existing, { marker, i }, '1')]),
+      ).rejects.toThrow(/state transaction/);
+    }
+    // One partition: the barrier's event comes after every rolled-back message was settled.
+    await barrierEvent();
+    expect(await tombstonesSince(since)).toBe(rolledBack);
+    expect(eventsFor(marker)).toHaveLength(0);
+  });
+
+  it('a transaction that had not written its marker when its message was settled can no longer commit', async () => {
+    const existing = await seed();
+    const since = await now();
+    const marker = randomUUID();
+    // Hold the row the transaction updates first: it waits there, before its marker's insert.
+    await db.query('BEGIN');
+    await db.query('SELECT 1 FROM outbox_probe_state WHERE key = $1 FOR UPDATE', [`${appId}||${existing}`]);
+    const late = app.sidecar.stateTransaction('outboxstore', [upsert(existing, { marker })]).then(
+      () => 'committed',
+      (error: unknown) => String(error),
+    );
+    try {
+      await eventually(
+        () => tombstonesSince(since),
+        (n) => n === 1,
+        { what: "a tombstone under the waiting transaction's marker", timeoutMs: 30_000 },
+      );
+    } finally {
+      await db.query('COMMIT');
+    }
+    expect(await late).toMatch(/state transaction/);
+    expect(await app.sidecar.getState('outboxstore', existing)).toEqual({ marker: 'seed' });
+    await barrierEvent();
+    expect(eventsFor(marker)).toHaveLength(0);
   });
 });
