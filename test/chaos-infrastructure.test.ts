@@ -1,7 +1,14 @@
 import { infrastructure } from '../stack/src/infrastructure';
 import { appSpec, serviceSidecarSpec } from '../stack/src/services';
 import { renderLocalDapr } from '../stack/src/stack';
-import { isAlive, killProcess, readPid, startProcess, type ProcessSpec } from '../stack/src/supervisor';
+import {
+  freezeProcess,
+  isAlive,
+  killProcess,
+  readPid,
+  startProcess,
+  type ProcessSpec,
+} from '../stack/src/supervisor';
 import { eventually } from '../stack/test/support/eventually';
 import { mailTo } from '../stack/test/support/mail-sink';
 import {
@@ -26,7 +33,8 @@ import {
 
 /**
  * Chaos on the running stack: orders arrive at a steady rate while each part the shop stands on is
- * killed with SIGKILL once, kept down for a while and started again. Afterwards every order must be
+ * killed with SIGKILL once, kept down for a while and started again, and then PostgreSQL is frozen
+ * (SIGSTOP) for longer than any client waits on it. Afterwards every order must be
  * final and DESIGN.md §5 must hold: nothing lost, no double charge, no PAID without its charge, stock
  * conserved and never negative, no notification twice, every saga finished once. The counts and the
  * recovery time after each kill are printed.
@@ -41,6 +49,12 @@ const RATE_PER_SECOND = 3;
 const DOWN_MS = 5_000;
 /** Load between two kills, so each fault meets sagas at every step. */
 const BETWEEN_KILLS_MS = 8_000;
+/**
+ * How long PostgreSQL stays frozen: every connection open and nothing answered, past each bound its
+ * clients set (Dapr's PostgreSQL components, 20 s; the services' statements, DB_QUERY_TIMEOUT_MS, 30 s
+ * by default), so each of them gives up and reconnects rather than waiting it out.
+ */
+const FROZEN_MS = 35_000;
 const STOCK_PER_SKU = 10_000;
 
 /** The parts killed, one at a time, in this order; each with how it is started again. */
@@ -64,6 +78,7 @@ function victims(): { name: string; spec: () => ProcessSpec }[] {
 }
 
 interface Kill {
+  /** The part killed, or frozen ("postgres frozen"). */
   part: string;
   downMs: number;
   restartMs: number;
@@ -124,15 +139,36 @@ async function killAndRestart(
   return { part: victim.name, downMs: restartAt - killedAt, restartMs, recoveryMs: Date.now() - killedAt };
 }
 
+/** Freezes PostgreSQL and all its backends (one process group) for FROZEN_MS, then lets them go on. */
+async function freezeAndThaw(probe: () => Promise<void>): Promise<Kill> {
+  if (!isAlive(readPid('postgres'))) throw new Error('postgres is not running before its freeze');
+  const frozenAt = Date.now();
+  freezeProcess('postgres', true);
+  try {
+    await pause(FROZEN_MS);
+  } finally {
+    freezeProcess('postgres', false);
+  }
+  const thawedAt = Date.now();
+  await probe();
+  return {
+    part: 'postgres frozen',
+    downMs: thawedAt - frozenAt,
+    restartMs: 0,
+    recoveryMs: Date.now() - frozenAt,
+  };
+}
+
 describe('chaos: infrastructure killed under steady load', () => {
   const restartAll = async () => {
+    freezeProcess('postgres', false);
     for (const victim of victims()) {
       if (!isAlive(readPid(victim.name))) await startProcess(victim.spec());
     }
   };
   afterAll(restartAll, 300_000);
 
-  it('keeps every invariant while Kafka, PostgreSQL, the Mongo server, Redis, placement, the scheduler, a daprd and the saga are each killed once', async () => {
+  it('keeps every invariant while Kafka, PostgreSQL, the Mongo server, Redis, placement, the scheduler, a daprd and the saga are each killed once, and PostgreSQL is frozen', async () => {
     const customers = await Promise.all(Array.from({ length: 4 }, (_, i) => newCustomer(`Chaos ${i}`)));
     const products = await Promise.all(Array.from({ length: 3 }, () => newProduct(STOCK_PER_SKU, 990)));
     const probeCustomer = customers[0] as Customer;
@@ -153,6 +189,8 @@ describe('chaos: infrastructure killed under steady load', () => {
         await pause(BETWEEN_KILLS_MS);
         kills.push(await killAndRestart(victim, probe));
       }
+      await pause(BETWEEN_KILLS_MS);
+      kills.push(await freezeAndThaw(probe));
       await pause(BETWEEN_KILLS_MS);
     } finally {
       placed = await load.stop();
@@ -215,7 +253,7 @@ describe('chaos: infrastructure killed under steady load', () => {
       kills
         .map(
           (k) =>
-            `  ${k.part.padEnd(10)} down ${k.downMs} ms, restart ${k.restartMs} ms, recovered ${k.recoveryMs} ms`,
+            `  ${k.part.padEnd(15)} down ${k.downMs} ms, restart ${k.restartMs} ms, recovered ${k.recoveryMs} ms`,
         )
         .join('\n') + '\n',
     );
@@ -228,7 +266,7 @@ describe('chaos: infrastructure killed under steady load', () => {
       mailedTwice,
       mailsMissing,
     });
-    expect(kills.map((k) => k.part)).toEqual(victims().map((v) => v.name));
+    expect(kills.map((k) => k.part)).toEqual([...victims().map((v) => v.name), 'postgres frozen']);
     expect(paid.length).toBeGreaterThan(0);
   }, 1_800_000);
 });
