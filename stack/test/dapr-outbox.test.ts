@@ -70,6 +70,25 @@ describe("Dapr's transactional outbox on state.postgresql", () => {
   });
   const eventsFor = (marker: string) =>
     received.filter((e) => (e.data as { marker?: string } | undefined)?.marker === marker);
+  /** A committed key to conflict with (its value's marker is 'seed'). */
+  const seed = async () => {
+    const key = `existing-${randomUUID()}`;
+    await app.sidecar.stateTransaction('outboxstore', [upsert(key, { marker: 'seed' })]);
+    return key;
+  };
+  /**
+   * Commits a transaction and waits for its event. On the one partition it comes after every message
+   * published before it, so once it arrived, any event (or duplicate) of those would have too.
+   */
+  const barrierEvent = async () => {
+    const barrier = randomUUID();
+    await app.sidecar.stateTransaction('outboxstore', [upsert(`barrier-${barrier}`, { marker: barrier })]);
+    await eventually(
+      async () => eventsFor(barrier),
+      (events) => events.length === 1,
+      { what: 'the barrier event', timeoutMs: 60_000 },
+    );
+  };
 
   it('publishes exactly one CloudEvent per committed transaction, with the JSON payload intact', async () => {
     const marker = randomUUID();
@@ -88,21 +107,13 @@ describe("Dapr's transactional outbox on state.postgresql", () => {
     // The state itself was committed with the event.
     expect(await app.sidecar.getState('outboxstore', `committed-${marker}`)).toEqual(value);
 
-    // A later committed transaction acts as a barrier: once its event arrived,
-    // a duplicate of the first would have arrived too.
-    const barrier = randomUUID();
-    await app.sidecar.stateTransaction('outboxstore', [upsert(`barrier-${barrier}`, { marker: barrier })]);
-    await eventually(
-      async () => eventsFor(barrier),
-      (events) => events.length === 1,
-      { timeoutMs: 60_000 },
-    );
+    // Once a later transaction's event arrived, a duplicate of the first would have arrived too.
+    await barrierEvent();
     expect(eventsFor(marker)).toHaveLength(1);
   });
 
   it('publishes nothing for a transaction that fails', async () => {
-    const existing = `existing-${randomUUID()}`;
-    await app.sidecar.stateTransaction('outboxstore', [upsert(existing, { marker: 'seed' })]);
+    const existing = await seed();
 
     const marker = randomUUID();
     // The second operation's etag is stale, so the whole transaction rolls back.
@@ -138,20 +149,6 @@ describe("Dapr's transactional outbox on state.postgresql", () => {
         )
       ).rows[0]!.n,
     );
-  const seed = async () => {
-    const key = `existing-${randomUUID()}`;
-    await app.sidecar.stateTransaction('outboxstore', [upsert(key, { marker: 'seed' })]);
-    return key;
-  };
-  const barrierEvent = async () => {
-    const barrier = randomUUID();
-    await app.sidecar.stateTransaction('outboxstore', [upsert(`barrier-${barrier}`, { marker: barrier })]);
-    await eventually(
-      async () => eventsFor(barrier),
-      (events) => events.length === 1,
-      { what: 'the barrier event', timeoutMs: 60_000 },
-    );
-  };
 
   it("settles each rolled-back transaction's message with a tombstone, and forwards the events behind it", async () => {
     const existing = await seed();
