@@ -25,8 +25,12 @@ export const notificationConfigSchema = mongoServiceConfigSchema
     NOTIFY_BACKOFF_BASE_MS: millis().default(2_000),
     NOTIFY_BACKOFF_MAX_MS: millis().default(300_000),
     NOTIFY_LEASE_MS: millis().default(60_000),
-    /** How often the whole queue is scanned (see DispatcherOptions.scanIntervalMs); retries wake on their own. */
-    NOTIFY_SCAN_MS: millis().default(30_000),
+    /**
+     * How often the whole queue is scanned (see DispatcherOptions.scanIntervalMs): only for the work of
+     * a replica that died for good, since a live one keeps a timer for everything it holds and a
+     * replica scans when it starts. Each scan reads every notification ever kept.
+     */
+    NOTIFY_SCAN_MS: millis().default(300_000),
     /** Notifications attempted at once, and the SMTP connections pooled for them. */
     NOTIFY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
     /** How long an event about a not-yet-known user or order is retried before its notification is recorded failed. */

@@ -102,6 +102,41 @@ function setup(
   };
 }
 
+/** The lease of `liveDispatcher`: short, since its tests wait for it on the real clock. */
+const LIVE_LEASE_MS = 1_000;
+
+/** A dispatcher on the real clock, its timers live: for what happens between passes. */
+function liveDispatcher(
+  send: ChannelProvider['send'],
+  options: { resolve?: (n: Notification) => Promise<Resolution> } = {},
+) {
+  const store = new MemoryStore();
+  const dispatcher = new Dispatcher({
+    store,
+    resolve: options.resolve ?? (async () => ({ outcome: 'wait' })),
+    providers: { email: { channel: 'email', send } },
+    clock: { now: () => new Date() },
+    logger: pino({ level: 'silent' }),
+    maxAttempts: 5,
+    baseBackoffMs: 5,
+    maxBackoffMs: 20,
+    leaseMs: LIVE_LEASE_MS,
+    // An hour: no scan but the first comes during a test.
+    scanIntervalMs: 3_600_000,
+    concurrency: 2,
+  });
+  return { store, dispatcher };
+}
+
+/** Polls `done` every 5 ms until it holds; throws after 5 s. */
+async function until(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('deadline passed');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 describe('Dispatcher', () => {
   it('backs off exponentially with a cap', () => {
     expect([1, 2, 3, 4, 10].map((a) => backoffMs(a, 1_000, 5_000))).toEqual([
@@ -191,7 +226,7 @@ describe('Dispatcher', () => {
     expect(new Set(sent).size).toBe(60);
   });
 
-  it('sends a notification stored leased to it without claiming it, and claims one whose lease is half over', async () => {
+  it('sends a notification stored leased to it without claiming it, and claims one past half its lease once that lease has ended', async () => {
     const sent: string[] = [];
     const t = setup({
       channel: 'email',
@@ -209,14 +244,14 @@ describe('Dispatcher', () => {
     expect(claims).not.toHaveBeenCalled();
     expect(t.store.rows.get('fresh')).toMatchObject({ status: 'sent', attempts: 1 });
 
-    // Queued here for 40 s of a 60 s lease: a scan elsewhere may take it soon, so it is claimed
-    // first, and not claimable until its lease has ended.
+    // Queued here for 40 s of a 60 s lease: a scan elsewhere may take it soon, so it is not attempted
+    // on that lease, but claimed once the lease has ended (a timer of its own, in a started one).
     const late = leased('late');
     await t.store.insertIfAbsent(late);
     t.advance(40_000);
     t.dispatcher.deliver([late]);
     expect(await t.dispatcher.drain()).toBe(0);
-    expect(claims).toHaveBeenCalledTimes(1);
+    expect(claims).not.toHaveBeenCalled();
     expect(t.store.rows.get('late')).toMatchObject({ status: 'queued', attempts: 1 });
     t.advance(20_000);
     t.dispatcher.deliver([late]);
@@ -256,57 +291,127 @@ describe('Dispatcher', () => {
 
   it('wakes its own retries and deferrals on timers, without scanning the queue', async () => {
     let calls = 0;
-    const store = new MemoryStore();
-    const scans = jest.spyOn(store, 'dueIds');
     let known = false;
-    const dispatcher = new Dispatcher({
-      store,
-      resolve: async () =>
-        known
-          ? {
-              outcome: 'resolved',
-              fields: { userId: 'u1', recipient: 'a@example.com', subject: 's', body: 'b' },
-            }
-          : { outcome: 'wait' },
-      providers: {
-        email: {
-          channel: 'email',
-          send: async () => {
-            calls += 1;
-            if (calls < 3) throw new Error(`smtp down (${calls})`);
-            return { providerResponse: '250 OK' };
-          },
-        },
+    const t = liveDispatcher(
+      async () => {
+        calls += 1;
+        if (calls < 3) throw new Error(`smtp down (${calls})`);
+        return { providerResponse: '250 OK' };
       },
-      clock: { now: () => new Date() },
-      logger: pino({ level: 'silent' }),
-      maxAttempts: 5,
-      baseBackoffMs: 5,
-      maxBackoffMs: 20,
-      leaseMs: 60_000,
-      scanIntervalMs: 3_600_000,
-      concurrency: 1,
-    });
+      {
+        resolve: async () =>
+          known
+            ? {
+                outcome: 'resolved',
+                fields: { userId: 'u1', recipient: 'a@example.com', subject: 's', body: 'b' },
+              }
+            : { outcome: 'wait' },
+      },
+    );
+    const scans = jest.spyOn(t.store, 'dueIds');
     const waiting = { ...notification('n2', new Date()), awaitingContext: true };
-    await store.insertIfAbsent(notification('n1', new Date()));
-    await store.insertIfAbsent(waiting);
-    dispatcher.start();
+    await t.store.insertIfAbsent(notification('n1', new Date()));
+    await t.store.insertIfAbsent(waiting);
+    t.dispatcher.start();
     try {
-      const until = async (done: () => boolean) => {
-        const deadline = Date.now() + 5_000;
-        while (!done()) {
-          if (Date.now() > deadline) throw new Error('deadline passed');
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-      };
-      await until(() => store.rows.get('n1')?.status === 'sent');
+      await until(() => t.store.rows.get('n1')?.status === 'sent');
       expect(calls).toBe(3);
       known = true;
-      await until(() => store.rows.get('n2')?.status === 'sent');
+      await until(() => t.store.rows.get('n2')?.status === 'sent');
       // The first pass scanned the queue once; every later pass came from a timer of its own.
       expect(scans).toHaveBeenCalledTimes(1);
     } finally {
-      await dispatcher.stop();
+      await t.dispatcher.stop();
+    }
+  });
+
+  it('tries an attempt the store cut short again once its lease has ended, and goes on with the others', async () => {
+    const sent: string[] = [];
+    const t = liveDispatcher(async (n) => {
+      sent.push(n.id);
+      return { providerResponse: '250 OK' };
+    });
+    const now = new Date();
+    // Stored leased to this process for their first attempt, as the service does.
+    const leased = ['n1', 'n2'].map((id) => ({
+      ...notification(id, now),
+      attempts: 1,
+      nextAttemptAt: new Date(now.getTime() + LIVE_LEASE_MS),
+    }));
+    for (const n of leased) await t.store.insertIfAbsent(n);
+    // The database refuses every write about n1 until the next claim of it, which only the retry
+    // after the lease can make.
+    const complete = t.store.complete.bind(t.store);
+    const claim = t.store.claim.bind(t.store);
+    const claims: string[] = [];
+    t.store.complete = async (id, ...rest) => {
+      if (id === 'n1' && !claims.includes('n1')) throw new Error('connection refused');
+      return complete(id, ...rest);
+    };
+    t.store.claim = async (id, ...rest) => {
+      claims.push(id);
+      return claim(id, ...rest);
+    };
+    t.dispatcher.start();
+    try {
+      t.dispatcher.deliver(leased);
+      await until(() => t.store.rows.get('n2')?.status === 'sent');
+      expect(t.store.rows.get('n1')).toMatchObject({ status: 'queued', attempts: 1 });
+      // No scan comes (an hour apart): the dispatcher's own timer claims it after the lease.
+      await until(() => t.store.rows.get('n1')?.status === 'sent');
+      expect(t.store.rows.get('n1')).toMatchObject({ attempts: 2 });
+      expect(Date.now()).toBeGreaterThanOrEqual(now.getTime() + LIVE_LEASE_MS);
+      expect(claims).toEqual(['n1']);
+      expect(sent.sort()).toEqual(['n1', 'n1', 'n2']);
+    } finally {
+      await t.dispatcher.stop();
+    }
+  });
+
+  it('takes over a notification found already stored once its lease has ended', async () => {
+    const sent: string[] = [];
+    const t = liveDispatcher(async (n) => {
+      sent.push(n.id);
+      return { providerResponse: '250 OK' };
+    });
+    const now = new Date();
+    // Stored by a delivery that failed before handing it over: leased, and held by nobody.
+    await t.store.insertIfAbsent({
+      ...notification('n1', now),
+      attempts: 1,
+      nextAttemptAt: new Date(now.getTime() + LIVE_LEASE_MS),
+    });
+    t.dispatcher.start();
+    try {
+      t.dispatcher.recheck(['n1']);
+      await until(() => t.store.rows.get('n1')?.status === 'sent');
+      expect(Date.now()).toBeGreaterThanOrEqual(now.getTime() + LIVE_LEASE_MS);
+      expect(sent).toEqual(['n1']);
+    } finally {
+      await t.dispatcher.stop();
+    }
+  });
+
+  it('scans again soon after a scan failed, not a scan interval later', async () => {
+    const sent: string[] = [];
+    const t = liveDispatcher(async (n) => {
+      sent.push(n.id);
+      return { providerResponse: '250 OK' };
+    });
+    await t.store.insertIfAbsent(notification('n1', new Date()));
+    const dueIds = t.store.dueIds.bind(t.store);
+    let outage = 2;
+    t.store.dueIds = async (...args) => {
+      if (outage-- > 0) throw new Error('connection refused');
+      return dueIds(...args);
+    };
+    t.dispatcher.start();
+    try {
+      await until(() => t.store.rows.get('n1')?.status === 'sent');
+      expect(outage).toBe(-1);
+      expect(sent).toEqual(['n1']);
+    } finally {
+      await t.dispatcher.stop();
     }
   });
 
@@ -340,7 +445,8 @@ describe('Dispatcher', () => {
     t.store.complete = async () => {
       throw new Error('connection refused');
     };
-    await expect(t.dispatcher.drain()).rejects.toThrow('connection refused');
+    // Not counted as made, and the pass itself goes on.
+    await expect(t.dispatcher.drain()).resolves.toBe(0);
     expect(t.store.rows.get('n1')).toMatchObject({ status: 'queued', attempts: 1 });
   });
 

@@ -23,10 +23,12 @@ export interface DispatcherOptions {
   /** How long an attempt may take before another dispatcher may retry it (a crashed attempt). */
   leaseMs: number;
   /**
-   * How often the whole queue is scanned for due notifications. A retry this process schedules wakes
-   * it on its own timer, so the scan only finds what no timer here knows of: a crashed attempt's
-   * lease ended, another replica's retries, what was queued before a restart. On the MongoDB-protocol
-   * server here a scan reads the whole collection (it cannot use an index on status), so it is rare.
+   * How often the whole queue is scanned for due notifications. Everything this process holds wakes
+   * on a timer of its own: its retries and deferrals, an attempt cut short by a failed write (at its
+   * lease's end), a notification a redelivered event found already stored (`recheck`). So the scan
+   * only finds what no live process knows of: what was queued before a restart (a pass scans at
+   * start) and the work of a replica that died for good. On the MongoDB-protocol server here a scan
+   * reads the whole collection (it cannot use an index on status), so it is rare.
    */
   scanIntervalMs: number;
   /**
@@ -41,6 +43,12 @@ export interface DispatcherOptions {
 
 /** How many due notifications one scan picks up. */
 const BATCH = 50;
+
+/** One notification to attempt. */
+interface Attempt {
+  id: string;
+  run: () => Promise<boolean>;
+}
 
 /** Exponential backoff: base · 2^(attempt-1), capped. */
 export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
@@ -101,6 +109,16 @@ export class Dispatcher {
     this.requestPass();
   }
 
+  /**
+   * Takes over notifications found already stored (a redelivered event): each is claimed once a lease
+   * set now would have ended. One whose first attempt is still running elsewhere is then done or due
+   * again; one whose holder failed before attempting it is due.
+   */
+  recheck(ids: string[]): void {
+    const at = new Date(this.options.clock.now().getTime() + this.options.leaseMs);
+    for (const id of ids) this.retryAt(id, at);
+  }
+
   /** Asks for a pass now, claiming and attempting the given notifications first. */
   wake(ids: string[] = []): void {
     ids.forEach((id) => this.fresh.add(id));
@@ -127,9 +145,9 @@ export class Dispatcher {
     // A full batch from the last scan: more may be due, so the next round scans again at once.
     let backlog = false;
     for (;;) {
-      const fresh: (() => Promise<boolean>)[] = [
-        ...[...this.leased.values()].map((n) => () => this.attemptLeased(n)),
-        ...[...this.fresh].map((id) => () => this.claimAndAttempt(id)),
+      const fresh: Attempt[] = [
+        ...[...this.leased.values()].map((n) => ({ id: n.id, run: () => this.attemptLeased(n) })),
+        ...[...this.fresh].map((id) => this.claimed(id)),
       ];
       this.leased.clear();
       this.fresh.clear();
@@ -142,22 +160,42 @@ export class Dispatcher {
         if (this.nothingPending()) return attempts;
         continue;
       }
-      this.lastScanAt = now;
+      // A scan that failed is owed: the pass after it (soon, see schedule) scans again.
       const due = await this.options.store.dueIds(now, BATCH);
-      attempts += await this.attemptAll(due.map((id) => () => this.claimAndAttempt(id)));
+      this.lastScanAt = now;
+      attempts += await this.attemptAll(due.map((id) => this.claimed(id)));
       // A short scan means the backlog is done; deferred ones come back at the next scan.
       backlog = due.length >= BATCH;
       if (!backlog && this.nothingPending()) return attempts;
     }
   }
 
-  /** Runs `attempts`, at most `concurrency` at once; resolves with how many were made. */
-  private async attemptAll(attempts: (() => Promise<boolean>)[]): Promise<number> {
+  /** The attempt of a notification that must be claimed first (a retry, a wake, a scan). */
+  private claimed(id: string): Attempt {
+    return { id, run: () => this.claimAndAttempt(id) };
+  }
+
+  /**
+   * Runs `attempts`, at most `concurrency` at once; resolves with how many were made. One cut short by
+   * an error (the store away: a claim, a read or an outcome not written) takes no other down with it:
+   * its notification may still be leased, so it is tried again once that lease has surely ended (a
+   * lease taken now would end then, and every lease this attempt held began earlier).
+   */
+  private async attemptAll(attempts: Attempt[]): Promise<number> {
     let next = 0;
     let made = 0;
     const lane = async () => {
       for (let attempt = attempts[next++]; attempt !== undefined; attempt = attempts[next++]) {
-        if (await attempt()) made += 1;
+        try {
+          if (await attempt.run()) made += 1;
+        } catch (error) {
+          const leaseEnd = new Date(this.options.clock.now().getTime() + this.options.leaseMs);
+          this.retryAt(attempt.id, leaseEnd);
+          this.options.logger.warn(
+            { notificationId: attempt.id, err: error, retryAt: leaseEnd.toISOString() },
+            'notification attempt cut short; will retry after its lease',
+          );
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, attempts.length) }, lane));
@@ -166,14 +204,17 @@ export class Dispatcher {
 
   /**
    * A notification stored already leased to this process. Past half its lease (a long queue here), it
-   * is claimed like any other: by the lease's end a scan, here or elsewhere, may take it, and only a
-   * claim keeps two attempts from both sending.
+   * is no longer attempted on that lease: by the lease's end a scan elsewhere may take it, and only a
+   * claim keeps two attempts from both sending. So it is claimed like any other, once the lease has
+   * ended; until then a timer here keeps it.
    */
   private async attemptLeased(leased: Notification): Promise<boolean> {
     const now = this.options.clock.now();
-    if (leased.nextAttemptAt.getTime() - now.getTime() < this.options.leaseMs / 2)
-      return this.claimAndAttempt(leased.id);
-    return this.attempt(leased, now);
+    const left = leased.nextAttemptAt.getTime() - now.getTime();
+    if (left >= this.options.leaseMs / 2) return this.attempt(leased, now);
+    if (left <= 0) return this.claimAndAttempt(leased.id);
+    this.retryAt(leased.id, leased.nextAttemptAt);
+    return false;
   }
 
   /** Claims a due notification, then attempts it; false when it was not due (someone else has it). */
@@ -306,16 +347,21 @@ export class Dispatcher {
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
+      let failed = false;
       this.running = this.drain()
         .then(() => undefined)
         .catch((error: unknown) => {
+          // Only the scan fails a pass (each attempt handles its own errors): try it again soon.
+          failed = true;
           this.options.logger.warn({ err: error }, 'dispatch pass failed; will retry');
         })
         .finally(() => {
           this.running = undefined;
           const again = this.wakeRequested;
           this.wakeRequested = false;
-          if (!this.stopped) this.schedule(again ? 0 : this.options.scanIntervalMs);
+          if (this.stopped) return;
+          if (failed) this.schedule(this.options.baseBackoffMs);
+          else this.schedule(again ? 0 : this.options.scanIntervalMs);
         });
     }, delayMs);
     this.timer.unref();

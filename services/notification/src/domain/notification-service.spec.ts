@@ -10,6 +10,7 @@ function setup(options: { pushEnabled?: boolean } = {}) {
   const orders = new Map<string, string>();
   const rows = new Map<string, Notification>();
   const delivered: Notification[] = [];
+  const rechecked: string[] = [];
   const directory: Directory = {
     saveRecipient: async (r) => void recipients.set(r.userId, r),
     findRecipient: async (id) => recipients.get(id),
@@ -32,12 +33,14 @@ function setup(options: { pushEnabled?: boolean } = {}) {
     queue: {
       firstLease: (at) => ({ attempts: 1, nextAttemptAt: new Date(at.getTime() + 60_000) }),
       deliver: (leased) => delivered.push(...leased),
+      recheck: (ids) => rechecked.push(...ids),
     },
   });
   return {
     service,
     rows,
     delivered,
+    rechecked,
     now: () => now,
     advance: (ms: number) => (now = new Date(now.getTime() + ms)),
   };
@@ -64,8 +67,11 @@ describe('NotificationService', () => {
         subject: 'Welcome to ecom-micro, Ada',
       }),
     ]);
-    // Stored leased to this process for its first attempt, and handed to the dispatcher once.
+    // Stored leased to this process for its first attempt, and handed to the dispatcher once; the
+    // second delivery found it stored and handed it over to be claimed after the lease (the first
+    // delivery could have failed before attempting it).
     expect(t.delivered).toEqual([t.rows.get(`${registered.eventId}:email`)]);
+    expect(t.rechecked).toEqual([`${registered.eventId}:email`]);
     expect(t.delivered[0]).toMatchObject({ attempts: 1 });
     expect(t.delivered[0]!.nextAttemptAt.getTime() - t.now().getTime()).toBe(60_000);
   });
@@ -140,6 +146,9 @@ describe('NotificationService', () => {
     });
     await t.service.onNotificationSend(unknown);
     await t.service.onNotificationSend(sms);
+    await t.service.onNotificationSend(unknown);
+    // Nothing to take over: a failed one is not attempted again, however often its event comes.
+    expect(t.rechecked).toEqual([]);
     expect(t.rows.get(`${unknown.eventId}:email`)).toMatchObject({
       status: 'failed',
       lastError: "unknown template 'nope'",

@@ -19,9 +19,11 @@ export interface NotificationServiceDeps {
   pushEnabled: boolean;
   /**
    * The dispatcher: a notification is stored already leased to this process for its first attempt
-   * (`firstLease`), then handed over (`deliver`) to be attempted now, with no claim.
+   * (`firstLease`), then handed over (`deliver`) to be attempted now, with no claim. One a redelivered
+   * event finds already stored is handed over too (`recheck`), to be claimed once its lease has ended:
+   * the delivery that stored it may have failed before attempting it.
    */
-  queue: Pick<Dispatcher, 'firstLease' | 'deliver'>;
+  queue: Pick<Dispatcher, 'firstLease' | 'deliver' | 'recheck'>;
 }
 
 interface Planned {
@@ -136,6 +138,7 @@ export class NotificationService {
 
   private async enqueue(eventType: EventName, eventId: string, planned: Planned[]): Promise<void> {
     const created: Notification[] = [];
+    const existing: string[] = [];
     for (const plan of planned) {
       const recipient =
         plan.userId === undefined ? undefined : await this.deps.directory.findRecipient(plan.userId);
@@ -164,10 +167,12 @@ export class NotificationService {
         createdAt: now,
         updatedAt: now,
       };
-      if ((await this.deps.store.insertIfAbsent(notification)) === 'created' && !failure)
-        created.push(notification);
+      if (failure) await this.deps.store.insertIfAbsent(notification);
+      else if ((await this.deps.store.insertIfAbsent(notification)) === 'created') created.push(notification);
+      else existing.push(notification.id);
     }
     if (created.length > 0) this.deps.queue.deliver(created);
+    if (existing.length > 0) this.deps.queue.recheck(existing);
   }
 }
 
