@@ -41,7 +41,27 @@ export async function redisHealthy(port: number): Promise<boolean> {
   }
 }
 
+let kafkajsWarningDropped = false;
+
+/**
+ * kafkajs 2.2.4, its last release, starts its request queue's throttle at -1 ms and hands the
+ * difference from now to setTimeout, so on Node 24 every process that talks to Kafka through it
+ * printed a TimeoutNegativeWarning with a number like -1796524068376 (the delay becomes 1 ms, the
+ * check kafkajs meant). That warning is dropped, once per process; every other warning is printed as
+ * Node prints it.
+ */
+function dropKafkajsTimeoutWarning(): void {
+  if (kafkajsWarningDropped) return;
+  kafkajsWarningDropped = true;
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning' && warning.stack?.includes('kafkajs')) return;
+    process.stderr.write(`(node:${process.pid}) ${warning.name}: ${warning.message}\n`);
+  });
+}
+
 export function kafkaClient(port: number): Kafka {
+  dropKafkajsTimeoutWarning();
   return new Kafka({
     clientId: 'ecom-stack',
     brokers: [`127.0.0.1:${port}`],

@@ -334,7 +334,8 @@ function mongo(s: StackSettings): ProcessSpec {
 function smtpSink(s: StackSettings): ProcessSpec {
   return {
     name: 'smtp',
-    command: process.execPath,
+    // On the services' pinned Node, as the services run.
+    command: bin.serviceNode(),
     args: ['--import', 'tsx', path.join(repoDir, 'stack', 'src', 'smtp-sink.ts')],
     cwd: repoDir,
     env: { ...process.env, SMTP_PORT: String(s.ECOM_PORT_SMTP), SMTP_API_PORT: String(s.ECOM_PORT_SMTP_API) },
