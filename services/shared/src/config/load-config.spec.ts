@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigSchema, ConfigError, flag, loadConfig } from './load-config';
+import { baseConfigSchema, ConfigError, flag, loadConfig, millis } from './load-config';
 
 describe('loadConfig', () => {
   it('parses and applies defaults', () => {
@@ -29,5 +29,14 @@ describe('loadConfig', () => {
 
   it('names a missing required key', () => {
     expect(() => loadConfig(z.object({ DATABASE_URL: z.url() }), {})).toThrow(/DATABASE_URL/);
+  });
+
+  it('takes a variable set to the empty string as not set: its default, or missing by name', () => {
+    const schema = z.object({ SCAN_MS: millis().default(300_000), DATABASE_URL: z.url() });
+    expect(loadConfig(schema, { SCAN_MS: '', DATABASE_URL: 'postgres://db/x' }).SCAN_MS).toBe(300_000);
+    expect(() => loadConfig(schema, { DATABASE_URL: '' })).toThrow(/DATABASE_URL/);
+    expect(loadConfig(schema, { SCAN_MS: '  ', DATABASE_URL: 'postgres://db/x' }).SCAN_MS).toBe(300_000);
+    // Anything else is parsed as given, and refused by name when bad.
+    expect(() => loadConfig(schema, { SCAN_MS: 'soon', DATABASE_URL: 'postgres://db/x' })).toThrow(/SCAN_MS/);
   });
 });

@@ -12,9 +12,14 @@ export class ConfigError extends Error {
  * Parses the environment once, at start-up, into a typed object. Every bad or
  * missing key is reported together, by name, so a misconfigured deployment
  * fails fast with the whole list instead of one key per restart.
+ *
+ * A variable set to the empty string (or only spaces) counts as not set: `NAME=` in an env file or a
+ * manifest's `value: ""` means "not given", so it takes its default or is reported missing by name.
+ * Parsed as given, a number would have been 0 (`Number('')`): a scan interval of 0 ms, no timeout.
  */
 export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
-  const result = schema.safeParse(env);
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value?.trim() !== ''));
+  const result = schema.safeParse(given);
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
