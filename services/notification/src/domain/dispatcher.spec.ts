@@ -108,14 +108,14 @@ const LIVE_LEASE_MS = 1_000;
 /** A dispatcher on the real clock, its timers live: for what happens between passes. */
 function liveDispatcher(
   send: ChannelProvider['send'],
-  options: { resolve?: (n: Notification) => Promise<Resolution> } = {},
+  options: { resolve?: (n: Notification) => Promise<Resolution>; now?: () => Date } = {},
 ) {
   const store = new MemoryStore();
   const dispatcher = new Dispatcher({
     store,
     resolve: options.resolve ?? (async () => ({ outcome: 'wait' })),
     providers: { email: { channel: 'email', send } },
-    clock: { now: () => new Date() },
+    clock: { now: options.now ?? (() => new Date()) },
     logger: pino({ level: 'silent' }),
     maxAttempts: 5,
     baseBackoffMs: 5,
@@ -320,6 +320,38 @@ describe('Dispatcher', () => {
       await until(() => t.store.rows.get('n2')?.status === 'sent');
       // The first pass scanned the queue once; every later pass came from a timer of its own.
       expect(scans).toHaveBeenCalledTimes(1);
+    } finally {
+      await t.dispatcher.stop();
+    }
+  });
+
+  it('claims a retry only once it is due by its own clock, when its timer fires before that', async () => {
+    // The clock falls 100 ms behind once the retry is scheduled: a timer that fires on time fires
+    // early by this clock, as one Node started from a stale loop time does.
+    let behindMs = 0;
+    let calls = 0;
+    const t = liveDispatcher(
+      async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('smtp down');
+        return { providerResponse: '250 OK' };
+      },
+      { now: () => new Date(Date.now() - behindMs) },
+    );
+    const complete = t.store.complete.bind(t.store);
+    t.store.complete = async (id, attempt, outcome) => {
+      await complete(id, attempt, outcome);
+      // Once the retry's timer is armed (right after this write).
+      if (outcome.status === 'queued')
+        setImmediate(() => {
+          behindMs = 100;
+        });
+    };
+    await t.store.insertIfAbsent(notification('n1', new Date()));
+    t.dispatcher.start();
+    try {
+      await until(() => t.store.rows.get('n1')?.status === 'sent');
+      expect(t.store.rows.get('n1')).toMatchObject({ attempts: 2 });
     } finally {
       await t.dispatcher.stop();
     }

@@ -333,15 +333,24 @@ export class Dispatcher {
   private retryAt(id: string, at: Date): void {
     if (this.stopped) return;
     clearTimeout(this.retries.get(id));
-    const timer = setTimeout(
-      () => {
-        this.retries.delete(id);
-        this.wake([id]);
-      },
-      Math.max(0, at.getTime() - this.options.clock.now().getTime()),
-    );
-    timer.unref();
-    this.retries.set(id, timer);
+    const arm = (): void => {
+      const timer = setTimeout(
+        () => {
+          // Node starts a timer from the event loop's cached time, so it can fire a little before `at`
+          // by this clock, and a claim before then fails: the rest is waited out first.
+          if (this.options.clock.now().getTime() < at.getTime()) {
+            arm();
+            return;
+          }
+          this.retries.delete(id);
+          this.wake([id]);
+        },
+        Math.max(0, at.getTime() - this.options.clock.now().getTime()),
+      );
+      timer.unref();
+      this.retries.set(id, timer);
+    };
+    arm();
   }
 
   private schedule(delayMs: number): void {
