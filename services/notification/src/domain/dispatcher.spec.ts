@@ -105,12 +105,20 @@ function setup(
 /** The lease of `liveDispatcher`: short, since its tests wait for it on the real clock. */
 const LIVE_LEASE_MS = 1_000;
 
-/** A dispatcher on the real clock, its timers live: for what happens between passes. */
+/**
+ * A dispatcher on the real clock, its timers live: for what happens between passes. Without a `send`
+ * of its own, every mail is accepted and its id recorded in `sent`.
+ */
 function liveDispatcher(
-  send: ChannelProvider['send'],
+  send?: ChannelProvider['send'],
   options: { resolve?: (n: Notification) => Promise<Resolution>; now?: () => Date } = {},
 ) {
   const store = new MemoryStore();
+  const sent: string[] = [];
+  send ??= async (n) => {
+    sent.push(n.id);
+    return { providerResponse: '250 OK' };
+  };
   const dispatcher = new Dispatcher({
     store,
     resolve: options.resolve ?? (async () => ({ outcome: 'wait' })),
@@ -125,7 +133,17 @@ function liveDispatcher(
     scanIntervalMs: 3_600_000,
     concurrency: 2,
   });
-  return { store, dispatcher };
+  return { store, dispatcher, sent };
+}
+
+/** Runs `body` with `dispatcher` started, and stops it after, whatever `body` did. */
+async function whileRunning(dispatcher: Dispatcher, body: () => Promise<void>): Promise<void> {
+  dispatcher.start();
+  try {
+    await body();
+  } finally {
+    await dispatcher.stop();
+  }
 }
 
 /** Polls `done` every 5 ms until it holds; throws after 5 s. */
@@ -312,17 +330,14 @@ describe('Dispatcher', () => {
     const waiting = { ...notification('n2', new Date()), awaitingContext: true };
     await t.store.insertIfAbsent(notification('n1', new Date()));
     await t.store.insertIfAbsent(waiting);
-    t.dispatcher.start();
-    try {
+    await whileRunning(t.dispatcher, async () => {
       await until(() => t.store.rows.get('n1')?.status === 'sent');
       expect(calls).toBe(3);
       known = true;
       await until(() => t.store.rows.get('n2')?.status === 'sent');
       // The first pass scanned the queue once; every later pass came from a timer of its own.
       expect(scans).toHaveBeenCalledTimes(1);
-    } finally {
-      await t.dispatcher.stop();
-    }
+    });
   });
 
   it('claims a retry only once it is due by its own clock, when its timer fires before that', async () => {
@@ -348,21 +363,14 @@ describe('Dispatcher', () => {
         });
     };
     await t.store.insertIfAbsent(notification('n1', new Date()));
-    t.dispatcher.start();
-    try {
+    await whileRunning(t.dispatcher, async () => {
       await until(() => t.store.rows.get('n1')?.status === 'sent');
       expect(t.store.rows.get('n1')).toMatchObject({ attempts: 2 });
-    } finally {
-      await t.dispatcher.stop();
-    }
+    });
   });
 
   it('tries an attempt the store cut short again once its lease has ended, and goes on with the others', async () => {
-    const sent: string[] = [];
-    const t = liveDispatcher(async (n) => {
-      sent.push(n.id);
-      return { providerResponse: '250 OK' };
-    });
+    const t = liveDispatcher();
     const now = new Date();
     // Stored leased to this process for their first attempt, as the service does.
     const leased = ['n1', 'n2'].map((id) => ({
@@ -384,8 +392,7 @@ describe('Dispatcher', () => {
       claims.push(id);
       return claim(id, ...rest);
     };
-    t.dispatcher.start();
-    try {
+    await whileRunning(t.dispatcher, async () => {
       t.dispatcher.deliver(leased);
       await until(() => t.store.rows.get('n2')?.status === 'sent');
       expect(t.store.rows.get('n1')).toMatchObject({ status: 'queued', attempts: 1 });
@@ -394,18 +401,12 @@ describe('Dispatcher', () => {
       expect(t.store.rows.get('n1')).toMatchObject({ attempts: 2 });
       expect(Date.now()).toBeGreaterThanOrEqual(now.getTime() + LIVE_LEASE_MS);
       expect(claims).toEqual(['n1']);
-      expect(sent.sort()).toEqual(['n1', 'n1', 'n2']);
-    } finally {
-      await t.dispatcher.stop();
-    }
+      expect(t.sent.sort()).toEqual(['n1', 'n1', 'n2']);
+    });
   });
 
   it('takes over a notification found already stored once its lease has ended', async () => {
-    const sent: string[] = [];
-    const t = liveDispatcher(async (n) => {
-      sent.push(n.id);
-      return { providerResponse: '250 OK' };
-    });
+    const t = liveDispatcher();
     const now = new Date();
     // Stored by a delivery that failed before handing it over: leased, and held by nobody.
     await t.store.insertIfAbsent({
@@ -413,23 +414,16 @@ describe('Dispatcher', () => {
       attempts: 1,
       nextAttemptAt: new Date(now.getTime() + LIVE_LEASE_MS),
     });
-    t.dispatcher.start();
-    try {
+    await whileRunning(t.dispatcher, async () => {
       t.dispatcher.recheck(['n1']);
       await until(() => t.store.rows.get('n1')?.status === 'sent');
       expect(Date.now()).toBeGreaterThanOrEqual(now.getTime() + LIVE_LEASE_MS);
-      expect(sent).toEqual(['n1']);
-    } finally {
-      await t.dispatcher.stop();
-    }
+      expect(t.sent).toEqual(['n1']);
+    });
   });
 
   it('scans again soon after a scan failed, not a scan interval later', async () => {
-    const sent: string[] = [];
-    const t = liveDispatcher(async (n) => {
-      sent.push(n.id);
-      return { providerResponse: '250 OK' };
-    });
+    const t = liveDispatcher();
     await t.store.insertIfAbsent(notification('n1', new Date()));
     const dueIds = t.store.dueIds.bind(t.store);
     let outage = 2;
@@ -437,14 +431,11 @@ describe('Dispatcher', () => {
       if (outage-- > 0) throw new Error('connection refused');
       return dueIds(...args);
     };
-    t.dispatcher.start();
-    try {
+    await whileRunning(t.dispatcher, async () => {
       await until(() => t.store.rows.get('n1')?.status === 'sent');
       expect(outage).toBe(-1);
-      expect(sent).toEqual(['n1']);
-    } finally {
-      await t.dispatcher.stop();
-    }
+      expect(t.sent).toEqual(['n1']);
+    });
   });
 
   it('does not send again when the store fails to record a delivery that happened', async () => {

@@ -167,8 +167,9 @@ export class NotificationService {
         createdAt: now,
         updatedAt: now,
       };
-      if (failure) await this.deps.store.insertIfAbsent(notification);
-      else if ((await this.deps.store.insertIfAbsent(notification)) === 'created') created.push(notification);
+      const stored = await this.deps.store.insertIfAbsent(notification);
+      if (failure) continue;
+      if (stored === 'created') created.push(notification);
       else existing.push(notification.id);
     }
     if (created.length > 0) this.deps.queue.deliver(created);
