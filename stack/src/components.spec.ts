@@ -37,6 +37,20 @@ describe('rendering Dapr resources for running sidecars', () => {
     }
   });
 
+  it("gives every sidecar's Configuration the workflows' state retention, or the one a test passes", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ecom-dapr-'));
+    const values = { KAFKA_BROKERS: 'k:1', ACTOR_STATE_CONNECTION_STRING: 'x', PUBLISHING_SCOPES: 'a=' };
+    const retention = (file: string): unknown =>
+      (YAML.parse(readFileSync(file, 'utf8')) as { spec: { workflow?: { stateRetentionPolicy?: unknown } } })
+        .spec.workflow?.stateRetentionPolicy;
+    const rendered = renderDaprResources(dir, values);
+    for (const file of [rendered.configFile, rendered.appConfigFile('saga')]) {
+      expect(retention(file)).toEqual({ completed: '24h', failed: '720h', terminated: '720h' });
+    }
+    const short = { completed: '1s', failed: '2s', terminated: '3s' };
+    expect(retention(renderDaprResources(dir, values, [], short).appConfigFile('saga'))).toEqual(short);
+  });
+
   it('removes extra resources an earlier render wrote and the current one no longer has', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ecom-dapr-'));
     const values = { KAFKA_BROKERS: 'k:1', ACTOR_STATE_CONNECTION_STRING: 'x', PUBLISHING_SCOPES: 'a=' };

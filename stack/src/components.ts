@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { accessControlFor, daprFeatures, EDGE_APP_ID } from '@ecom/shared';
+import { accessControlFor, daprFeatures, EDGE_APP_ID, workflowStateRetention } from '@ecom/shared';
 import { repoDir, StackError, type ServiceId } from './settings';
 
 export const componentsSourceDir = path.join(repoDir, 'dapr-components');
@@ -74,12 +74,14 @@ export function accessControlOf(appId: ServiceId) {
 /**
  * Renders dapr-components/ for local sidecars: Components and Resiliency into a
  * resources folder, the Configuration into its own file with local-only name
- * resolution (SQLite: the loopback interface here has no multicast for mDNS).
+ * resolution (SQLite: the loopback interface here has no multicast for mDNS) and the workflows'
+ * state retention (`workflowStateRetention` unless a test passes a shorter one).
  */
 export function renderDaprResources(
   outDir: string,
   values: Record<string, string>,
   extraResources: string[] = [],
+  workflowRetention: Record<keyof typeof workflowStateRetention, string> = workflowStateRetention,
 ): RenderedDaprResources {
   const resourcesDir = path.join(outDir, 'resources');
   mkdirSync(resourcesDir, { recursive: true });
@@ -98,6 +100,7 @@ export function renderDaprResources(
       doc.spec = {
         ...doc.spec,
         features: daprFeatures,
+        workflow: { stateRetentionPolicy: workflowRetention },
         nameResolution: {
           component: 'sqlite',
           configuration: {

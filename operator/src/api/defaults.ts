@@ -1,3 +1,4 @@
+import { workflowStateRetention } from '@ecom/shared/dapr/components';
 import type { ManagedSpec, MongoEngine, ResourceRequirements, ServiceName } from './ecom-stack';
 
 /**
@@ -93,6 +94,7 @@ export const DEFAULT_DAPR = {
   logLevel: 'info' as const,
   mtls: true,
   tracing: { samplingRate: '1' },
+  workflowRetention: workflowStateRetention,
   resiliency: {
     timeout: '10s',
     maxRetries: 5,

@@ -340,6 +340,22 @@ const daprSchema = defaulted(
         otlpEndpoint: optionalText('OTLP/gRPC collector host:port; no export when unset.'),
       }),
     ).meta({ description: 'Distributed tracing.' }),
+    workflowRetention: defaulted(
+      z.object({
+        completed: duration(
+          "How long an order saga that completed keeps its workflow state (history) before Dapr purges it; the saga's own log keeps its outcome.",
+          DEFAULT_DAPR.workflowRetention.completed,
+        ),
+        failed: duration(
+          'How long a failed order saga keeps its workflow state before Dapr purges it.',
+          DEFAULT_DAPR.workflowRetention.failed,
+        ),
+        terminated: duration(
+          'How long a terminated order saga keeps its workflow state before Dapr purges it.',
+          DEFAULT_DAPR.workflowRetention.terminated,
+        ),
+      }),
+    ).meta({ description: "Dapr Workflow's state retention policy for ended order sagas." }),
     resiliency: defaulted(
       z.object({
         timeout: duration('Per-call timeout.', DEFAULT_DAPR.resiliency.timeout),

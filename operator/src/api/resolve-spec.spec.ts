@@ -127,6 +127,10 @@ describe('resolveSpec', () => {
     [{ infrastructure: { redis: { mode: 'cloud' } } }, 'spec.infrastructure.redis.mode: must be one of'],
     [{ dapr: { resiliency: { timeout: 'soon' } } }, 'spec.dapr.resiliency.timeout: not a duration'],
     [{ dapr: { tracing: { samplingRate: '2' } } }, 'spec.dapr.tracing.samplingRate'],
+    [
+      { dapr: { workflowRetention: { completed: 'a day' } } },
+      'spec.dapr.workflowRetention.completed: not a duration',
+    ],
     [{ auth: { accessTokenTtl: '2h' } }, 'spec.auth.accessTokenTtl: must be from 1s to 1h'],
     [{ auth: { accessTokenTtl: '100ms' } }, 'spec.auth.accessTokenTtl: must be from 1s to 1h'],
     [{ auth: { refreshTokenTtl: '0s' } }, 'spec.auth.refreshTokenTtl: must be at least 1s'],

@@ -124,12 +124,15 @@ export function accessControlOf(ctx: RenderContext, app: AppName) {
     : accessControlFor(app, { trustDomain: TRUST_DOMAIN, namespace: ctx.namespace });
 }
 
-/** One app's sidecar Configuration: the stack's tracing and metrics, and the app's access control. */
+/**
+ * One app's sidecar Configuration: the stack's tracing and metrics, the workflows' state retention (it
+ * acts on the saga's sidecar, the one that runs workflows), and the app's access control.
+ */
 export function buildDaprConfiguration(
   ctx: RenderContext,
   app: AppName,
 ): Rendered & { spec: Record<string, unknown> } {
-  const { tracing } = ctx.spec.dapr;
+  const { tracing, workflowRetention } = ctx.spec.dapr;
   return {
     apiVersion: DAPR_API_VERSION,
     kind: 'Configuration',
@@ -144,6 +147,7 @@ export function buildDaprConfiguration(
       },
       metric: { enabled: true },
       features: daprFeatures,
+      workflow: { stateRetentionPolicy: { ...workflowRetention } },
       // mTLS itself is a control-plane setting (the dapr-system Configuration, on by
       // default); spec.dapr.mtls only asserts it. Access control relies on it.
       accessControl: accessControlOf(ctx, app),

@@ -324,6 +324,30 @@ describe('renderStack', () => {
     }
   });
 
+  it("gives the saga's sidecar the workflows' state retention of the spec, and rolls it when that changes", () => {
+    type Config = { metadata: { name: string }; spec: { workflow?: { stateRetentionPolicy?: unknown } } };
+    const sagaConfig = (spec: unknown) =>
+      ofKind<Config>(renderStack(contextFor(spec)), 'Configuration').find((c) =>
+        c.metadata.name.endsWith('-saga'),
+      );
+    expect(sagaConfig({})?.spec.workflow?.stateRetentionPolicy).toEqual({
+      completed: '24h',
+      failed: '720h',
+      terminated: '720h',
+    });
+    const shorter = { dapr: { workflowRetention: { completed: '1h' } } };
+    expect(sagaConfig(shorter)?.spec.workflow?.stateRetentionPolicy).toEqual({
+      completed: '1h',
+      failed: '720h',
+      terminated: '720h',
+    });
+    const sagaHash = (spec: unknown) =>
+      ofKind<V1Deployment>(renderStack(contextFor(spec)), 'Deployment').find(
+        (d) => d.metadata.name === 'shop-saga',
+      )?.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
+    expect(sagaHash(shorter)).not.toBe(sagaHash({}));
+  });
+
   it('runs managed Kafka (KRaft), PostgreSQL, FerretDB and Redis with volumes, as non-root', () => {
     const sets = ofKind<V1StatefulSet>(objs, 'StatefulSet');
     expect(sets.map((s) => s.metadata.name)).toEqual([

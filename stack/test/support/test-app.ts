@@ -28,6 +28,8 @@ export async function startTestApp(options: {
   extraResources?: string[];
   /** Start no app server (a sidecar for a gRPC-only client such as the workflow runtime). */
   withoutApp?: boolean;
+  /** The workflows' state retention, instead of the stack's (a test that waits for a purge). */
+  workflowRetention?: Parameters<typeof renderDaprResources>[3];
 }): Promise<TestApp> {
   const s = loadStackSettings();
   let server: Server | undefined;
@@ -50,6 +52,7 @@ export async function startTestApp(options: {
     path.join(stateDir, 'test-dapr', options.appId),
     localComponentValues(s),
     options.extraResources,
+    options.workflowRetention,
   );
   const name = `test-${options.appId}-dapr`;
   await startProcess(
