@@ -343,15 +343,15 @@ const daprSchema = defaulted(
     workflowRetention: defaulted(
       z.object({
         completed: duration(
-          "How long an order saga that completed keeps its workflow state (history) before Dapr purges it; the saga's own log keeps its outcome.",
+          "How long an order saga's workflow that ran its course (the order paid, compensated, or the saga FAILED in its log) keeps its state (history) before Dapr purges it; the saga's own log keeps every outcome.",
           DEFAULT_DAPR.workflowRetention.completed,
         ),
         failed: duration(
-          'How long a failed order saga keeps its workflow state before Dapr purges it.',
+          "How long an order saga's workflow that Dapr records as failed (its code threw) keeps its state before Dapr purges it.",
           DEFAULT_DAPR.workflowRetention.failed,
         ),
         terminated: duration(
-          'How long a terminated order saga keeps its workflow state before Dapr purges it.',
+          "How long an order saga's workflow that was terminated (by an operator) keeps its state before Dapr purges it.",
           DEFAULT_DAPR.workflowRetention.terminated,
         ),
       }),

@@ -25,10 +25,12 @@ export const daprFeatures: readonly { name: string; enabled: boolean }[] = [
 
 /**
  * How long Dapr Workflow keeps an ended saga's own state (its history and metadata in the actor
- * state store) before it purges it, by how the workflow ended (Go durations). Kept forever, it grows
- * by about 5 KB per order (8 rows) and never shrinks. The saga log (the saga service's own database)
- * keeps every saga's outcome for good, and a cancel of an order whose workflow is gone is refused as
- * for any ended saga, so nothing reads a purged workflow. Failed and terminated ones stay a month,
- * to be looked into.
+ * state store) before it purges it, by how the workflow ended in Dapr's terms (Go durations). Kept
+ * forever, it grows by about 5 KB per order (8 rows) and never shrinks. `completed` is every saga
+ * that ran its course, whatever the order's outcome: paid, compensated, or FAILED in the saga log.
+ * `failed` is a workflow whose code threw, `terminated` one an operator stopped: a month, to be looked
+ * into. The saga log (the saga service's own database) keeps every outcome for good, and nothing
+ * reads an ended workflow: a redelivered order_created or a cancel finds the saga ended in the log.
+ * The policy acts on workflows that end while it is in place; Dapr does not purge older ones.
  */
 export const workflowStateRetention = { completed: '24h', failed: '720h', terminated: '720h' } as const;
