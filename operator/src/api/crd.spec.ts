@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { SERVICE_APP_IDS } from '@ecom/shared/access/who-may-call';
+import { workflowStateRetention } from '@ecom/shared/dapr/components';
 import { buildCrd } from './crd';
 import type { Schema } from './structural-schema';
+import { DEFAULT_DAPR } from './defaults';
 import { SERVICE_NAMES } from './ecom-stack';
 
 type Crd = ReturnType<typeof buildCrd> & {
@@ -168,5 +170,11 @@ describe('EcomStack CRD', () => {
 describe('the service names', () => {
   it("are the shared package's app ids, in the same order", () => {
     expect([...SERVICE_NAMES]).toEqual([...SERVICE_APP_IDS]);
+  });
+});
+
+describe("the workflows' default state retention", () => {
+  it("is the shared package's, which the local stack renders", () => {
+    expect(DEFAULT_DAPR.workflowRetention).toEqual(workflowStateRetention);
   });
 });

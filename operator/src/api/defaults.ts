@@ -1,4 +1,3 @@
-import { workflowStateRetention } from '@ecom/shared/dapr/components';
 import type { ManagedSpec, MongoEngine, ResourceRequirements, ServiceName } from './ecom-stack';
 
 /**
@@ -94,7 +93,10 @@ export const DEFAULT_DAPR = {
   logLevel: 'info' as const,
   mtls: true,
   tracing: { samplingRate: '1' },
-  workflowRetention: workflowStateRetention,
+  // The shared package's workflowStateRetention spelled again: this module is loaded where
+  // `@ecom/shared`'s sub-paths do not resolve (the cluster tests' global setup); crd.spec.ts checks
+  // the two agree.
+  workflowRetention: { completed: '24h', failed: '720h', terminated: '720h' },
   resiliency: {
     timeout: '10s',
     maxRetries: 5,
