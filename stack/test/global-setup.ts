@@ -1,6 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { repoDir } from '../src/settings';
+import { logDir, repoDir } from '../src/settings';
 import { down, loadStackSettings, upInfrastructure, upServices } from '../src/stack';
 import { readPid, isAlive } from '../src/supervisor';
 
@@ -30,16 +31,21 @@ export default async function globalSetup(): Promise<void> {
 
 /**
  * When jest ends without running the teardowns (another project's global setup failed after this one
- * started the stack), stops the stack on the way out: an exit handler can only run synchronous work,
- * so it runs the CLI's `down` as a child process.
+ * started the stack), stops the stack on the way out. An exit handler can only start work, so it
+ * starts the CLI's `down` detached, to run on after jest is gone (its output in logs/test-exit-down.log).
+ * It must not wait for it: every process of the stack is a child of this one, and one that `down` stops
+ * stays a zombie while its parent is blocked, so `down` waited for the first of them until its time ran
+ * out and left the infrastructure running. Once jest has exited they are init's, which reaps them.
  */
 function stopOnExitWithoutTeardown(): void {
   process.once('exit', () => {
     if (process.env.ECOM_TEST_STACK_STOPPED === '1' || process.env.ECOM_KEEP_STACK === '1') return;
-    spawnSync(process.execPath, ['--import', 'tsx', path.join(repoDir, 'stack', 'src', 'cli.ts'), 'down'], {
+    mkdirSync(logDir, { recursive: true });
+    const out = openSync(path.join(logDir, 'test-exit-down.log'), 'w');
+    spawn(process.execPath, ['--import', 'tsx', path.join(repoDir, 'stack', 'src', 'cli.ts'), 'down'], {
       cwd: repoDir,
-      stdio: 'ignore',
-      timeout: 120_000,
-    });
+      detached: true,
+      stdio: ['ignore', out, out],
+    }).unref();
   });
 }
