@@ -13,6 +13,8 @@ export const cacheDir =
 export const runDir = path.join(stateDir, 'run');
 export const logDir = path.join(stateDir, 'logs');
 export const dataDir = path.join(stateDir, 'data');
+/** Node's arguments that run the stack's CLI (`npm run stack:*`) from another process: add the command. */
+export const cliArgs = ['--import', 'tsx', path.join(repoDir, 'stack', 'src', 'cli.ts')];
 
 /** The pinned versions of stack/versions.env (the one place they are written). */
 export function readVersions(): Record<string, string> {

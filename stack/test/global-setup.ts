@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
-import path from 'node:path';
-import { logDir, repoDir } from '../src/settings';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { cliArgs, logDir, repoDir } from '../src/settings';
 import { down, loadStackSettings, upInfrastructure, upServices } from '../src/stack';
-import { readPid, isAlive } from '../src/supervisor';
+import { readPid, isAlive, logFile } from '../src/supervisor';
 
 /**
  * Starts the real local stack once for the integration tests (infrastructure,
@@ -41,11 +40,12 @@ function stopOnExitWithoutTeardown(): void {
   process.once('exit', () => {
     if (process.env.ECOM_TEST_STACK_STOPPED === '1' || process.env.ECOM_KEEP_STACK === '1') return;
     mkdirSync(logDir, { recursive: true });
-    const out = openSync(path.join(logDir, 'test-exit-down.log'), 'w');
-    spawn(process.execPath, ['--import', 'tsx', path.join(repoDir, 'stack', 'src', 'cli.ts'), 'down'], {
+    const out = openSync(logFile('test-exit-down'), 'w');
+    spawn(process.execPath, [...cliArgs, 'down'], {
       cwd: repoDir,
       detached: true,
       stdio: ['ignore', out, out],
     }).unref();
+    closeSync(out);
   });
 }

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { repoDir } from '../src/settings';
+import { cliArgs, repoDir } from '../src/settings';
 import { isAlive, portInUse } from '../src/supervisor';
 import { eventually } from './support/eventually';
 
@@ -46,7 +46,7 @@ function cli(stateDir: string, ...args: string[]): Promise<{ code: number; stdou
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', path.join(repoDir, 'stack', 'src', 'cli.ts'), ...args],
+      [...cliArgs, ...args],
       { cwd: repoDir, env, timeout: 180_000 },
       (error: ExecFileException | null, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
