@@ -294,7 +294,7 @@ function kafka(s: StackSettings): ProcessSpec {
       // start (Kafka's CPU per order 24 over the first 300 orders, 12.7 over the next 600; C1 alone:
       // 10.0 and 8.3), and this broker is restarted by every `npm start` and chaos test. Fully
       // warmed, C2's code saves about 1 ms per order: it pays back after some 15,000 orders. The
-      // in-cluster broker keeps the JVM's defaults (see README, Benchmark).
+      // in-cluster broker keeps the JVM's defaults (see docs/benchmark-log.md).
       '-XX:TieredStopAtLevel=1',
       '-Djava.awt.headless=true',
       `-Dlog4j.configuration=file:${path.join(dir, 'log4j.properties')}`,

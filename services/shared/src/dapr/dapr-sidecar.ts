@@ -55,8 +55,8 @@ interface CallInit {
  * transactions drop per-operation metadata, which the outbox depends on.
  * Calls go through undici's `request`, not the global `fetch` (the same undici
  * behind WHATWG streams): about a fifth of the client CPU per call, and these
- * calls are most of what an order asks of a service (README, Benchmark,
- * "Cheaper calls to the sidecar").
+ * calls are most of what an order asks of a service (docs/benchmark-log.md,
+ * "cheaper calls to the sidecar").
  */
 export class DaprSidecar {
   readonly baseUrl: string;

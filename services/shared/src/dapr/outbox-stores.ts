@@ -48,8 +48,8 @@ export function outboxInternalTopic(app: string, topic: string, namespace: strin
  * consumer handles one partition's messages one at a time, so a partition carries about 10 messages/s
  * and 4 carry 40 of one event a second, four times what this machine's whole stack drives. Each
  * partition costs even when idle: the sidecar's consumer fetches every partition it owns several times a
- * second, and these topics were most of the partitions fetched (README, Benchmark, "Fewer partitions to
- * fetch"). The operator raises the count with the replicas (operator/src/render/topics-job.ts).
+ * second, and these topics were most of the partitions fetched (docs/benchmark-log.md, "fewer
+ * partitions to fetch"). The operator raises the count with the replicas (operator/src/render/topics-job.ts).
  */
 export const OUTBOX_TOPIC_PARTITIONS = 4;
 
