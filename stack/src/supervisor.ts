@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -97,9 +97,34 @@ async function healthyWithin(spec: ProcessSpec, pid: number, ms: number): Promis
   return false;
 }
 
+/**
+ * Starts a command detached from this process (it outlives it), its output in logs/<name>.log:
+ * appended, or written anew with `fresh`. This process keeps no copy of the log's descriptor.
+ */
+export function spawnDetached(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: Pick<ProcessSpec, 'cwd' | 'env' | 'uid' | 'gid'> & { fresh?: boolean } = {},
+): ChildProcess {
+  mkdirSync(logDir, { recursive: true });
+  const log = openSync(logFile(name), options.fresh ? 'w' : 'a');
+  try {
+    return spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      detached: true,
+      stdio: ['ignore', log, log],
+      uid: options.uid,
+      gid: options.gid,
+    });
+  } finally {
+    closeSync(log);
+  }
+}
+
 export async function startProcess(spec: ProcessSpec): Promise<number> {
   mkdirSync(runDir, { recursive: true });
-  mkdirSync(logDir, { recursive: true });
   const existing = readPid(spec.name);
   if (isAlive(existing)) {
     // One probe may time out on a busy machine, and a process may still be starting: give a live one
@@ -116,16 +141,7 @@ export async function startProcess(spec: ProcessSpec): Promise<number> {
     }
   }
   spec.prepare?.();
-  const log = openSync(logFile(spec.name), 'a');
-  const child = spawn(spec.command, spec.args, {
-    cwd: spec.cwd,
-    env: spec.env ?? process.env,
-    detached: true,
-    stdio: ['ignore', log, log],
-    uid: spec.uid,
-    gid: spec.gid,
-  });
-  closeSync(log);
+  const child = spawnDetached(spec.name, spec.command, spec.args, spec);
   const pid = await new Promise<number>((resolve, reject) => {
     child.once('spawn', () => {
       resolve(child.pid as number);

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { cliArgs, logDir, repoDir } from '../src/settings';
+import { cliArgs, repoDir } from '../src/settings';
 import { down, loadStackSettings, upInfrastructure, upServices } from '../src/stack';
-import { readPid, isAlive, logFile } from '../src/supervisor';
+import { readPid, isAlive, spawnDetached } from '../src/supervisor';
 
 /**
  * Starts the real local stack once for the integration tests (infrastructure,
@@ -39,13 +37,9 @@ export default async function globalSetup(): Promise<void> {
 function stopOnExitWithoutTeardown(): void {
   process.once('exit', () => {
     if (process.env.ECOM_TEST_STACK_STOPPED === '1' || process.env.ECOM_KEEP_STACK === '1') return;
-    mkdirSync(logDir, { recursive: true });
-    const out = openSync(logFile('test-exit-down'), 'w');
-    spawn(process.execPath, [...cliArgs, 'down'], {
+    spawnDetached('test-exit-down', process.execPath, [...cliArgs, 'down'], {
       cwd: repoDir,
-      detached: true,
-      stdio: ['ignore', out, out],
+      fresh: true,
     }).unref();
-    closeSync(out);
   });
 }
